@@ -1,0 +1,562 @@
+//! Configuration: TOML files parsed into raw structs, then validated once into `Config`. Later code
+//! only ever sees a `Config`, so durations, sizes, URLs, ids and topic queries are known good.
+
+use crate::model::{Origin, SourceId};
+use crate::query::{self, Expr};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{path}: `{key}`: {message}")]
+    Invalid { path: PathBuf, key: String, message: String },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    include: Vec<String>,
+    storage: Option<RawStorage>,
+    server: Option<RawServer>,
+    crawl: Option<RawCrawl>,
+    #[serde(default)]
+    locality: Vec<RawLocality>,
+    #[serde(default)]
+    topic: Vec<RawTopic>,
+    #[serde(default)]
+    source: Vec<RawSource>,
+    #[serde(default)]
+    agency: Vec<RawAgency>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    database_url: Option<String>,
+    index_dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCrawl {
+    user_agent: Option<String>,
+    interval: Option<String>,
+    max_interval: Option<String>,
+    per_host_interval: Option<String>,
+    concurrency: Option<i64>,
+    timeout: Option<String>,
+    max_body: Option<String>,
+    max_redirects: Option<i64>,
+    respect_robots: Option<bool>,
+    allow_private_networks: Option<bool>,
+    max_articles_per_feed: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLocality {
+    id: String,
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    id: String,
+    name: String,
+    name_en: Option<String>,
+    query: String,
+    #[serde(default)]
+    sensitive: bool,
+    min_mentions: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    id: String,
+    name: String,
+    url: String,
+    lang: Option<String>,
+    origin: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+    interval: Option<String>,
+    /// CSS selectors for the article body on this outlet's pages, tried before generic extraction.
+    #[serde(default)]
+    content_selectors: Vec<String>,
+    /// CSS selectors removed from the body (share bars, related links) on this outlet's pages.
+    #[serde(default)]
+    exclude_selectors: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgency {
+    id: String,
+    name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub storage: StorageConfig,
+    pub server: ServerConfig,
+    pub crawl: CrawlConfig,
+    pub localities: Vec<Locality>,
+    pub topics: Vec<Topic>,
+    pub sources: Vec<Source>,
+    pub agencies: Vec<Agency>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    pub database_url: String,
+    pub index_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: std::net::SocketAddr,
+}
+
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    pub user_agent: String,
+    pub interval: Duration,
+    pub max_interval: Duration,
+    pub per_host_interval: Duration,
+    pub concurrency: usize,
+    pub timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    pub respect_robots: bool,
+    /// Off by default: crawled links must never reach loopback or private networks.
+    pub allow_private_networks: bool,
+    pub max_articles_per_feed: usize,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        CrawlConfig {
+            user_agent: format!("presswatch/{} (+https://example.org/contact)", env!("CARGO_PKG_VERSION")),
+            interval: Duration::from_secs(15 * 60),
+            max_interval: Duration::from_secs(6 * 3600),
+            per_host_interval: Duration::from_secs(2),
+            concurrency: 8,
+            timeout: Duration::from_secs(20),
+            max_body_bytes: 5_000_000,
+            max_redirects: 5,
+            respect_robots: true,
+            allow_private_networks: false,
+            max_articles_per_feed: 200,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Locality {
+    pub id: String,
+    pub name: String,
+    /// The name first, then the configured aliases; each parsed as a phrase.
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub id: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub query: Expr,
+    pub query_text: String,
+    pub sensitive: bool,
+    pub min_mentions: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub id: SourceId,
+    pub name: String,
+    pub url: url::Url,
+    pub lang: Option<String>,
+    pub origin: Origin,
+    pub enabled: bool,
+    pub interval: Option<Duration>,
+    pub content_selectors: Vec<String>,
+    pub exclude_selectors: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Agency {
+    pub id: String,
+    pub name: String,
+}
+
+/// Where a value was defined, for error messages.
+#[derive(Clone)]
+struct At<'a>(&'a Path);
+
+impl At<'_> {
+    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid { path: self.0.to_path_buf(), key: key.into(), message: message.into() }
+    }
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("invalid duration \"{s}\" ({e}); write it with a unit, like \"15m\" or \"2s\""))?;
+    Ok(d)
+}
+
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let v: bytesize::ByteSize =
+        s.trim().parse().map_err(|e| format!("invalid size \"{s}\" ({e}); write it with a unit, like \"5MB\""))?;
+    Ok(v.as_u64())
+}
+
+impl Config {
+    /// Reads the main file and its includes, then validates everything once.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let main = read_file(path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut files: Vec<(PathBuf, RawFile)> = Vec::new();
+        let includes = main.include.clone();
+        files.push((path.to_path_buf(), main));
+        for (i, inc) in includes.iter().enumerate() {
+            let p = base.join(inc);
+            let f = read_file(&p).map_err(|e| match e {
+                ConfigError::Read { source, .. } => ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    key: format!("include[{i}]"),
+                    message: format!("cannot read {}: {source}", p.display()),
+                },
+                other => other,
+            })?;
+            if !f.include.is_empty() {
+                return Err(At(&p).err("include", "only the main file may include others"));
+            }
+            files.push((p, f));
+        }
+        validate(path, files)
+    }
+
+    pub fn source(&self, id: &SourceId) -> Option<&Source> {
+        self.sources.iter().find(|s| &s.id == id)
+    }
+}
+
+fn read_file(path: &Path) -> Result<RawFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Syntax { path: path.to_path_buf(), message: one_line(&e.to_string()) })
+}
+
+fn one_line(s: &str) -> String {
+    s.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "|").collect::<Vec<_>>().join(" ")
+}
+
+fn validate_id(at: &At, key: &str, id: &str) -> Result<(), ConfigError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(at.err(key, format!("invalid id \"{id}\": use lowercase letters, digits, '-' and '_'")))
+    }
+}
+
+fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, ConfigError> {
+    let mut storage = None;
+    let mut server = None;
+    let mut crawl = None;
+    let mut localities = Vec::new();
+    let mut topics = Vec::new();
+    let mut sources = Vec::new();
+    let mut agencies = Vec::new();
+    let mut seen: HashMap<(&'static str, String), PathBuf> = HashMap::new();
+    let mut check_dup = |kind: &'static str, id: &str, at: &At, key: String| -> Result<(), ConfigError> {
+        if let Some(prev) = seen.insert((kind, id.to_string()), at.0.to_path_buf()) {
+            return Err(at.err(key, format!("duplicate {kind} id \"{id}\" (first defined in {})", prev.display())));
+        }
+        Ok(())
+    };
+
+    for (path, f) in &files {
+        let at = At(path);
+        macro_rules! once {
+            ($slot:ident, $field:ident, $name:literal) => {
+                if let Some(v) = &f.$field {
+                    if $slot.is_some() {
+                        return Err(at.err($name, "defined in more than one file"));
+                    }
+                    $slot = Some((path.clone(), v));
+                }
+            };
+        }
+        once!(storage, storage, "storage");
+        once!(server, server, "server");
+        once!(crawl, crawl, "crawl");
+
+        for (i, l) in f.locality.iter().enumerate() {
+            let key = |k: &str| format!("locality[{i}].{k}");
+            validate_id(&at, &key("id"), &l.id)?;
+            check_dup("locality", &l.id, &at, key("id"))?;
+            if l.name.trim().is_empty() {
+                return Err(at.err(key("name"), "must not be empty"));
+            }
+            let mut aliases = vec![l.name.trim().to_string()];
+            for (j, a) in l.aliases.iter().enumerate() {
+                if crate::text::words(a).is_empty() {
+                    return Err(at.err(format!("locality[{i}].aliases[{j}]"), "alias has no words"));
+                }
+                if !aliases.contains(&a.trim().to_string()) {
+                    aliases.push(a.trim().to_string());
+                }
+            }
+            localities.push(Locality { id: l.id.clone(), name: l.name.clone(), aliases });
+        }
+        for (i, t) in f.topic.iter().enumerate() {
+            let key = |k: &str| format!("topic[{i}].{k}");
+            validate_id(&at, &key("id"), &t.id)?;
+            check_dup("topic", &t.id, &at, key("id"))?;
+            let query = query::parse(&t.query).map_err(|e| at.err(key("query"), format!("topic \"{}\": {e}", t.id)))?;
+            check_topic_fields(&query).map_err(|m| at.err(key("query"), format!("topic \"{}\": {m}", t.id)))?;
+            let min_mentions = match t.min_mentions {
+                None => 1,
+                Some(n) if (1..=100).contains(&n) => n as usize,
+                Some(n) => return Err(at.err(key("min_mentions"), format!("{n} is out of range 1..=100"))),
+            };
+            topics.push(Topic {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                name_en: t.name_en.clone(),
+                query,
+                query_text: t.query.clone(),
+                sensitive: t.sensitive,
+                min_mentions,
+            });
+        }
+        for (i, s) in f.source.iter().enumerate() {
+            let key = |k: &str| format!("source[{i}].{k}");
+            validate_id(&at, &key("id"), &s.id)?;
+            check_dup("source", &s.id, &at, key("id"))?;
+            let url = url::Url::parse(&s.url).map_err(|e| at.err(key("url"), format!("invalid URL \"{}\": {e}", s.url)))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(at.err(key("url"), format!("\"{}\" is not an http(s) URL", s.url)));
+            }
+            let origin = match s.origin.as_str() {
+                "domestic" => Origin::Domestic,
+                "overseas" => Origin::Overseas,
+                "foreign" => Origin::Foreign,
+                other => return Err(at.err(key("origin"), format!("\"{other}\" is not one of domestic, overseas, foreign"))),
+            };
+            if let Some(l) = &s.lang {
+                if !(2..=3).contains(&l.len()) || !l.chars().all(|c| c.is_ascii_lowercase()) {
+                    return Err(at.err(key("lang"), format!("\"{l}\" is not an ISO 639-1 code like \"vi\" or \"en\"")));
+                }
+            }
+            let interval = s.interval.as_deref().map(parse_duration).transpose().map_err(|m| at.err(key("interval"), m))?;
+            for (j, sel) in s.content_selectors.iter().chain(&s.exclude_selectors).enumerate() {
+                scraper::Selector::parse(sel)
+                    .map_err(|e| at.err(format!("source[{i}].selectors[{j}]"), format!("invalid CSS selector \"{sel}\": {e}")))?;
+            }
+            sources.push(Source {
+                id: SourceId(s.id.clone()),
+                name: s.name.clone(),
+                url,
+                lang: s.lang.clone(),
+                origin,
+                enabled: s.enabled,
+                interval,
+                content_selectors: s.content_selectors.clone(),
+                exclude_selectors: s.exclude_selectors.clone(),
+            });
+        }
+        for (i, a) in f.agency.iter().enumerate() {
+            validate_id(&at, &format!("agency[{i}].id"), &a.id)?;
+            check_dup("agency", &a.id, &at, format!("agency[{i}].id"))?;
+            agencies.push(Agency { id: a.id.clone(), name: a.name.clone() });
+        }
+    }
+
+    let storage = match storage {
+        None => StorageConfig { database_url: "sqlite://data/presswatch.sqlite".into(), index_dir: "index".into() },
+        Some((p, s)) => {
+            let at = At(&p);
+            let database_url = s.database_url.clone().unwrap_or_else(|| "sqlite://data/presswatch.sqlite".into());
+            if !database_url.starts_with("sqlite:") {
+                return Err(at.err(
+                    "storage.database_url",
+                    format!("\"{database_url}\": only sqlite:// is supported by this build (PostgreSQL is planned)"),
+                ));
+            }
+            StorageConfig { database_url, index_dir: s.index_dir.clone().unwrap_or_else(|| "index".into()).into() }
+        }
+    };
+    let server = match server {
+        None => ServerConfig { listen: ([127, 0, 0, 1], 8080).into() },
+        Some((p, s)) => {
+            let listen = s.listen.as_deref().unwrap_or("127.0.0.1:8080");
+            ServerConfig {
+                listen: listen
+                    .parse()
+                    .map_err(|e| At(&p).err("server.listen", format!("\"{listen}\" is not an address like 127.0.0.1:8080 ({e})")))?,
+            }
+        }
+    };
+    let mut crawl_cfg = CrawlConfig::default();
+    if let Some((p, c)) = crawl {
+        let at = At(&p);
+        let dur = |v: &Option<String>, key: &str, slot: &mut Duration| -> Result<(), ConfigError> {
+            if let Some(v) = v {
+                *slot = parse_duration(v).map_err(|m| at.err(format!("crawl.{key}"), m))?;
+            }
+            Ok(())
+        };
+        dur(&c.interval, "interval", &mut crawl_cfg.interval)?;
+        dur(&c.max_interval, "max_interval", &mut crawl_cfg.max_interval)?;
+        dur(&c.per_host_interval, "per_host_interval", &mut crawl_cfg.per_host_interval)?;
+        dur(&c.timeout, "timeout", &mut crawl_cfg.timeout)?;
+        if crawl_cfg.timeout.is_zero() {
+            return Err(at.err("crawl.timeout", "must be above zero"));
+        }
+        if crawl_cfg.interval.is_zero() {
+            return Err(at.err("crawl.interval", "must be above zero"));
+        }
+        if let Some(ua) = &c.user_agent {
+            if ua.trim().is_empty() || !ua.is_ascii() {
+                return Err(at.err("crawl.user_agent", "must be non-empty ASCII, naming the crawler and a contact"));
+            }
+            crawl_cfg.user_agent = ua.clone();
+        }
+        if let Some(n) = c.concurrency {
+            if !(1..=256).contains(&n) {
+                return Err(at.err("crawl.concurrency", format!("{n} is out of range 1..=256")));
+            }
+            crawl_cfg.concurrency = n as usize;
+        }
+        if let Some(s) = &c.max_body {
+            crawl_cfg.max_body_bytes = parse_size(s).map_err(|m| at.err("crawl.max_body", m))?;
+            if crawl_cfg.max_body_bytes < 1024 {
+                return Err(at.err("crawl.max_body", "must be at least 1KB"));
+            }
+        }
+        if let Some(n) = c.max_redirects {
+            if !(0..=20).contains(&n) {
+                return Err(at.err("crawl.max_redirects", format!("{n} is out of range 0..=20")));
+            }
+            crawl_cfg.max_redirects = n as usize;
+        }
+        if let Some(n) = c.max_articles_per_feed {
+            if !(1..=100_000).contains(&n) {
+                return Err(at.err("crawl.max_articles_per_feed", format!("{n} is out of range 1..=100000")));
+            }
+            crawl_cfg.max_articles_per_feed = n as usize;
+        }
+        crawl_cfg.respect_robots = c.respect_robots.unwrap_or(true);
+        crawl_cfg.allow_private_networks = c.allow_private_networks.unwrap_or(false);
+        if crawl_cfg.max_interval < crawl_cfg.interval {
+            crawl_cfg.max_interval = crawl_cfg.interval;
+        }
+    }
+
+    Ok(Config {
+        path: main_path.to_path_buf(),
+        storage,
+        server,
+        crawl: crawl_cfg,
+        localities,
+        topics,
+        sources,
+        agencies,
+    })
+}
+
+/// Topics are evaluated per article, so they may not refer to other tags or dates.
+fn check_topic_fields(e: &Expr) -> Result<(), String> {
+    use crate::query::Field;
+    match e {
+        Expr::Field { field: Field::Topic | Field::Locality, .. } => {
+            Err("topic rules cannot refer to topic: or locality:".into())
+        }
+        Expr::Date(_) => Err("topic rules cannot use date:".into()),
+        Expr::And(v) | Expr::Or(v) => v.iter().try_for_each(check_topic_fields),
+        Expr::Not(x) => check_topic_fields(x),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(main: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("presswatch.toml");
+        std::fs::write(&p, main).expect("write");
+        Config::load(&p)
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let e = load_str("[crawl]\nintervall = \"15m\"\n").unwrap_err().to_string();
+        assert!(e.contains("presswatch.toml"), "{e}");
+        assert!(e.contains("intervall"), "{e}");
+    }
+
+    #[test]
+    fn bad_duration_and_url_and_query() {
+        let e = load_str("[crawl]\ninterval = \"15\"\n").unwrap_err().to_string();
+        assert!(e.contains("crawl.interval") && e.contains("unit"), "{e}");
+        let e = load_str("[[source]]\nid='a'\nname='A'\nurl='ftp://x'\norigin='domestic'\n").unwrap_err().to_string();
+        assert!(e.contains("source[0].url"), "{e}");
+        let e = load_str("[[topic]]\nid='t'\nname='T'\nquery='(a OR'\n").unwrap_err().to_string();
+        assert!(e.contains("topic[0].query") && e.contains("\"t\""), "{e}");
+        let e = load_str("[[source]]\nid='a'\nname='A'\nurl='http://x.org/'\norigin='abroad'\n").unwrap_err().to_string();
+        assert!(e.contains("source[0].origin"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_across_includes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = "[[source]]\nid='a'\nname='A'\nurl='http://x.org/'\norigin='domestic'\n";
+        std::fs::write(dir.path().join("s.toml"), src).expect("write");
+        let p = dir.path().join("main.toml");
+        std::fs::write(&p, format!("include=['s.toml']\n{src}")).expect("write");
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("s.toml") && e.contains("duplicate source id \"a\""), "{e}");
+    }
+
+    #[test]
+    fn missing_include_is_reported_in_main_file() {
+        let e = load_str("include=['nope.toml']\n").unwrap_err().to_string();
+        assert!(e.contains("include[0]") && e.contains("nope.toml"), "{e}");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = load_str("").expect("empty config is valid");
+        assert_eq!(c.crawl.interval, Duration::from_secs(900));
+        assert!(c.crawl.respect_robots);
+        assert!(!c.crawl.allow_private_networks);
+    }
+}

@@ -1,0 +1,313 @@
+//! Turns a fetched listing (RSS 0.9x/1.0/2.0, Atom, JSON Feed, XML or text sitemap, sitemap index, or an
+//! HTML page announcing its feed) into one model: the article URLs it lists, with what it says of each.
+//! No I/O. Listing text is reduced to plain text here: crawled markup never travels further.
+
+use crate::model::Listing;
+use crate::time::parse_date;
+use quick_xml::events::Event;
+use std::io::Read;
+use url::Url;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Discovered {
+    Listings(Vec<Listing>),
+    /// A sitemap index: the sitemaps to fetch next.
+    Sitemaps(Vec<String>),
+    /// An HTML page whose `<link rel=alternate>` names its feed.
+    FeedLink(String),
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("not a feed or sitemap ({0})")]
+    NotAFeed(String),
+    #[error("malformed {kind}: {message}")]
+    Malformed { kind: &'static str, message: String },
+    #[error("decompressed sitemap exceeds {0} bytes")]
+    TooLarge(u64),
+}
+
+pub fn discover(body: &[u8], content_type: Option<&str>, base: &Url, max_bytes: u64) -> Result<Discovered, DiscoverError> {
+    let inflated;
+    let body = if body.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        let mut dec = flate2::read::MultiGzDecoder::new(body).take(max_bytes + 1);
+        dec.read_to_end(&mut out).map_err(|e| DiscoverError::Malformed { kind: "gzip", message: e.to_string() })?;
+        if out.len() as u64 > max_bytes {
+            return Err(DiscoverError::TooLarge(max_bytes));
+        }
+        inflated = out;
+        &inflated[..]
+    } else {
+        body
+    };
+    let text = crate::extract::charset::decode(body, content_type);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let head: String = text.chars().take(2048).collect::<String>().to_ascii_lowercase();
+
+    if head.contains("<urlset") {
+        return sitemap(text, base).map(Discovered::Listings);
+    }
+    if head.contains("<sitemapindex") {
+        return sitemap_index(text, base).map(Discovered::Sitemaps);
+    }
+    if head.starts_with('{') || head.contains("<rss") || head.contains("<feed") || head.contains("<rdf:rdf") || head.contains("<channel") {
+        return feed(text, base).map(Discovered::Listings);
+    }
+    if head.contains("<html") || head.starts_with("<!doctype html") || head.contains("<head") || head.contains("<body") {
+        return match feed_link(text, base) {
+            Some(link) => Ok(Discovered::FeedLink(link)),
+            None => Err(DiscoverError::NotAFeed("an HTML page with no feed link".into())),
+        };
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if !lines.is_empty() && lines.iter().all(|l| l.starts_with("http://") || l.starts_with("https://")) {
+        // a text sitemap: one URL per line
+        let listings = lines
+            .iter()
+            .filter_map(|l| crate::crawl::urlnorm::resolve(base, l))
+            .map(|url| Listing { url, ..Default::default() })
+            .collect();
+        return Ok(Discovered::Listings(listings));
+    }
+    let what = content_type.unwrap_or("unknown content type");
+    Err(DiscoverError::NotAFeed(what.to_string()))
+}
+
+fn feed(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
+    // We decoded the bytes already; a stale encoding declaration must not make the parser decode again.
+    let cleaned = strip_xml_encoding(text);
+    let parsed = feed_rs::parser::parse(cleaned.as_bytes())
+        .map_err(|e| DiscoverError::Malformed { kind: "feed", message: e.to_string() })?;
+    let mut out = Vec::new();
+    for entry in parsed.entries {
+        let link = entry
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate") && l.media_type.as_deref().is_none_or(|m| m.contains("html")))
+            .or_else(|| entry.links.first())
+            .map(|l| l.href.clone())
+            .or_else(|| entry.id.starts_with("http").then(|| entry.id.clone()));
+        let Some(url) = link.and_then(|l| crate::crawl::urlnorm::resolve(base, &l)) else { continue };
+        let summary = entry
+            .summary
+            .as_ref()
+            .map(|t| t.content.clone())
+            .or_else(|| entry.content.as_ref().and_then(|c| c.body.clone()))
+            .map(|h| html_to_text(&h))
+            .filter(|s| !s.is_empty());
+        out.push(Listing {
+            url,
+            title: entry.title.map(|t| html_to_text(&t.content)).filter(|s| !s.is_empty()),
+            summary,
+            published_at: entry.published.or(entry.updated),
+        });
+    }
+    Ok(out)
+}
+
+fn strip_xml_encoding(text: &str) -> std::borrow::Cow<'_, str> {
+    if let Some(end) = text.strip_prefix("<?xml").and_then(|rest| rest.find("?>")) {
+        let decl = &text[..end + 7];
+        if let Some(pos) = decl.find("encoding=") {
+            let after = &decl[pos + 9..];
+            let q = after.chars().next().unwrap_or('"');
+            if let Some(close) = after[1..].find(q) {
+                let mut s = String::with_capacity(text.len());
+                s.push_str(&decl[..pos]);
+                s.push_str("encoding=\"utf-8\"");
+                s.push_str(&after[close + 2..]);
+                s.push_str(&text[end + 7..]);
+                return std::borrow::Cow::Owned(s);
+            }
+        }
+    }
+    std::borrow::Cow::Borrowed(text)
+}
+
+/// Plain text of an HTML fragment (feed titles and summaries are often HTML or escaped HTML).
+pub fn html_to_text(s: &str) -> String {
+    if !s.contains('<') && !s.contains('&') {
+        return crate::text::normalize(&s.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    let frag = scraper::Html::parse_fragment(s);
+    let text: String = frag.root_element().text().collect::<Vec<_>>().join(" ");
+    crate::text::normalize(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn xml_reader(text: &str) -> quick_xml::Reader<&[u8]> {
+    let mut r = quick_xml::Reader::from_str(text);
+    r.config_mut().trim_text(true);
+    r.config_mut().check_end_names = false;
+    r
+}
+
+fn sitemap(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
+    let mut r = xml_reader(text);
+    let mut out = Vec::new();
+    let mut cur: Option<Listing> = None;
+    let mut field = String::new();
+    let mut buf = Vec::new();
+    loop {
+        match r.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase();
+                if name == "url" {
+                    cur = Some(Listing::default());
+                }
+                field = name;
+            }
+            Ok(Event::Text(t)) => {
+                let v = t.decode().map(|c| c.into_owned()).unwrap_or_default();
+                let v = quick_xml::escape::unescape(&v).map(|c| c.into_owned()).unwrap_or(v);
+                set_field(&mut cur, &field, &v, base);
+            }
+            Ok(Event::CData(t)) => {
+                let v = String::from_utf8_lossy(&t).into_owned();
+                set_field(&mut cur, &field, &v, base);
+            }
+            Ok(Event::GeneralRef(e)) => {
+                // entity references arrive separately in quick-xml; keep them in place
+                let name = String::from_utf8_lossy(&e).into_owned();
+                let v = quick_xml::escape::unescape(&format!("&{name};")).map(|c| c.into_owned()).unwrap_or_default();
+                set_field(&mut cur, &field, &v, base);
+            }
+            Ok(Event::End(e)) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase();
+                if name == "url" {
+                    if let Some(l) = cur.take().filter(|l| !l.url.is_empty()) {
+                        if let Some(u) = crate::crawl::urlnorm::resolve(base, &l.url) {
+                            out.push(Listing { url: u, ..l });
+                        }
+                    }
+                }
+                field.clear();
+            }
+            Ok(Event::Eof) => break,
+            Err(e) => {
+                if out.is_empty() {
+                    return Err(DiscoverError::Malformed { kind: "sitemap", message: format!("at byte {}: {e}", r.buffer_position()) });
+                }
+                break; // a truncated sitemap still yields what it listed before the damage
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(out)
+}
+
+fn set_field(cur: &mut Option<Listing>, field: &str, v: &str, _base: &Url) {
+    let Some(l) = cur.as_mut() else { return };
+    match field {
+        "loc" => l.url.push_str(v.trim()),
+        "publication_date" => l.published_at = parse_date(v).or(l.published_at),
+        "lastmod" => {
+            if l.published_at.is_none() {
+                l.published_at = parse_date(v);
+            }
+        }
+        "title" => {
+            let t = l.title.get_or_insert_with(String::new);
+            t.push_str(v);
+        }
+        _ => {}
+    }
+}
+
+fn sitemap_index(text: &str, base: &Url) -> Result<Vec<String>, DiscoverError> {
+    let mut r = xml_reader(text);
+    let mut out = Vec::new();
+    let mut in_loc = false;
+    let mut buf = Vec::new();
+    loop {
+        match r.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => in_loc = e.local_name().as_ref().eq_ignore_ascii_case(b"loc"),
+            Ok(Event::Text(t)) if in_loc => {
+                let v = t.decode().map(|c| c.into_owned()).unwrap_or_default();
+                if let Some(u) = crate::crawl::urlnorm::resolve(base, v.trim()) {
+                    out.push(u);
+                }
+            }
+            Ok(Event::End(_)) => in_loc = false,
+            Ok(Event::Eof) => break,
+            Err(e) => {
+                if out.is_empty() {
+                    return Err(DiscoverError::Malformed { kind: "sitemap index", message: e.to_string() });
+                }
+                break;
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(out)
+}
+
+fn feed_link(text: &str, base: &Url) -> Option<String> {
+    let doc = scraper::Html::parse_document(text);
+    let sel = scraper::Selector::parse("link[rel~=alternate][href]").ok()?;
+    doc.select(&sel)
+        .filter(|e| {
+            let t = e.value().attr("type").unwrap_or("").to_ascii_lowercase();
+            t.contains("rss") || t.contains("atom") || t.contains("feed+json")
+        })
+        .find_map(|e| e.value().attr("href").and_then(|h| crate::crawl::urlnorm::resolve(base, h)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://bao.example/").expect("url")
+    }
+
+    #[test]
+    fn rss_with_relative_links_and_html_titles() {
+        let rss = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>Tin &lt;b&gt;mới&lt;/b&gt;</title><link>/a.html?utm_source=rss</link><pubDate>Fri, 20 Nov 2026 01:00:00 GMT</pubDate>
+<description><![CDATA[<p>Tóm tắt <script>x</script></p>]]></description></item></channel></rss>"#;
+        let Ok(Discovered::Listings(l)) = discover(rss.as_bytes(), None, &base(), 1 << 20) else { panic!("not listings") };
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].url, "https://bao.example/a.html");
+        assert_eq!(l[0].title.as_deref(), Some("Tin mới"));
+        assert!(l[0].published_at.is_some());
+    }
+
+    #[test]
+    fn news_sitemap_and_index() {
+        let sm = r#"<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>https://bao.example/x.html</loc><news:news><news:publication_date>2026-11-20T08:00:00+07:00</news:publication_date><news:title>Tiêu đề &amp; tin</news:title></news:news></url></urlset>"#;
+        let Ok(Discovered::Listings(l)) = discover(sm.as_bytes(), None, &base(), 1 << 20) else { panic!("not listings") };
+        assert_eq!(l[0].url, "https://bao.example/x.html");
+        assert_eq!(l[0].title.as_deref(), Some("Tiêu đề & tin"));
+        assert!(l[0].published_at.is_some());
+        let idx = r#"<sitemapindex><sitemap><loc>https://bao.example/s1.xml</loc></sitemap></sitemapindex>"#;
+        assert_eq!(discover(idx.as_bytes(), None, &base(), 1 << 20), Ok(Discovered::Sitemaps(vec!["https://bao.example/s1.xml".into()])));
+    }
+
+    #[test]
+    fn html_page_with_and_without_feed_link() {
+        let with = r#"<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml"></head></html>"#;
+        assert_eq!(discover(with.as_bytes(), None, &base(), 1 << 20), Ok(Discovered::FeedLink("https://bao.example/rss.xml".into())));
+        let without = "<html><body>hello</body></html>";
+        assert!(matches!(discover(without.as_bytes(), None, &base(), 1 << 20), Err(DiscoverError::NotAFeed(_))));
+    }
+
+    #[test]
+    fn truncated_feed_is_malformed_not_a_panic() {
+        let r = discover(b"<rss><channel><item><title>x", None, &base(), 1 << 20);
+        assert!(r.is_err() || matches!(r, Ok(Discovered::Listings(_))));
+    }
+
+    #[test]
+    fn gzip_bomb_sitemap_is_bounded() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(b"<urlset>").expect("w");
+        enc.write_all(&vec![b' '; 5_000_000]).expect("w");
+        let gz = enc.finish().expect("gz");
+        assert_eq!(discover(&gz, None, &base(), 1_000_000), Err(DiscoverError::TooLarge(1_000_000)));
+    }
+}

@@ -1,0 +1,458 @@
+//! Polite, bounded HTTP. Every fetch: checks robots.txt (RFC 9309) for its host, waits for that host's
+//! turn (one request at a time per host, `per_host_interval` or `Crawl-delay` apart), then takes one of
+//! `concurrency` global slots, so a slow host only ever delays its own URLs. Redirects are followed by
+//! hand so each hop passes the same checks. Bodies are bounded after decompression, requests in time,
+//! and names resolving to loopback or private networks are refused unless configured otherwise.
+
+use crate::config::CrawlConfig;
+use crate::model::FailureClass;
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{url}: {message}")]
+pub struct FetchError {
+    pub class: FailureClass,
+    pub url: String,
+    pub message: String,
+    /// From `Retry-After`, when the server said when to come back.
+    pub retry_after: Option<Duration>,
+}
+
+impl FetchError {
+    fn new(class: FailureClass, url: &Url, message: impl Into<String>) -> FetchError {
+        FetchError { class, url: url.to_string(), message: message.into(), retry_after: None }
+    }
+}
+
+/// Validators from the previous fetch, for a conditional GET.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub final_url: Url,
+    /// Every URL passed through, first to last (the requested one included).
+    pub chain: Vec<Url>,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Fetch {
+    NotModified,
+    Ok(Fetched),
+}
+
+struct Robots {
+    fetched: Instant,
+    ttl: Duration,
+    rules: RobotsRules,
+}
+
+enum RobotsRules {
+    AllowAll,
+    DisallowAll,
+    Parsed(Box<texting_robots::Robot>),
+}
+
+#[derive(Default)]
+struct Host {
+    /// Held for the whole request: one request at a time per host; holds when the next may start.
+    turn: tokio::sync::Mutex<Option<Instant>>,
+    robots: tokio::sync::Mutex<Option<Robots>>,
+    crawl_delay: Mutex<Option<Duration>>,
+    /// Consecutive host-level failures (DNS, connect, timeout, TLS).
+    failures: AtomicU32,
+    tripped_until: Mutex<Option<Instant>>,
+}
+
+/// After this many host-level failures in a row, the host's other URLs fail fast for a while.
+const TRIP_AFTER: u32 = 2;
+const TRIP_FOR: Duration = Duration::from_secs(600);
+const ROBOTS_MAX: u64 = 512 * 1024;
+const MAX_CRAWL_DELAY: Duration = Duration::from_secs(60);
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    cfg: CrawlConfig,
+    agent_token: String,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+    slots: Semaphore,
+}
+
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs.iter().copied().filter(|a| allow || is_public(a.ip())).collect();
+            if allowed.is_empty() {
+                let why: Box<dyn std::error::Error + Send + Sync> = if addrs.is_empty() {
+                    format!("dns: no address for {host}").into()
+                } else {
+                    format!("blocked: {host} resolves to a private or loopback address").into()
+                };
+                return Err(why);
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Addresses on the public internet; crawled content must never steer a request anywhere else.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xC0) == 64)
+                || (o[0] == 198 && (o[1] & 0xFE) == 18)
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+impl Fetcher {
+    pub fn new(cfg: &CrawlConfig) -> Result<Fetcher, String> {
+        // reqwest is built without a default crypto provider; install ring once (an error means one is set)
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(2)
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver { allow_private: cfg.allow_private_networks }))
+            .build()
+            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+        let agent_token = cfg.user_agent.split(['/', ' ']).next().unwrap_or("presswatch").to_string();
+        Ok(Fetcher { client, cfg: cfg.clone(), agent_token, hosts: Mutex::new(HashMap::new()), slots: Semaphore::new(cfg.concurrency) })
+    }
+
+    fn host(&self, url: &Url) -> Arc<Host> {
+        let key = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
+        let key = match url.port() {
+            Some(p) => format!("{key}:{p}"),
+            None => key,
+        };
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        hosts.entry(key).or_default().clone()
+    }
+
+    fn check_target(&self, url: &Url) -> Result<(), FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::new(FailureClass::Blocked, url, format!("scheme {} is not fetched", url.scheme())));
+        }
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") => {
+                Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+            }
+            Some(_) => None,
+            None => return Err(FetchError::new(FailureClass::Blocked, url, "URL has no host")),
+        };
+        if let Some(ip) = ip {
+            if !self.cfg.allow_private_networks && !is_public(ip) {
+                return Err(FetchError::new(FailureClass::Blocked, url, "private or loopback address refused"));
+            }
+        }
+        Ok(())
+    }
+
+    /// GET with politeness, limits and redirects; `validators` make it conditional.
+    pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetch, FetchError> {
+        let mut chain = vec![url.clone()];
+        let mut current = url.clone();
+        loop {
+            match self.get_one(&current, if chain.len() == 1 { Some(validators) } else { None }).await? {
+                Hop::Done(mut f) => {
+                    if let Fetch::Ok(ref mut f) = f {
+                        f.chain = chain;
+                    }
+                    return Ok(f);
+                }
+                Hop::Redirect(next) => {
+                    if chain.contains(&next) {
+                        return Err(FetchError::new(FailureClass::Redirects, url, format!("redirect loop at {next}")));
+                    }
+                    if chain.len() > self.cfg.max_redirects {
+                        return Err(FetchError::new(FailureClass::Redirects, url, format!("more than {} redirects", self.cfg.max_redirects)));
+                    }
+                    chain.push(next.clone());
+                    current = next;
+                }
+            }
+        }
+    }
+
+    async fn get_one(&self, url: &Url, validators: Option<&Validators>) -> Result<Hop, FetchError> {
+        self.check_target(url)?;
+        let host = self.host(url);
+        if let Some(until) = *host.tripped_until.lock().unwrap_or_else(|e| e.into_inner()) {
+            if Instant::now() < until {
+                return Err(FetchError::new(FailureClass::Timeout, url, "host failed repeatedly; skipped for now"));
+            }
+        }
+        if self.cfg.respect_robots && url.path() != "/robots.txt" && !self.robots_allow(&host, url).await {
+            return Err(FetchError::new(FailureClass::RobotsDisallowed, url, "disallowed by robots.txt"));
+        }
+        let result = self.request(&host, url, validators, self.cfg.max_body_bytes).await;
+        match &result {
+            Err(e) if e.class.is_host_level() => {
+                let n = host.failures.fetch_add(1, Ordering::SeqCst) + 1;
+                if n >= TRIP_AFTER {
+                    *host.tripped_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + TRIP_FOR);
+                }
+            }
+            _ => {
+                host.failures.store(0, Ordering::SeqCst);
+                *host.tripped_until.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            }
+        }
+        result
+    }
+
+    async fn request(&self, host: &Host, url: &Url, validators: Option<&Validators>, max_body: u64) -> Result<Hop, FetchError> {
+        let mut turn = host.turn.lock().await;
+        if let Some(next) = *turn {
+            tokio::time::sleep_until(next).await;
+        }
+        let _slot = self.slots.acquire().await.map_err(|_| FetchError::new(FailureClass::Other, url, "fetcher closed"))?;
+        let result = self.send(url, validators, max_body).await;
+        let delay = (*host.crawl_delay.lock().unwrap_or_else(|e| e.into_inner())).unwrap_or_default().max(self.cfg.per_host_interval);
+        let mut next = Instant::now() + delay;
+        if let Err(FetchError { retry_after: Some(d), .. }) = &result {
+            next = next.max(Instant::now() + (*d).min(Duration::from_secs(3600)));
+        }
+        *turn = Some(next);
+        result
+    }
+
+    async fn send(&self, url: &Url, validators: Option<&Validators>, max_body: u64) -> Result<Hop, FetchError> {
+        let mut req = self.client.get(url.clone());
+        if let Some(v) = validators {
+            if let Some(e) = &v.etag {
+                req = req.header(IF_NONE_MATCH, e);
+            }
+            if let Some(m) = &v.last_modified {
+                req = req.header(IF_MODIFIED_SINCE, m);
+            }
+        }
+        let resp = req.send().await.map_err(|e| classify(url, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        if status.is_redirection() && status.as_u16() != 304 {
+            let loc = header(&headers, LOCATION.as_str())
+                .ok_or_else(|| FetchError::new(FailureClass::Redirects, url, format!("HTTP {status} without Location")))?;
+            let next = url.join(&loc).map_err(|e| FetchError::new(FailureClass::Redirects, url, format!("bad Location {loc:?}: {e}")))?;
+            return Ok(Hop::Redirect(next));
+        }
+        if status.as_u16() == 304 {
+            return Ok(Hop::Done(Fetch::NotModified));
+        }
+        if !status.is_success() {
+            let class = match status.as_u16() {
+                429 | 503 => FailureClass::RateLimited,
+                s if s >= 500 => FailureClass::HttpServer,
+                _ => FailureClass::HttpClient,
+            };
+            let mut e = FetchError::new(class, url, format!("HTTP {status}"));
+            e.retry_after = header(&headers, RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(&v));
+            return Err(e);
+        }
+        if let Some(len) = resp.content_length() {
+            if len > max_body {
+                return Err(FetchError::new(FailureClass::TooLarge, url, format!("body of {len} bytes exceeds the {max_body}-byte limit")));
+            }
+        }
+        let mut body = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| classify(url, &e))?;
+            // counted after decompression: a gzip bomb stops here
+            if body.len() as u64 + chunk.len() as u64 > max_body {
+                return Err(FetchError::new(FailureClass::TooLarge, url, format!("body exceeds the {max_body}-byte limit")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Hop::Done(Fetch::Ok(Fetched {
+            final_url: url.clone(),
+            chain: Vec::new(),
+            content_type: header(&headers, CONTENT_TYPE.as_str()),
+            etag: header(&headers, ETAG.as_str()),
+            last_modified: header(&headers, LAST_MODIFIED.as_str()),
+            body,
+        })))
+    }
+
+    async fn robots_allow(&self, host: &Host, url: &Url) -> bool {
+        let mut slot = host.robots.lock().await;
+        let stale = match &*slot {
+            Some(r) => r.fetched.elapsed() > r.ttl,
+            None => true,
+        };
+        if stale {
+            let rules = self.fetch_robots(host, url).await;
+            let ttl = match rules {
+                RobotsRules::DisallowAll => Duration::from_secs(600),
+                _ => Duration::from_secs(24 * 3600),
+            };
+            if let RobotsRules::Parsed(r) = &rules {
+                let delay = r.delay.filter(|d| d.is_finite() && *d > 0.0).map(|d| Duration::from_secs_f32(d).min(MAX_CRAWL_DELAY));
+                *host.crawl_delay.lock().unwrap_or_else(|e| e.into_inner()) = delay;
+            }
+            *slot = Some(Robots { fetched: Instant::now(), ttl, rules });
+        }
+        match slot.as_ref().map(|r| &r.rules) {
+            Some(RobotsRules::AllowAll) | None => true,
+            Some(RobotsRules::DisallowAll) => false,
+            Some(RobotsRules::Parsed(r)) => r.allowed(url.as_str()),
+        }
+    }
+
+    /// RFC 9309: 4xx means no rules; 5xx or unreachable means everything is disallowed for now.
+    async fn fetch_robots(&self, host: &Host, url: &Url) -> RobotsRules {
+        let Ok(robots_url) = url.join("/robots.txt") else { return RobotsRules::AllowAll };
+        let mut target = robots_url.clone();
+        for _ in 0..=5 {
+            match self.request(host, &target, None, ROBOTS_MAX).await {
+                Ok(Hop::Done(Fetch::Ok(f))) => {
+                    return match texting_robots::Robot::new(&self.agent_token, &f.body) {
+                        Ok(r) => RobotsRules::Parsed(Box::new(r)),
+                        Err(_) => RobotsRules::AllowAll,
+                    }
+                }
+                Ok(Hop::Done(Fetch::NotModified)) => return RobotsRules::AllowAll,
+                Ok(Hop::Redirect(next)) => {
+                    // redirects to another host are followed for robots.txt only (RFC 9309 2.3.1.2)
+                    if self.check_target(&next).is_err() {
+                        return RobotsRules::AllowAll;
+                    }
+                    let other = self.host(&next);
+                    if !std::ptr::eq(Arc::as_ptr(&other), host) {
+                        return match self.request(&other, &next, None, ROBOTS_MAX).await {
+                            Ok(Hop::Done(Fetch::Ok(f))) => texting_robots::Robot::new(&self.agent_token, &f.body)
+                                .map(|r| RobotsRules::Parsed(Box::new(r)))
+                                .unwrap_or(RobotsRules::AllowAll),
+                            _ => RobotsRules::AllowAll,
+                        };
+                    }
+                    target = next;
+                }
+                Err(e) => {
+                    return match e.class {
+                        FailureClass::HttpClient => RobotsRules::AllowAll,
+                        FailureClass::TooLarge => RobotsRules::AllowAll,
+                        _ => RobotsRules::DisallowAll,
+                    }
+                }
+            }
+        }
+        RobotsRules::AllowAll
+    }
+}
+
+enum Hop {
+    Done(Fetch),
+    Redirect(Url),
+}
+
+fn header(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    if let Ok(secs) = v.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64;
+    Some(Duration::from_secs(secs))
+}
+
+fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
+    let mut chain = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        src = s.source();
+    }
+    let lower = chain.to_lowercase();
+    let class = if lower.contains("blocked:") {
+        FailureClass::Blocked
+    } else if e.is_timeout() || lower.contains("timed out") {
+        FailureClass::Timeout
+    } else if lower.contains("dns") || lower.contains("failed to lookup") || lower.contains("name or service") {
+        FailureClass::Dns
+    } else if lower.contains("certificate") || lower.contains("tls") {
+        FailureClass::Tls
+    } else if e.is_connect() {
+        FailureClass::Connect
+    } else if e.is_decode() || e.is_body() {
+        FailureClass::Malformed
+    } else {
+        FailureClass::Other
+    };
+    FetchError::new(class, url, chain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_addresses() {
+        assert!(!is_public("127.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
+        for ip in ["10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "::1", "fd00::1", "100.64.0.1", "0.0.0.0"] {
+            let ip: IpAddr = ip.parse().expect("ip");
+            assert!(!is_public(ip), "{ip}");
+        }
+        for ip in ["8.8.8.8", "2001:4860:4860::8888", "203.162.4.1"] {
+            let ip: IpAddr = ip.parse().expect("ip");
+            assert!(is_public(ip), "{ip}");
+        }
+    }
+
+    #[test]
+    fn retry_after() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,224 @@
+//! Article extraction from HTML bytes, with no I/O: main text without navigation, sidebars, related
+//! links, comments, share bars or footers; plus title, publication time, canonical URL and language hint.
+//!
+//! The body comes from the source's own CSS selectors when configured (the outlets that matter get
+//! exact rules), otherwise from dom_smoothie (a readability.js port), with a paragraph-cluster fallback
+//! when readability finds nothing. The page is parsed once and shared by metadata and body extraction.
+
+pub mod charset;
+
+use crate::model::Extracted;
+use crate::text::normalize;
+use dom_query::Document;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("no article text found")]
+    NoText,
+}
+
+/// Per-outlet extraction rules, from the source's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct SiteRules {
+    pub content: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// Elements that are never article text on news pages.
+const BOILERPLATE: &str = "script, style, noscript, template, nav, aside, footer, form, iframe, \
+    [role=navigation], [role=complementary], [role=contentinfo], [aria-hidden=true], \
+    .related, .related-news, .related-posts, .share, .social, .comments, #comments, .comment-list, .breadcrumb, .breadcrumbs, \
+    .tags, .tag-list, .advertisement, .ads, .banner, .newsletter, .sidebar, #sidebar, .menu, .most-read, .popular";
+
+pub fn extract(html: &str, url: Option<&str>, rules: &SiteRules) -> Result<Extracted, ExtractError> {
+    let doc = Document::from(html);
+    let meta = metadata(&doc);
+
+    let mut text = String::new();
+    if !rules.content.is_empty() {
+        for sel in &rules.exclude {
+            if let Some(s) = doc.try_select(sel) {
+                s.remove();
+            }
+        }
+        if let Some(s) = rules.content.iter().find_map(|sel| doc.try_select(sel)) {
+            text = block_text(&s);
+        }
+    }
+    if text.trim().is_empty() {
+        if let Some(s) = doc.try_select(BOILERPLATE) {
+            s.remove();
+        }
+        for sel in &rules.exclude {
+            if let Some(s) = doc.try_select(sel) {
+                s.remove();
+            }
+        }
+        let cfg = dom_smoothie::Config { text_mode: dom_smoothie::TextMode::Formatted, ..Default::default() };
+        let url = url.filter(|u| u.starts_with("http"));
+        let readable = dom_smoothie::Readability::with_document(doc.clone(), url, Some(cfg))
+            .ok()
+            .and_then(|mut r| r.parse().ok())
+            .map(|a| a.text_content.to_string())
+            .unwrap_or_default();
+        text = if readable.trim().chars().count() >= 100 { readable } else { paragraph_fallback(&doc) };
+    }
+    let text = tidy(&normalize(&text));
+    let title = normalize(meta.title.trim());
+    if text.is_empty() && title.is_empty() {
+        return Err(ExtractError::NoText);
+    }
+    let text = strip_leading_title(text, &title);
+    Ok(Extracted { title, text, published_at: meta.published, canonical_url: meta.canonical, lang_hint: meta.lang })
+}
+
+struct Meta {
+    title: String,
+    published: Option<chrono::DateTime<chrono::Utc>>,
+    canonical: Option<String>,
+    lang: Option<String>,
+}
+
+fn first_attr(doc: &Document, selectors: &[&str], attr: &str) -> Option<String> {
+    selectors.iter().find_map(|s| {
+        doc.try_select(s)
+            .and_then(|sel| sel.iter().find_map(|n| n.attr(attr).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())))
+    })
+}
+
+fn metadata(doc: &Document) -> Meta {
+    let title = first_attr(doc, &["meta[property='og:title']", "meta[name='twitter:title']"], "content")
+        .or_else(|| doc.try_select("h1").map(|s| s.first().text().to_string()).filter(|t| !t.trim().is_empty()))
+        .or_else(|| doc.try_select("title").map(|s| s.first().text().to_string()))
+        .unwrap_or_default();
+    let published = first_attr(
+        doc,
+        &[
+            "meta[property='article:published_time']",
+            "meta[itemprop='datePublished']",
+            "meta[name='pubdate']",
+            "meta[name='publishdate']",
+            "meta[name='date']",
+            "meta[name='dc.date']",
+            "meta[name='DC.date.issued']",
+        ],
+        "content",
+    )
+    .or_else(|| json_ld_date(doc))
+    .or_else(|| first_attr(doc, &["time[datetime]"], "datetime"))
+    .and_then(|s| crate::time::parse_date(&s));
+    let canonical = first_attr(doc, &["link[rel='canonical']"], "href")
+        .or_else(|| first_attr(doc, &["meta[property='og:url']"], "content"));
+    let lang = first_attr(doc, &["html[lang]"], "lang")
+        .or_else(|| first_attr(doc, &["meta[http-equiv='content-language']", "meta[http-equiv='Content-Language']"], "content"))
+        .or_else(|| first_attr(doc, &["meta[property='og:locale']"], "content"));
+    Meta { title: collapse_ws(&title), published, canonical, lang }
+}
+
+fn json_ld_date(doc: &Document) -> Option<String> {
+    let scripts = doc.try_select("script[type='application/ld+json']")?;
+    for node in scripts.iter() {
+        let raw = node.text();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&raw) {
+            if let Some(d) = find_key(&v, "datePublished") {
+                return Some(d);
+            }
+        }
+    }
+    None
+}
+
+fn find_key(v: &serde_json::Value, key: &str) -> Option<String> {
+    match v {
+        serde_json::Value::Object(m) => m
+            .get(key)
+            .and_then(|x| x.as_str().map(str::to_string))
+            .or_else(|| m.values().find_map(|x| find_key(x, key))),
+        serde_json::Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
+        _ => None,
+    }
+}
+
+/// Text of a selection with one paragraph per line.
+fn block_text(s: &dom_query::Selection) -> String {
+    let paras = s.select("p, h2, h3, h4, li, blockquote, pre, td");
+    if paras.length() >= 2 {
+        paras.iter().map(|n| collapse_ws(&n.text())).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n")
+    } else {
+        collapse_ws(&s.text())
+    }
+}
+
+/// When readability finds nothing: the paragraphs of the element holding the most paragraph text.
+fn paragraph_fallback(doc: &Document) -> String {
+    let Some(ps) = doc.try_select("p") else { return String::new() };
+    let paras: Vec<String> = ps.iter().map(|n| collapse_ws(&n.text())).filter(|t| t.chars().count() >= 30).collect();
+    paras.join("\n")
+}
+
+fn collapse_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// One paragraph per line, inner whitespace collapsed, empty lines dropped.
+fn tidy(s: &str) -> String {
+    s.lines().map(collapse_ws).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+}
+
+fn strip_leading_title(text: String, title: &str) -> String {
+    if !title.is_empty() {
+        if let Some(rest) = text.strip_prefix(title) {
+            if rest.starts_with('\n') {
+                return rest.trim_start().to_string();
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<!doctype html><html lang="vi"><head>
+<title>Tin tức | Báo Mẫu</title>
+<meta property="og:title" content="Ngư dân Cần Giờ ra khơi">
+<meta property="article:published_time" content="2026-11-20T08:00:00+07:00">
+<link rel="canonical" href="https://bao.example/ngu-dan-can-gio.html">
+</head><body>
+<nav><a href="/">Trang chủ</a> <a href="/bien-dao">Biển đảo</a> <a href="/ha-noi">Hà Nội</a></nav>
+<article><h1>Ngư dân Cần Giờ ra khơi</h1>
+<p>Sáng nay, hàng trăm tàu cá của ngư dân xã Cần Giờ đã rời cảng sau nhiều ngày nghỉ vì thời tiết xấu trên biển.</p>
+<p>Theo ban quản lý cảng cá, các tàu được kiểm tra thiết bị an toàn và liên lạc trước khi xuất bến, bảo đảm đủ điều kiện hoạt động dài ngày.</p>
+<p>Ngư dân cho biết giá dầu ổn định giúp họ yên tâm bám biển, đồng thời mong muốn có thêm hỗ trợ về bảo hiểm thân tàu.</p>
+</article>
+<aside class="related"><h3>Tin liên quan</h3><ul><li><a href="/x">Căng thẳng Biển Đông leo thang ở Trường Sa</a></li></ul></aside>
+<footer>Bản quyền thuộc về Báo Mẫu. Địa chỉ: Hà Nội.</footer>
+</body></html>"#;
+
+    #[test]
+    fn extracts_body_and_metadata_without_boilerplate() {
+        let e = extract(PAGE, Some("https://bao.example/x"), &SiteRules::default()).expect("extract");
+        assert_eq!(e.title, "Ngư dân Cần Giờ ra khơi");
+        assert!(e.text.contains("hàng trăm tàu cá"), "{}", e.text);
+        assert!(e.text.contains("bảo hiểm thân tàu"), "{}", e.text);
+        assert!(!e.text.contains("Trường Sa"), "related links leaked: {}", e.text);
+        assert!(!e.text.contains("Bản quyền"), "footer leaked: {}", e.text);
+        assert_eq!(e.canonical_url.as_deref(), Some("https://bao.example/ngu-dan-can-gio.html"));
+        assert_eq!(e.lang_hint.as_deref(), Some("vi"));
+        assert_eq!(e.published_at, crate::time::parse_date("2026-11-20T01:00:00Z"));
+    }
+
+    #[test]
+    fn site_rules_take_precedence() {
+        let rules = SiteRules { content: vec!["article".into()], exclude: vec!["h1".into()] };
+        let e = extract(PAGE, None, &rules).expect("extract");
+        assert!(e.text.starts_with("Sáng nay"), "{}", e.text);
+        assert!(!e.text.contains("Trang chủ"));
+    }
+
+    #[test]
+    fn empty_page_is_an_error() {
+        assert!(extract("<html><body></body></html>", None, &SiteRules::default()).is_err());
+    }
+}

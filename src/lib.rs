@@ -1,0 +1,12 @@
+//! presswatch: press monitoring for a Vietnamese provincial or district press office.
+//! See ARCHITECTURE.md for the map of the code.
+
+pub mod analyze;
+pub mod config;
+pub mod extract;
+pub mod model;
+pub mod query;
+pub mod store;
+pub mod text;
+pub mod time;
+pub mod crawl;

@@ -1,0 +1,155 @@
+//! Domain types: the messages passed between stages of the data's journey, and typed ids so that an
+//! article id can never be passed where a source id is expected.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($name:ident, $inner:ty) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub $inner);
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(ArticleId, i64);
+// Source ids are the operator's slugs from config (`vnexpress`), stable across restarts.
+id_type!(SourceId, String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Domestic,
+    Overseas,
+    Foreign,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Domestic => "domestic",
+            Origin::Overseas => "overseas",
+            Origin::Foreign => "foreign",
+        }
+    }
+}
+
+/// One item a feed or sitemap listed: where the article is, plus what the listing said about it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Listing {
+    pub url: String,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// What `extract` produced from one HTML page.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Extracted {
+    pub title: String,
+    pub text: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub canonical_url: Option<String>,
+    /// `<html lang>`, `content-language` and similar declarations.
+    pub lang_hint: Option<String>,
+}
+
+/// Why an article carries a topic or locality: the words that matched, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub id: String,
+    pub matched: Vec<String>,
+    pub in_title: bool,
+}
+
+/// What `analyze` concluded about an article's text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Analysis {
+    pub lang: String,
+    pub topics: Vec<Tag>,
+    pub localities: Vec<Tag>,
+}
+
+/// An article ready to be stored: extracted, analysed, with its identity settled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewArticle {
+    pub url: String,
+    pub canonical_url: String,
+    pub source_id: SourceId,
+    pub title: String,
+    pub text: String,
+    pub lang: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub fetched_at: DateTime<Utc>,
+    pub content_hash: String,
+    pub analysis: Analysis,
+}
+
+/// A stored article as read back from the database.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Article {
+    pub id: ArticleId,
+    pub url: String,
+    pub canonical_url: String,
+    pub source: SourceId,
+    pub origin: Option<Origin>,
+    pub title: String,
+    pub text: String,
+    pub lang: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub fetched_at: DateTime<Utc>,
+    pub topics: Vec<Tag>,
+    pub localities: Vec<Tag>,
+    pub story_id: Option<i64>,
+}
+
+/// How a fetch or parse failed, as counted per source and shown in source health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    Dns,
+    Connect,
+    Timeout,
+    Tls,
+    HttpClient,
+    HttpServer,
+    RateLimited,
+    TooLarge,
+    Redirects,
+    RobotsDisallowed,
+    Blocked,
+    NotAFeed,
+    Malformed,
+    Other,
+}
+
+impl FailureClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Dns => "dns",
+            FailureClass::Connect => "connect",
+            FailureClass::Timeout => "timeout",
+            FailureClass::Tls => "tls",
+            FailureClass::HttpClient => "http_4xx",
+            FailureClass::HttpServer => "http_5xx",
+            FailureClass::RateLimited => "rate_limited",
+            FailureClass::TooLarge => "too_large",
+            FailureClass::Redirects => "redirects",
+            FailureClass::RobotsDisallowed => "robots_disallowed",
+            FailureClass::Blocked => "blocked",
+            FailureClass::NotAFeed => "not_a_feed",
+            FailureClass::Malformed => "malformed",
+            FailureClass::Other => "other",
+        }
+    }
+    /// Failures that mean the host itself is unwell: after a few, skip its other URLs this pass.
+    pub fn is_host_level(self) -> bool {
+        matches!(self, FailureClass::Dns | FailureClass::Connect | FailureClass::Timeout | FailureClass::Tls)
+    }
+}

@@ -1,0 +1,604 @@
+//! The system of record: sqlx over SQLite (WAL). Every query the rest of the code needs is a method
+//! here, so a PostgreSQL backend can be added behind the same methods without touching callers.
+//! Queries use the unchecked functions (no database needed to build); the tests exercise each one.
+
+use crate::config::Source;
+use crate::model::{Article, ArticleId, FailureClass, NewArticle, Origin, SourceId, Tag};
+use crate::time::{from_unix, to_unix};
+use chrono::{DateTime, Utc};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlSafeStr, SqlitePool};
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database holds malformed data: {0}")]
+    Corrupt(String),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Per-feed fetch state: validators for conditional GET, the schedule and health counters.
+#[derive(Debug, Clone, Default)]
+pub struct FeedState {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body_hash: Option<String>,
+    pub interval_secs: i64,
+    pub next_fetch_at: i64,
+    pub consecutive_failures: i64,
+}
+
+/// Source health as shown to admins.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceHealth {
+    pub source_id: String,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub next_fetch_at: DateTime<Utc>,
+    pub consecutive_failures: i64,
+    pub total_failures: i64,
+    pub last_error_class: Option<String>,
+    pub last_error: Option<String>,
+    pub articles_stored: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub key: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// Result of storing an article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    New(ArticleId),
+    /// Already known under another URL (canonical link, redirect, same text on the same host).
+    Known(ArticleId),
+}
+
+impl Store {
+    pub async fn open(url: &str) -> Result<Store> {
+        let open_err = |source| StoreError::Open { url: url.to_string(), source };
+        let mut opts = SqliteConnectOptions::from_str(url).map_err(open_err)?;
+        if let Some(parent) = opts.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| open_err(sqlx::Error::Io(e)))?;
+            }
+        }
+        opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(open_err)?;
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let migrations: Vec<Migration> = MIGRATIONS
+            .iter()
+            .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, sql.into_sql_str(), false))
+            .collect();
+        let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
+        migrator.run(&self.pool).await?;
+        // work a crashed process had taken is taken again
+        sqlx::query("UPDATE jobs SET state = 'queued' WHERE state = 'running'").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ---- sources and feed state ----
+
+    /// Makes the sources table match the configuration; fetch state of existing sources is kept.
+    pub async fn sync_sources(&self, sources: &[Source], default_interval: Duration, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE sources SET enabled = 0").execute(&mut *tx).await?;
+        for s in sources {
+            sqlx::query(
+                "INSERT INTO sources (id, name, url, origin, lang, enabled, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, url = excluded.url, origin = excluded.origin,
+                 lang = excluded.lang, enabled = excluded.enabled, updated_at = excluded.updated_at",
+            )
+            .bind(&s.id.0)
+            .bind(&s.name)
+            .bind(s.url.as_str())
+            .bind(s.origin.as_str())
+            .bind(&s.lang)
+            .bind(s.enabled as i64)
+            .bind(to_unix(now))
+            .execute(&mut *tx)
+            .await?;
+            let interval = s.interval.unwrap_or(default_interval).as_secs() as i64;
+            sqlx::query("INSERT INTO feed_state (source_id, interval_secs, next_fetch_at) VALUES (?, ?, 0) ON CONFLICT(source_id) DO NOTHING")
+                .bind(&s.id.0)
+                .bind(interval)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn feed_state(&self, source: &SourceId) -> Result<FeedState> {
+        let row = sqlx::query(
+            "SELECT etag, last_modified, body_hash, interval_secs, next_fetch_at, consecutive_failures FROM feed_state WHERE source_id = ?",
+        )
+        .bind(&source.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            None => FeedState::default(),
+            Some(r) => FeedState {
+                etag: r.try_get(0)?,
+                last_modified: r.try_get(1)?,
+                body_hash: r.try_get(2)?,
+                interval_secs: r.try_get(3)?,
+                next_fetch_at: r.try_get(4)?,
+                consecutive_failures: r.try_get(5)?,
+            },
+        })
+    }
+
+    /// Enabled sources whose next fetch is due.
+    pub async fn due_sources(&self, now: DateTime<Utc>) -> Result<Vec<SourceId>> {
+        let rows = sqlx::query(
+            "SELECT s.id FROM sources s JOIN feed_state f ON f.source_id = s.id WHERE s.enabled = 1 AND f.next_fetch_at <= ? ORDER BY f.next_fetch_at",
+        )
+        .bind(to_unix(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(SourceId(r.try_get(0)?))).collect()
+    }
+
+    /// Seconds until the next enabled source is due (None when there is none).
+    pub async fn next_due_at(&self) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT MIN(f.next_fetch_at) FROM sources s JOIN feed_state f ON f.source_id = s.id WHERE s.enabled = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get(0)?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_feed_success(
+        &self,
+        source: &SourceId,
+        now: DateTime<Utc>,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+        body_hash: Option<&str>,
+        changed: bool,
+        interval_secs: i64,
+        items: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE feed_state SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), body_hash = COALESCE(?, body_hash),
+             interval_secs = ?, next_fetch_at = ?, last_fetch_at = ?, last_success_at = ?,
+             last_change_at = CASE WHEN ? THEN ? ELSE last_change_at END,
+             consecutive_failures = 0, items_last_fetch = ? WHERE source_id = ?",
+        )
+        .bind(etag)
+        .bind(last_modified)
+        .bind(body_hash)
+        .bind(interval_secs)
+        .bind(to_unix(now) + interval_secs)
+        .bind(to_unix(now))
+        .bind(to_unix(now))
+        .bind(changed)
+        .bind(to_unix(now))
+        .bind(items)
+        .bind(&source.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Counts a failure of the source's feed and schedules the retry.
+    pub async fn record_feed_failure(
+        &self,
+        source: &SourceId,
+        now: DateTime<Utc>,
+        class: FailureClass,
+        message: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE feed_state SET next_fetch_at = ?, last_fetch_at = ?, consecutive_failures = consecutive_failures + 1,
+             total_failures = total_failures + 1, last_error_class = ?, last_error = ? WHERE source_id = ?",
+        )
+        .bind(to_unix(retry_at))
+        .bind(to_unix(now))
+        .bind(class.as_str())
+        .bind(message)
+        .bind(&source.0)
+        .execute(&self.pool)
+        .await?;
+        self.count_failure(source, class, None, now).await
+    }
+
+    /// Counts a failure by class for the source (feed or one of its articles).
+    pub async fn count_failure(&self, source: &SourceId, class: FailureClass, url: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO failure_counts (source_id, class, count, last_at, last_url) VALUES (?, ?, 1, ?, ?)
+             ON CONFLICT(source_id, class) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_url = COALESCE(excluded.last_url, last_url)",
+        )
+        .bind(&source.0)
+        .bind(class.as_str())
+        .bind(to_unix(now))
+        .bind(url)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn failure_counts(&self, source: &SourceId) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT class, count FROM failure_counts WHERE source_id = ? ORDER BY class")
+            .bind(&source.0)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    pub async fn source_health(&self) -> Result<Vec<SourceHealth>> {
+        let rows = sqlx::query(
+            "SELECT f.source_id, f.last_success_at, f.next_fetch_at, f.consecutive_failures, f.total_failures, f.last_error_class, f.last_error,
+             (SELECT COUNT(*) FROM articles a WHERE a.source_id = f.source_id)
+             FROM feed_state f JOIN sources s ON s.id = f.source_id WHERE s.enabled = 1 ORDER BY f.source_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SourceHealth {
+                    source_id: r.try_get(0)?,
+                    last_success_at: r.try_get::<Option<i64>, _>(1)?.map(from_unix),
+                    next_fetch_at: from_unix(r.try_get(2)?),
+                    consecutive_failures: r.try_get(3)?,
+                    total_failures: r.try_get(4)?,
+                    last_error_class: r.try_get(5)?,
+                    last_error: r.try_get(6)?,
+                    articles_stored: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    // ---- sightings and URLs ----
+
+    pub async fn record_sighting(&self, url: &str, source: &SourceId, title: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sightings (url, source_id, title, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(url, source_id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        )
+        .bind(url)
+        .bind(&source.0)
+        .bind(title)
+        .bind(to_unix(now))
+        .bind(to_unix(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn article_for_url(&self, url: &str) -> Result<Option<ArticleId>> {
+        let r = sqlx::query("SELECT article_id FROM article_urls WHERE url = ?").bind(url).fetch_optional(&self.pool).await?;
+        Ok(match r {
+            Some(r) => Some(ArticleId(r.try_get(0)?)),
+            None => None,
+        })
+    }
+
+    /// Sources (feeds) that listed the article under any of its URLs.
+    pub async fn sightings_of(&self, id: ArticleId) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT s.source_id FROM sightings s JOIN article_urls u ON u.url = s.url WHERE u.article_id = ? ORDER BY s.source_id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    // ---- jobs ----
+
+    /// Queues work once per (kind, key); an existing job is left as it is.
+    pub async fn enqueue(&self, kind: &str, key: &str, payload: &str, run_at: DateTime<Utc>) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO jobs (kind, key, payload, state, run_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?) ON CONFLICT(kind, key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(key)
+        .bind(payload)
+        .bind(to_unix(run_at))
+        .bind(to_unix(Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Takes up to `limit` due jobs of a kind, marking them running.
+    pub async fn take_jobs(&self, kind: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<Job>> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, key, payload, attempts FROM jobs WHERE kind = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT ?",
+        )
+        .bind(kind)
+        .bind(to_unix(now))
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let job = Job { id: r.try_get(0)?, key: r.try_get(1)?, payload: r.try_get(2)?, attempts: r.try_get(3)? };
+            sqlx::query("UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?")
+                .bind(to_unix(now))
+                .bind(job.id)
+                .execute(&mut *tx)
+                .await?;
+            jobs.push(job);
+        }
+        tx.commit().await?;
+        Ok(jobs)
+    }
+
+    pub async fn finish_job(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE jobs SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?")
+            .bind(to_unix(Utc::now()))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or given up when None.
+    pub async fn fail_job(&self, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+        let (state, at) = match retry_at {
+            Some(t) => ("queued", to_unix(t)),
+            None => ("failed", to_unix(Utc::now())),
+        };
+        sqlx::query("UPDATE jobs SET state = ?, run_at = ?, last_error = ?, updated_at = ? WHERE id = ?")
+            .bind(state)
+            .bind(at)
+            .bind(error)
+            .bind(to_unix(Utc::now()))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn count_jobs(&self, kind: &str, state: &str) -> Result<i64> {
+        let r = sqlx::query("SELECT COUNT(*) FROM jobs WHERE kind = ? AND state = ?").bind(kind).bind(state).fetch_one(&self.pool).await?;
+        Ok(r.try_get(0)?)
+    }
+
+    /// When the next queued job of this kind is due.
+    pub async fn next_job_at(&self, kind: &str) -> Result<Option<i64>> {
+        let r = sqlx::query("SELECT MIN(run_at) FROM jobs WHERE kind = ? AND state = 'queued'").bind(kind).fetch_one(&self.pool).await?;
+        Ok(r.try_get(0)?)
+    }
+
+    // ---- articles ----
+
+    /// Stores an article once: if any of `urls` (normalised) or its canonical URL is already known, or
+    /// the same text was stored from the same host, the URLs are added to the existing article.
+    pub async fn insert_article(&self, a: &NewArticle, urls: &[String]) -> Result<Stored> {
+        let mut tx = self.pool.begin().await?;
+        let mut existing: Option<i64> = None;
+        for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
+            if let Some(r) = sqlx::query("SELECT article_id FROM article_urls WHERE url = ?").bind(u).fetch_optional(&mut *tx).await? {
+                existing = Some(r.try_get(0)?);
+                break;
+            }
+        }
+        if existing.is_none() && a.text.chars().count() >= 200 {
+            let host = url::Url::parse(&a.canonical_url).ok().and_then(|u| u.host_str().map(str::to_string));
+            let rows = sqlx::query("SELECT id, canonical_url FROM articles WHERE content_hash = ?")
+                .bind(&a.content_hash)
+                .fetch_all(&mut *tx)
+                .await?;
+            for r in rows {
+                let other: String = r.try_get(1)?;
+                if url::Url::parse(&other).ok().and_then(|u| u.host_str().map(str::to_string)) == host {
+                    existing = Some(r.try_get(0)?);
+                    break;
+                }
+            }
+        }
+        let (id, stored) = match existing {
+            Some(id) => (id, Stored::Known(ArticleId(id))),
+            None => {
+                let r = sqlx::query(
+                    "INSERT INTO articles (url, canonical_url, source_id, title, text, lang, published_at, fetched_at, content_hash)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(&a.url)
+                .bind(&a.canonical_url)
+                .bind(&a.source_id.0)
+                .bind(&a.title)
+                .bind(&a.text)
+                .bind(&a.lang)
+                .bind(a.published_at.map(to_unix))
+                .bind(to_unix(a.fetched_at))
+                .bind(&a.content_hash)
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = r.try_get(0)?;
+                write_tags(&mut tx, "article_topics", "topic_id", id, &a.analysis.topics).await?;
+                write_tags(&mut tx, "article_localities", "locality_id", id, &a.analysis.localities).await?;
+                (id, Stored::New(ArticleId(id)))
+            }
+        };
+        for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
+            sqlx::query("INSERT INTO article_urls (url, article_id) VALUES (?, ?) ON CONFLICT(url) DO NOTHING")
+                .bind(u)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn count_articles(&self) -> Result<i64> {
+        let r = sqlx::query("SELECT COUNT(*) FROM articles").fetch_one(&self.pool).await?;
+        Ok(r.try_get(0)?)
+    }
+
+    pub async fn unindexed_ids(&self, limit: i64) -> Result<Vec<ArticleId>> {
+        let rows = sqlx::query("SELECT id FROM articles WHERE indexed = 0 ORDER BY id LIMIT ?").bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(ArticleId(r.try_get(0)?))).collect()
+    }
+
+    pub async fn mark_indexed(&self, ids: &[ArticleId]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for id in ids {
+            sqlx::query("UPDATE articles SET indexed = 1 WHERE id = ?").bind(id.0).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks every article as missing from the index (before a rebuild or when the index was lost).
+    pub async fn mark_all_unindexed(&self) -> Result<()> {
+        sqlx::query("UPDATE articles SET indexed = 0").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let r = sqlx::query("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&self.pool).await?;
+        Ok(match r {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Articles by id, in the order given, with their tags and the origin of their source.
+    pub async fn articles(&self, ids: &[ArticleId]) -> Result<Vec<Article>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let r = sqlx::query(sqlx::AssertSqlSafe(ARTICLE_BY_ID.as_str())).bind(id.0).fetch_optional(&self.pool).await?;
+            if let Some(r) = r {
+                out.push(self.article_from_row(&r).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One page of articles with `id > after_id`, in id order, optionally within published/fetched dates.
+    pub async fn articles_page(
+        &self,
+        after_id: i64,
+        limit: i64,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Article>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(ARTICLE_PAGE.as_str()))
+            .bind(after_id)
+            .bind(since.map(to_unix).unwrap_or(i64::MIN))
+            .bind(until.map(to_unix).unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.article_from_row(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn article_from_row(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Article> {
+        let id: i64 = r.try_get("id")?;
+        let origin: Option<String> = r.try_get("origin")?;
+        Ok(Article {
+            id: ArticleId(id),
+            url: r.try_get("url")?,
+            canonical_url: r.try_get("canonical_url")?,
+            source: SourceId(r.try_get("source_id")?),
+            origin: origin.as_deref().and_then(|o| match o {
+                "domestic" => Some(Origin::Domestic),
+                "overseas" => Some(Origin::Overseas),
+                "foreign" => Some(Origin::Foreign),
+                _ => None,
+            }),
+            title: r.try_get("title")?,
+            text: r.try_get("text")?,
+            lang: r.try_get("lang")?,
+            published_at: r.try_get::<Option<i64>, _>("published_at")?.map(from_unix),
+            fetched_at: from_unix(r.try_get("fetched_at")?),
+            story_id: r.try_get("story_id")?,
+            topics: self.tags("article_topics", "topic_id", id).await?,
+            localities: self.tags("article_localities", "locality_id", id).await?,
+        })
+    }
+
+    async fn tags(&self, table: &str, col: &str, id: i64) -> Result<Vec<Tag>> {
+        let sql = format!("SELECT {col}, matched, in_title FROM {table} WHERE article_id = ? ORDER BY {col}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let matched: String = r.try_get(1)?;
+                Ok(Tag {
+                    id: r.try_get(0)?,
+                    matched: serde_json::from_str(&matched).map_err(|e| StoreError::Corrupt(format!("{table}.matched: {e}")))?,
+                    in_title: r.try_get::<i64, _>(2)? != 0,
+                })
+            })
+            .collect()
+    }
+}
+
+const ARTICLE_COLUMNS: &str = "a.id, a.url, a.canonical_url, a.source_id, s.origin, a.title, a.text, a.lang, a.published_at, a.fetched_at, a.story_id";
+
+static ARTICLE_BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?")
+});
+
+static ARTICLE_PAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sources s ON s.id = a.source_id
+         WHERE a.id > ? AND COALESCE(a.published_at, a.fetched_at) >= ? AND COALESCE(a.published_at, a.fetched_at) <= ?
+         ORDER BY a.id LIMIT ?"
+    )
+});
+
+async fn write_tags(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, table: &str, col: &str, id: i64, tags: &[Tag]) -> Result<()> {
+    let sql = format!("INSERT INTO {table} (article_id, {col}, matched, in_title) VALUES (?, ?, ?, ?)");
+    for t in tags {
+        let matched = serde_json::to_string(&t.matched).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(id).bind(&t.id).bind(matched).bind(t.in_title as i64).execute(&mut **tx).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,275 @@
+//! Text normalisation and word segmentation shared by analysis (tagging) and search (indexing, queries).
+//!
+//! Vietnamese text reaches us in NFC, NFD, with old- or new-style tone placement (`hoà`/`hòa`) and with the
+//! look-alike `Ð` (U+00D0) for `Đ`. Every word gets two keys so that all of these compare equal:
+//! - `exact`: lowercase, tone mark moved to a suffix, so placement variants collapse but diacritics stay;
+//! - `folded`: lowercase with every diacritic removed (`đ` → `d`), for queries typed without diacritics.
+//! Scripts written without spaces (Chinese, Japanese, Lao, Thai, Khmer, Myanmar) and Korean become
+//! overlapping character bigrams: the lightest tokenisation that makes them searchable.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// NFC plus the look-alike fixes; run on every text before analysis or storage.
+pub fn normalize(s: &str) -> String {
+    s.nfc()
+        .map(|c| match c {
+            '\u{00D0}' => '\u{0110}', // Icelandic Eth used for Vietnamese Đ
+            '\u{00F0}' => '\u{0111}',
+            '\u{00A0}' | '\u{2007}' | '\u{202F}' => ' ',
+            '\u{200B}' | '\u{FEFF}' => '\u{200B}',
+            c => c,
+        })
+        .filter(|c| *c != '\u{200B}')
+        .collect()
+}
+
+const TONE_MARKS: [(char, char); 5] = [
+    ('\u{0300}', '2'), // huyền
+    ('\u{0301}', '1'), // sắc
+    ('\u{0303}', '4'), // ngã
+    ('\u{0309}', '3'), // hỏi
+    ('\u{0323}', '5'), // nặng
+];
+
+/// Lowercase key that keeps diacritics but not the position of the tone mark.
+pub fn exact_key(word: &str) -> String {
+    let mut tone = None;
+    let mut base = String::with_capacity(word.len());
+    for c in word.nfd() {
+        if let Some((_, digit)) = TONE_MARKS.iter().find(|(m, _)| *m == c) {
+            tone.get_or_insert(*digit);
+            continue;
+        }
+        match c {
+            '\u{00D0}' | '\u{0110}' => base.push('đ'),
+            '\u{00F0}' => base.push('đ'),
+            c => base.extend(c.to_lowercase()),
+        }
+    }
+    let mut key: String = base.nfc().collect();
+    if let Some(d) = tone {
+        key.push('\u{2080}'); // subscript marker, cannot occur in a normalised word
+        key.push(d);
+    }
+    key
+}
+
+/// Lowercase key with every diacritic removed: `Đảo` → `dao`.
+pub fn fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'đ' | 'Đ' | '\u{00D0}' | '\u{00F0}' => out.push('d'),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// True when the word carries any diacritic, i.e. its exact and folded forms differ.
+pub fn has_diacritics(word: &str) -> bool {
+    word.chars().any(|c| !c.is_ascii() && is_latin_letter(c))
+        || word.nfd().any(is_combining_mark)
+}
+
+fn is_latin_letter(c: char) -> bool {
+    matches!(c as u32, 0x00C0..=0x024F | 0x1E00..=0x1EFF)
+}
+
+/// Scripts tokenised as character bigrams.
+pub fn is_bigram_script(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF     // Thai, Lao
+        | 0x1000..=0x109F   // Myanmar
+        | 0x1780..=0x17FF   // Khmer
+        | 0x1100..=0x11FF   // Hangul Jamo
+        | 0x3040..=0x30FF   // Hiragana, Katakana
+        | 0x3400..=0x4DBF   // CJK ext A
+        | 0x4E00..=0x9FFF   // CJK
+        | 0xAC00..=0xD7AF   // Hangul syllables
+        | 0xF900..=0xFAFF
+        | 0x20000..=0x2FFFF)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || is_combining_mark(c)
+}
+
+/// One word (or one character bigram) of a text, with byte offsets into the text it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word<'a> {
+    pub start: usize,
+    pub end: usize,
+    pub raw: &'a str,
+    /// First letter uppercase: proper names must match as proper names.
+    pub capitalized: bool,
+    pub all_caps: bool,
+    /// True for a CJK/Lao/... bigram or lone character.
+    pub bigram: bool,
+}
+
+impl Word<'_> {
+    pub fn exact(&self) -> String {
+        if self.bigram {
+            self.raw.to_string()
+        } else {
+            exact_key(self.raw)
+        }
+    }
+    pub fn folded(&self) -> String {
+        if self.bigram {
+            self.raw.to_string()
+        } else {
+            fold(self.raw)
+        }
+    }
+}
+
+/// Splits text into words. Punctuation (commas included) separates words but is not a word, so
+/// positions stay consecutive across it and phrases are not broken by it.
+pub fn words(text: &str) -> Vec<Word<'_>> {
+    let mut out = Vec::new();
+    let mut iter = text.char_indices().peekable();
+    while let Some((start, c)) = iter.next() {
+        if is_bigram_script(c) {
+            // collect the run of bigram-script characters
+            let mut chars = vec![(start, c)];
+            while let Some(&(i, c2)) = iter.peek() {
+                if is_bigram_script(c2) {
+                    chars.push((i, c2));
+                    iter.next();
+                } else if is_combining_mark(c2) {
+                    iter.next(); // Lao/Thai vowel signs and tone marks stay inside the run
+                } else {
+                    break;
+                }
+            }
+            let run_end = iter.peek().map(|(i, _)| *i).unwrap_or(text.len());
+            let bounds: Vec<usize> = chars.iter().map(|(i, _)| *i).chain(std::iter::once(run_end)).collect();
+            if chars.len() == 1 {
+                out.push(bigram_word(text, bounds[0], bounds[1]));
+            } else {
+                for k in 0..chars.len() - 1 {
+                    out.push(bigram_word(text, bounds[k], bounds[k + 2]));
+                }
+            }
+            continue;
+        }
+        if !is_word_char(c) {
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        while let Some(&(i, c2)) = iter.peek() {
+            if is_word_char(c2) && !is_bigram_script(c2) {
+                end = i + c2.len_utf8();
+                iter.next();
+            } else {
+                break;
+            }
+        }
+        let raw = &text[start..end];
+        let capitalized = c.is_uppercase();
+        let all_caps = capitalized && raw.chars().filter(|c| c.is_alphabetic()).all(|c| !c.is_lowercase());
+        out.push(Word { start, end, raw, capitalized, all_caps, bigram: false });
+    }
+    out
+}
+
+fn bigram_word(text: &str, start: usize, end: usize) -> Word<'_> {
+    Word { start, end, raw: &text[start..end], capitalized: false, all_caps: false, bigram: true }
+}
+
+/// A text is "plain" when it has Latin words but (almost) no diacritics: Vietnamese typed without
+/// diacritics, or a foreign language. Folded matching is allowed only on plain text.
+pub fn is_plain(text: &str) -> bool {
+    let mut latin = 0usize;
+    let mut marked = 0usize;
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() {
+            latin += 1;
+        } else if is_latin_letter(c) {
+            latin += 1;
+            marked += 1;
+        }
+    }
+    latin > 0 && marked * 100 <= latin
+}
+
+/// Counts characters with Vietnamese-only letters or tone marks; used by language identification.
+pub fn vietnamese_letter_ratio(text: &str) -> f64 {
+    let mut letters = 0usize;
+    let mut vi = 0usize;
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            letters += 1;
+            if is_vietnamese_letter(c) {
+                vi += 1;
+            }
+        }
+    }
+    if letters == 0 { 0.0 } else { vi as f64 / letters as f64 }
+}
+
+fn is_vietnamese_letter(c: char) -> bool {
+    // ă â đ ê ô ơ ư and every precomposed letter in Latin Extended Additional's Vietnamese block
+    matches!(c, 'ă' | 'Ă' | 'đ' | 'Đ' | 'ơ' | 'Ơ' | 'ư' | 'Ư') || matches!(c as u32, 0x1EA0..=0x1EF9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfd_and_nfc_give_the_same_keys() {
+        let nfc = "Biển Đảo";
+        let nfd: String = nfc.nfd().collect();
+        let a: Vec<String> = words(&normalize(nfc)).iter().map(|w| w.exact()).collect();
+        let b: Vec<String> = words(&normalize(&nfd)).iter().map(|w| w.exact()).collect();
+        assert_eq!(a, b);
+        // NFD text is split correctly even without normalising first
+        assert_eq!(words(&nfd).len(), 2);
+    }
+
+    #[test]
+    fn tone_placement_and_lookalike_d_collapse() {
+        assert_eq!(exact_key("hòa"), exact_key("hoà"));
+        assert_eq!(exact_key("Ủy"), exact_key("Uỷ"));
+        assert_eq!(exact_key("\u{00D0}ông"), exact_key("Đông"));
+        assert_ne!(exact_key("biển"), exact_key("biên"));
+        assert_ne!(exact_key("chùa"), exact_key("chưa"));
+    }
+
+    #[test]
+    fn folding_removes_all_diacritics() {
+        assert_eq!(fold("Biển Đông"), "bien dong");
+        assert_eq!(fold("Trường"), "truong");
+        assert!(has_diacritics("đảo"));
+        assert!(!has_diacritics("dao"));
+    }
+
+    #[test]
+    fn cjk_and_lao_become_bigrams() {
+        let w: Vec<&str> = words("南沙群岛 x").iter().map(|w| w.raw).collect();
+        assert_eq!(w, vec!["南沙", "沙群", "群岛", "x"]);
+        let lao = words("ວຽງຈັນ");
+        assert!(lao.iter().all(|w| w.bigram));
+        assert!(!lao.is_empty());
+    }
+
+    #[test]
+    fn punctuation_separates_but_is_not_a_word() {
+        let w: Vec<&str> = words("Hoàng Sa, Trường Sa.").iter().map(|w| w.raw).collect();
+        assert_eq!(w, vec!["Hoàng", "Sa", "Trường", "Sa"]);
+    }
+
+    #[test]
+    fn plain_detection() {
+        assert!(is_plain("Tranh chap bien dao o Truong Sa"));
+        assert!(!is_plain("Tranh chấp biển đảo ở Trường Sa"));
+        assert!(!is_plain("南沙"));
+    }
+}

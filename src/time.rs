@@ -1,0 +1,73 @@
+//! Dates: everything is stored in UTC and shown in Asia/Ho_Chi_Minh; dates without a zone written by
+//! Vietnamese sites are local time.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Asia::Ho_Chi_Minh;
+
+pub const ZONE: chrono_tz::Tz = Ho_Chi_Minh;
+
+/// Parses the date formats found in feeds, sitemaps and page metadata.
+pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S %z"] {
+        if let Ok(d) = DateTime::parse_from_str(s, f) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y - %H:%M"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), f) {
+            if s.ends_with('Z') {
+                return Some(n.and_utc());
+            }
+            return local(n);
+        }
+    }
+    for f in ["%Y-%m-%d", "%d/%m/%Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return local(d.and_hms_opt(0, 0, 0)?);
+        }
+    }
+    None
+}
+
+fn local(n: NaiveDateTime) -> Option<DateTime<Utc>> {
+    ZONE.from_local_datetime(&n).earliest().map(|d| d.with_timezone(&Utc))
+}
+
+/// Start of the day in Vietnam, as UTC.
+pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    local(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+pub fn to_unix(d: DateTime<Utc>) -> i64 {
+    d.timestamp()
+}
+
+pub fn from_unix(s: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(s, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        let want = Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).single();
+        assert_eq!(parse_date("2026-11-20T08:00:00+07:00"), want);
+        assert_eq!(parse_date("Fri, 20 Nov 2026 01:00:00 GMT"), want);
+        assert_eq!(parse_date("2026-11-20 08:00:00"), want, "naive times are Vietnamese local time");
+        assert_eq!(parse_date("20/11/2026 08:00"), want);
+        assert_eq!(parse_date("2026-11-20T01:00:00Z"), want);
+        assert_eq!(parse_date("yesterday"), None);
+    }
+}
