@@ -10,3 +10,7 @@ pub mod store;
 pub mod text;
 pub mod time;
 pub mod crawl;
+pub mod search;
+pub mod bench;
+pub mod bench_corpus;
+pub mod commands;

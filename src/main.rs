@@ -1,1 +1,130 @@
-fn main() {}
+//! The `presswatch` binary: parses the command line, builds the runtime, starts logging, dispatches.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use presswatch::commands;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "presswatch", version, about = "Press monitoring for a Vietnamese press office")]
+struct Cli {
+    /// Main configuration file.
+    #[arg(long, global = true, env = "PRESSWATCH_CONFIG", default_value = "config/presswatch.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, then crawl on schedule and keep the index current until SIGINT/SIGTERM.
+    Serve,
+    /// One pass over every enabled source (feeds, then the articles they list), then exit.
+    Crawl {
+        /// Required: `serve` is the continuous crawler.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Search stored articles (diacritics optional; "phrases", AND/OR/NOT, -term, field:value, date:).
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Newest first instead of best first.
+        #[arg(long)]
+        by_date: bool,
+        /// One JSON object: {"total": N, "hits": [...], "facets": {...}}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every stored article, one per line (JSONL) or row (CSV).
+    Export {
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+        /// First day (YYYY-MM-DD, Vietnam time) or RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Last day, inclusive.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Rebuild the search index from the database.
+    Reindex,
+    /// Validate the configuration and say exactly what is wrong and where.
+    CheckConfig,
+    /// Measure extraction, ingest and search speed (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        what: presswatch::bench::BenchCommand,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Jsonl,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Serve => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::CheckConfig = cli.command {
+        return commands::check_config(&cli.config);
+    }
+    if let Command::Bench { what } = cli.command {
+        return presswatch::bench::run(what, &cli.config).await;
+    }
+    let cfg = commands::load_config(&cli.config)?;
+    match cli.command {
+        Command::Serve => commands::serve(cfg).await,
+        Command::Crawl { once } => {
+            if !once {
+                anyhow::bail!("`crawl` needs --once (`serve` crawls continuously)");
+            }
+            let s = commands::crawl_once(cfg).await?;
+            commands::print_summary(&s);
+            Ok(())
+        }
+        Command::Search { query, limit, offset, by_date, json } => commands::search(cfg, &query, limit, offset, by_date, json).await,
+        Command::Export { format, since, until } => {
+            let since = since.map(|s| commands::parse_cli_date(&s, false)).transpose()?;
+            let until = until.map(|s| commands::parse_cli_date(&s, true)).transpose()?;
+            let f = match format {
+                Format::Jsonl => commands::ExportFormat::Jsonl,
+                Format::Csv => commands::ExportFormat::Csv,
+            };
+            commands::export(cfg, f, since, until).await.map(|_| ())
+        }
+        Command::Reindex => {
+            let n = commands::reindex(cfg).await?;
+            println!("reindexed {n} articles");
+            Ok(())
+        }
+        Command::CheckConfig | Command::Bench { .. } => Ok(()),
+    }
+}

@@ -1,0 +1,207 @@
+//! `presswatch bench ...`: the measurements recorded in BENCHMARKS.md. Extraction is scored on the
+//! Scrapinghub article-extraction benchmark (shared eval data, not shipped); ingest and search run on
+//! a generated Vietnamese-heavy corpus of our own making (`corpus`).
+
+use crate::analyze::{Analyzer, Context};
+use crate::extract::{self, SiteRules};
+use anyhow::{bail, Context as _, Result};
+use clap::Subcommand;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Extraction precision/recall/F1 and pages per second on one core.
+    Extract {
+        #[arg(long, default_value = "../shared/eval/scrapinghub-article-extraction-benchmark")]
+        dir: PathBuf,
+        /// Write per-page scores (JSON lines) here.
+        #[arg(long)]
+        details: Option<PathBuf>,
+    },
+    /// Ingest (HTML → extracted, analysed, stored, indexed) and search latency on a generated corpus.
+    Corpus {
+        #[arg(long, default_value_t = 100_000)]
+        articles: usize,
+        /// Work directory (database and index); a temporary one when absent.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
+}
+
+pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
+    match cmd {
+        BenchCommand::Extract { dir, details } => {
+            let r = extraction(&dir, details.as_deref())?;
+            println!(
+                "extraction: {} pages, precision {:.3}, recall {:.3}, F1 {:.3}, accuracy {:.3}, {:.0} pages/s on one core",
+                r.pages, r.precision, r.recall, r.f1, r.accuracy, r.pages_per_sec
+            );
+            Ok(())
+        }
+        BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
+    }
+}
+
+pub struct ExtractionScore {
+    pub pages: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub accuracy: f64,
+    pub pages_per_sec: f64,
+}
+
+/// Tokens as Python's `re.findall(r'\w+')` sees them, on NFC text.
+fn py_tokens(s: &str) -> Vec<String> {
+    let s = crate::text::normalize(s);
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn shingles(tokens: &[String]) -> HashMap<Vec<&str>, i64> {
+    let mut m = HashMap::new();
+    if tokens.is_empty() {
+        return m;
+    }
+    let n = tokens.len().saturating_sub(3).max(1);
+    for i in 0..n {
+        let end = (i + 4).min(tokens.len());
+        *m.entry(tokens[i..end].iter().map(String::as_str).collect()).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Per-document (precision, recall) per the benchmark's README; None where undefined.
+pub fn score(truth: &str, pred: &str) -> (Option<f64>, Option<f64>, bool) {
+    let (tt, pt) = (py_tokens(truth), py_tokens(pred));
+    let (t, p) = (shingles(&tt), shingles(&pt));
+    let (mut tp, mut fp, mut fne) = (0i64, 0i64, 0i64);
+    for (k, &tc) in &t {
+        let pc = p.get(k).copied().unwrap_or(0);
+        tp += tc.min(pc);
+        fne += (tc - pc).max(0);
+    }
+    for (k, &pc) in &p {
+        let tc = t.get(k).copied().unwrap_or(0);
+        fp += (pc - tc).max(0);
+    }
+    let sum = (tp + fp + fne) as f64;
+    let (tpf, fpf, fnf) = if sum > 0.0 { (tp as f64 / sum, fp as f64 / sum, fne as f64 / sum) } else { (0.0, 0.0, 0.0) };
+    let (prec, rec) = if fp == 0 && fne == 0 {
+        (Some(1.0), Some(1.0))
+    } else {
+        let prec = if tp + fp > 0 { Some(tpf / (tpf + fpf)) } else { None };
+        let rec = if tp + fne > 0 { Some(tpf / (tpf + fnf)) } else { None };
+        (prec, rec)
+    };
+    (prec, rec, tt == pt)
+}
+
+pub fn extraction(dir: &Path, details: Option<&Path>) -> Result<ExtractionScore> {
+    let gt_path = dir.join("ground-truth.json");
+    let gt: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&gt_path).with_context(|| format!("{}: cannot read (is ../shared/eval present?)", gt_path.display()))?,
+    )?;
+    let Some(entries) = gt.as_object() else { bail!("{}: not a JSON object", gt_path.display()) };
+    let mut pages = Vec::new();
+    for (id, v) in entries {
+        let mut gz = Vec::new();
+        let p = dir.join("html").join(format!("{id}.html.gz"));
+        std::fs::File::open(&p).with_context(|| format!("{}", p.display()))?.read_to_end(&mut gz)?;
+        let mut html = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut html)?;
+        pages.push((id.clone(), html, v["articleBody"].as_str().unwrap_or("").to_string(), v["url"].as_str().unwrap_or("").to_string()));
+    }
+    let start = Instant::now();
+    let mut preds = Vec::with_capacity(pages.len());
+    for (_, html, _, url) in &pages {
+        let text = extract::charset::decode(html, None);
+        let e = extract::extract(&text, Some(url), &SiteRules::default()).map(|e| e.text).unwrap_or_default();
+        preds.push(e);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let (mut ps, mut rs, mut acc) = (Vec::new(), Vec::new(), 0usize);
+    let mut detail_lines = String::new();
+    for ((id, _, truth, _), pred) in pages.iter().zip(&preds) {
+        let (p, r, exact) = score(truth, pred);
+        if let Some(p) = p {
+            ps.push(p);
+        }
+        if let Some(r) = r {
+            rs.push(r);
+        }
+        acc += exact as usize;
+        detail_lines.push_str(&serde_json::json!({"id": id, "precision": p, "recall": r}).to_string());
+        detail_lines.push('\n');
+    }
+    if let Some(d) = details {
+        std::fs::write(d, detail_lines)?;
+    }
+    let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let (precision, recall) = (mean(&ps), mean(&rs));
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    Ok(ExtractionScore {
+        pages: pages.len(),
+        precision,
+        recall,
+        f1,
+        accuracy: acc as f64 / pages.len().max(1) as f64,
+        pages_per_sec: pages.len() as f64 / secs,
+    })
+}
+
+/// Analysis cost alone, for the ingest breakdown.
+pub fn analyze_all(analyzer: &Analyzer, docs: &[(String, String)]) -> usize {
+    let ctx = Context { page_lang: None, source_lang: Some("vi"), source: "bench", origin: "domestic" };
+    docs.iter().map(|(t, b)| analyzer.analyze(t, b, &ctx).topics.len()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_matches_definition() {
+        let (p, r, exact) = score("a b c d e", "a b c d e");
+        assert_eq!((p, r, exact), (Some(1.0), Some(1.0), true));
+        let (p, r, _) = score("a b c d e", "x y z w");
+        assert_eq!(p, Some(0.0));
+        assert_eq!(r, Some(0.0));
+        let (p, r, _) = score("a b c d e", "");
+        assert_eq!(p, None);
+        assert_eq!(r, Some(0.0));
+    }
+}
+
+/// Debug aid for extraction work: prints what we extract from one benchmark page.
+pub fn show_one(dir: &Path, prefix: &str) -> Result<String> {
+    let entries = std::fs::read_dir(dir.join("html"))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with(prefix) {
+            let mut gz = Vec::new();
+            std::fs::File::open(e.path())?.read_to_end(&mut gz)?;
+            let mut html = Vec::new();
+            flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut html)?;
+            let text = extract::charset::decode(&html, None);
+            return Ok(extract::extract(&text, Some("https://example.org/"), &SiteRules::default()).map(|e| e.text).unwrap_or_default());
+        }
+    }
+    bail!("no page {prefix}")
+}

@@ -1,0 +1,335 @@
+//! The commands of the `presswatch` binary, as glue between stages. `main.rs` parses arguments and
+//! calls one of these; errors here are `anyhow` because this is the edge.
+
+use crate::config::Config;
+use crate::crawl::{Crawler, PassSummary, Progress};
+use crate::model::Article;
+use crate::search::indexer::Indexer;
+use crate::search::searcher::{snippet, SearchRequest, Searcher};
+use crate::store::Store;
+use anyhow::{bail, Context as _, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+pub fn load_config(path: &Path) -> Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+pub fn check_config(path: &Path) -> Result<()> {
+    let c = load_config(path)?;
+    let enabled = c.sources.iter().filter(|s| s.enabled).count();
+    println!(
+        "{}: ok ({} sources, {} enabled; {} topics; {} localities; {} agencies)",
+        path.display(),
+        c.sources.len(),
+        enabled,
+        c.topics.len(),
+        c.localities.len(),
+        c.agencies.len()
+    );
+    Ok(())
+}
+
+async fn open_store(cfg: &Config) -> Result<Store> {
+    let store = Store::open(&cfg.storage.database_url).await?;
+    store.sync_sources(&cfg.sources, cfg.crawl.interval, Utc::now()).await?;
+    Ok(store)
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+pub fn shutdown_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    let _ = tx.send(true);
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+pub async fn crawl_once(cfg: Config) -> Result<PassSummary> {
+    let store = open_store(&cfg).await?;
+    let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await?;
+    let crawler = Crawler::new(Arc::new(cfg), store.clone(), Arc::new(Notify::new())).map_err(anyhow::Error::msg)?;
+    let shutdown = shutdown_signal();
+    let progress = Progress::new(std::io::stderr().is_terminal());
+    let summary = crawler.pass(true, &shutdown, &progress).await?;
+    indexer.catch_up().await?;
+    store.close().await;
+    Ok(summary)
+}
+
+pub fn print_summary(s: &PassSummary) {
+    println!(
+        "sources: {} ({} changed, {} unchanged, {} failed); listed {}, queued {}; articles: {} new, {} already known; pages failed {}, to retry {}",
+        s.sources, s.sources_changed, s.sources_unchanged, s.sources_failed, s.listed, s.queued, s.articles_new, s.articles_known, s.pages_failed, s.pages_retry_later
+    );
+    if !s.failures.is_empty() {
+        let f: Vec<String> = s.failures.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("failures: {}", f.join(", "));
+    }
+}
+
+/// Crawls on schedule and keeps the index current until SIGINT/SIGTERM.
+pub async fn serve(cfg: Config) -> Result<()> {
+    let store = open_store(&cfg).await?;
+    let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await?;
+    let stored = Arc::new(Notify::new());
+    let cfg = Arc::new(cfg);
+    let crawler = Crawler::new(cfg.clone(), store.clone(), stored.clone()).map_err(anyhow::Error::msg)?;
+    let shutdown = shutdown_signal();
+
+    // the one task that owns the index writer
+    let mut idx_shutdown = shutdown.clone();
+    let idx_stored = stored.clone();
+    let indexer_task = tokio::spawn(async move {
+        loop {
+            match indexer.catch_up().await {
+                Ok(n) if n > 0 => tracing::info!(articles = n, "indexed"),
+                Ok(_) => {}
+                Err(e) => tracing::error!("indexing failed: {e}"),
+            }
+            tokio::select! {
+                _ = idx_stored.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                _ = idx_shutdown.changed() => break,
+            }
+        }
+        if let Err(e) = indexer.catch_up().await {
+            tracing::error!("indexing at shutdown failed: {e}");
+        }
+    });
+
+    tracing::info!(sources = cfg.sources.len(), "presswatch serving: crawling on schedule (web UI: later release)");
+    let mut shutdown_wait = shutdown.clone();
+    while !*shutdown.borrow() {
+        match crawler.pass(false, &shutdown, &Progress::new(false)).await {
+            Ok(s) if s.sources > 0 => tracing::info!(
+                sources = s.sources,
+                new = s.articles_new,
+                failed_sources = s.sources_failed,
+                "crawl pass done"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!("crawl pass failed: {e}"),
+        }
+        stored.notify_one();
+        let now = Utc::now().timestamp();
+        let next_source = store.next_due_at().await.ok().flatten().unwrap_or(now + 60);
+        let next_page = store.next_job_at("page").await.ok().flatten().unwrap_or(i64::MAX);
+        let wait = (next_source.min(next_page) - now).clamp(1, 300) as u64;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
+            _ = shutdown_wait.changed() => {}
+        }
+    }
+    let _ = indexer_task.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub async fn reindex(cfg: Config) -> Result<usize> {
+    let store = Store::open(&cfg.storage.database_url).await?;
+    let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await?;
+    indexer.reset().await?;
+    let n = indexer.catch_up().await?;
+    store.close().await;
+    Ok(n)
+}
+
+#[derive(serde::Serialize)]
+struct JsonHit<'a> {
+    id: i64,
+    url: &'a str,
+    title: &'a str,
+    source: &'a str,
+    lang: &'a str,
+    published_at: Option<DateTime<Utc>>,
+    topics: &'a [String],
+    localities: &'a [String],
+    score: f32,
+    snippet: String,
+    /// Why the article carries each tag: the words that matched.
+    matched: serde_json::Value,
+}
+
+pub async fn search(cfg: Config, query: &str, limit: usize, offset: usize, by_date: bool, json: bool) -> Result<()> {
+    let store = Store::open(&cfg.storage.database_url).await?;
+    let searcher = Searcher::open(&cfg.storage.index_dir)?;
+    let res = searcher.search(&SearchRequest { query: query.to_string(), limit, offset, sort_by_date: by_date, facets: json })?;
+    let ids: Vec<_> = res.hits.iter().map(|h| crate::model::ArticleId(h.id)).collect();
+    let articles = store.articles(&ids).await?;
+    let text_of = |id: i64| articles.iter().find(|a| a.id.0 == id);
+    let mut out = std::io::stdout().lock();
+    if json {
+        let hits: Vec<JsonHit> = res
+            .hits
+            .iter()
+            .map(|h| {
+                let a = text_of(h.id);
+                JsonHit {
+                    id: h.id,
+                    url: &h.url,
+                    title: &h.title,
+                    source: &h.source,
+                    lang: &h.lang,
+                    published_at: h.published_at,
+                    topics: &h.topics,
+                    localities: &h.localities,
+                    score: h.score,
+                    snippet: a.map(|a| snippet(&a.text, res.expr.as_ref(), 240)).unwrap_or_default(),
+                    matched: a.map(matched_json).unwrap_or(serde_json::Value::Null),
+                }
+            })
+            .collect();
+        let v = serde_json::json!({"total": res.total, "hits": hits, "facets": res.facets});
+        writeln!(out, "{}", serde_json::to_string(&v)?)?;
+    } else {
+        writeln!(out, "{} results", res.total)?;
+        for (i, h) in res.hits.iter().enumerate() {
+            let when = h.published_at.map(|d| d.with_timezone(&crate::time::ZONE).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            writeln!(out, "{:>3}. {}  [{} · {} · {}]", offset + i + 1, h.title, h.source, h.lang, when)?;
+            writeln!(out, "     {}", h.url)?;
+            if !h.topics.is_empty() || !h.localities.is_empty() {
+                writeln!(out, "     topics: {}  localities: {}", h.topics.join(", "), h.localities.join(", "))?;
+            }
+            if let Some(a) = text_of(h.id) {
+                writeln!(out, "     {}", snippet(&a.text, res.expr.as_ref(), 200))?;
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn matched_json(a: &Article) -> serde_json::Value {
+    let m = |tags: &[crate::model::Tag]| -> serde_json::Value {
+        tags.iter().map(|t| (t.id.clone(), serde_json::json!(t.matched))).collect::<serde_json::Map<_, _>>().into()
+    };
+    serde_json::json!({"topics": m(&a.topics), "localities": m(&a.localities)})
+}
+
+/// `YYYY-MM-DD` (a day in Vietnam) or RFC 3339. `end` makes a date mean the end of that day.
+pub fn parse_cli_date(s: &str, end: bool) -> Result<DateTime<Utc>> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let d = if end { d.succ_opt().context("date out of range")? } else { d };
+        let t = crate::time::day_start(d);
+        return Ok(if end { t - chrono::Duration::seconds(1) } else { t });
+    }
+    match DateTime::parse_from_rfc3339(s) {
+        Ok(d) => Ok(d.with_timezone(&Utc)),
+        Err(_) => bail!("bad date {s:?}: write YYYY-MM-DD or an RFC 3339 time"),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(serde::Serialize)]
+struct ExportRow<'a> {
+    id: i64,
+    url: &'a str,
+    canonical_url: &'a str,
+    source: &'a str,
+    origin: Option<&'static str>,
+    title: &'a str,
+    text: &'a str,
+    lang: &'a str,
+    topics: Vec<&'a str>,
+    localities: Vec<&'a str>,
+    published_at: Option<DateTime<Utc>>,
+    fetched_at: DateTime<Utc>,
+    story_id: Option<i64>,
+    seen_in: Vec<String>,
+    matched: serde_json::Value,
+}
+
+pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<usize> {
+    let store = Store::open(&cfg.storage.database_url).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut csv_w = (format == ExportFormat::Csv).then(|| csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock())));
+    if let Some(w) = csv_w.as_mut() {
+        w.write_record([
+            "id", "url", "canonical_url", "source", "origin", "title", "text", "lang", "topics", "localities", "published_at", "fetched_at", "story_id",
+        ])?;
+    }
+    let mut after = 0;
+    let mut n = 0;
+    loop {
+        let page = store.articles_page(after, 500, since, until).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.0;
+        for a in &page {
+            let seen_in = store.sightings_of(a.id.clone()).await?;
+            let row = ExportRow {
+                id: a.id.0,
+                url: &a.url,
+                canonical_url: &a.canonical_url,
+                source: &a.source.0,
+                origin: a.origin.map(|o| o.as_str()),
+                title: &a.title,
+                text: &a.text,
+                lang: &a.lang,
+                topics: a.topics.iter().map(|t| t.id.as_str()).collect(),
+                localities: a.localities.iter().map(|t| t.id.as_str()).collect(),
+                published_at: a.published_at,
+                fetched_at: a.fetched_at,
+                story_id: a.story_id,
+                seen_in,
+                matched: matched_json(a),
+            };
+            match csv_w.as_mut() {
+                None => writeln!(out, "{}", serde_json::to_string(&row)?)?,
+                Some(w) => {
+                    w.write_record([
+                        row.id.to_string(),
+                        row.url.to_string(),
+                        row.canonical_url.to_string(),
+                        row.source.to_string(),
+                        row.origin.unwrap_or("").to_string(),
+                        row.title.to_string(),
+                        row.text.to_string(),
+                        row.lang.to_string(),
+                        row.topics.join(";"),
+                        row.localities.join(";"),
+                        row.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                        row.fetched_at.to_rfc3339(),
+                        row.story_id.map(|s| s.to_string()).unwrap_or_default(),
+                    ])?;
+                }
+            }
+            n += 1;
+        }
+    }
+    if let Some(mut w) = csv_w {
+        w.flush()?;
+    }
+    out.flush()?;
+    store.close().await;
+    Ok(n)
+}

@@ -1,0 +1,236 @@
+//! The article stage: a queued page job is fetched, extracted, analysed and stored once. Extraction
+//! and analysis are CPU work and run off the async threads so fetching continues meanwhile.
+
+use super::{retry_at, Crawler, PassSummary, Progress};
+use crate::analyze::Context;
+use crate::extract::{self, SiteRules};
+use crate::model::{FailureClass, Listing, NewArticle, SourceId};
+use crate::store::{Job, StoreError, Stored};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use url::Url;
+
+/// What the listing said about a page, kept with the job until the page is stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PagePayload {
+    pub source: String,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl PagePayload {
+    pub fn from_listing(source: &SourceId, l: &Listing) -> PagePayload {
+        PagePayload { source: source.0.clone(), title: l.title.clone(), summary: l.summary.clone(), published_at: l.published_at }
+    }
+}
+
+const MAX_ATTEMPTS: i64 = 5;
+/// Page jobs taken from the queue at once; bounds memory, not concurrency (that is `fetch`'s job).
+const TAKE: i64 = 2000;
+
+enum PageOutcome {
+    Stored(Stored),
+    Failed(FailureClass, bool),
+}
+
+impl Crawler {
+    pub(crate) async fn pages(&self, summary: &mut PassSummary, shutdown: &watch::Receiver<bool>, progress: &Progress) -> Result<(), StoreError> {
+        let pending = self.store.count_jobs("page", "queued").await?;
+        progress.start("articles", pending as u64);
+        loop {
+            let jobs = self.store.take_jobs("page", Utc::now(), TAKE).await?;
+            if jobs.is_empty() || *shutdown.borrow() {
+                break;
+            }
+            let mut set = tokio::task::JoinSet::new();
+            for job in jobs {
+                let me = self.clone();
+                set.spawn(async move { me.page(job).await });
+            }
+            let mut stored_any = false;
+            while let Some(r) = set.join_next().await {
+                progress.inc();
+                match r {
+                    Ok(Ok(PageOutcome::Stored(s))) => {
+                        summary.pages_fetched += 1;
+                        match s {
+                            Stored::New(_) => {
+                                summary.articles_new += 1;
+                                stored_any = true;
+                            }
+                            Stored::Known(_) => summary.articles_known += 1,
+                        }
+                    }
+                    Ok(Ok(PageOutcome::Failed(class, retry))) => {
+                        summary.fail(class);
+                        if retry {
+                            summary.pages_retry_later += 1;
+                        } else {
+                            summary.pages_failed += 1;
+                        }
+                    }
+                    Ok(Err(e)) => return Err(e),
+                    Err(e) => tracing::error!("page task failed: {e}"),
+                }
+                if *shutdown.borrow() {
+                    // in-flight jobs stay `running` and are queued again at the next start
+                    set.abort_all();
+                    break;
+                }
+            }
+            if stored_any {
+                self.stored.notify_one();
+            }
+        }
+        progress.finish();
+        Ok(())
+    }
+
+    async fn page(&self, job: Job) -> Result<PageOutcome, StoreError> {
+        let payload: PagePayload = match serde_json::from_str(&job.payload) {
+            Ok(p) => p,
+            Err(e) => {
+                self.store.fail_job(job.id, &format!("bad job payload: {e}"), None).await?;
+                return Ok(PageOutcome::Failed(FailureClass::Other, false));
+            }
+        };
+        let source_id = SourceId(payload.source.clone());
+        let Some(source) = self.cfg.source(&source_id).cloned() else {
+            self.store.fail_job(job.id, "source no longer configured", None).await?;
+            return Ok(PageOutcome::Failed(FailureClass::Other, false));
+        };
+        let Ok(url) = Url::parse(&job.key) else {
+            self.store.fail_job(job.id, "unparsable URL", None).await?;
+            return Ok(PageOutcome::Failed(FailureClass::Malformed, false));
+        };
+        let fetched = match self.fetcher.get(&url, &Default::default()).await {
+            Ok(super::fetch::Fetch::Ok(f)) => f,
+            Ok(super::fetch::Fetch::NotModified) => {
+                self.store.finish_job(job.id).await?;
+                return Ok(PageOutcome::Failed(FailureClass::Other, false));
+            }
+            Err(e) => {
+                let transient = matches!(
+                    e.class,
+                    FailureClass::Timeout | FailureClass::Connect | FailureClass::Dns | FailureClass::HttpServer | FailureClass::RateLimited | FailureClass::Tls
+                );
+                self.store.count_failure(&source_id, e.class, Some(url.as_str()), Utc::now()).await?;
+                if transient && job.attempts < MAX_ATTEMPTS {
+                    let at = e.retry_after.map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or_default()).unwrap_or_else(|| retry_at(job.attempts));
+                    self.store.fail_job(job.id, &e.to_string(), Some(at)).await?;
+                    return Ok(PageOutcome::Failed(e.class, true));
+                }
+                // the page cannot be had: keep what the listing said, if it said enough
+                if let Some(stored) = self.store_from_listing(&source, &url, &payload).await? {
+                    self.store.fail_job(job.id, &e.to_string(), None).await?;
+                    let _ = stored;
+                    return Ok(PageOutcome::Failed(e.class, false));
+                }
+                self.store.fail_job(job.id, &e.to_string(), None).await?;
+                return Ok(PageOutcome::Failed(e.class, false));
+            }
+        };
+        let is_html = fetched.content_type.as_deref().is_none_or(|c| c.contains("html") || c.contains("xml") || c.starts_with("text/"));
+        if !is_html {
+            let msg = format!("{url}: not an HTML page ({})", fetched.content_type.as_deref().unwrap_or(""));
+            self.store.count_failure(&source_id, FailureClass::NotAFeed, Some(url.as_str()), Utc::now()).await?;
+            self.store.fail_job(job.id, &msg, None).await?;
+            return Ok(PageOutcome::Failed(FailureClass::NotAFeed, false));
+        }
+
+        let analyzer = self.analyzer.clone();
+        let rules = SiteRules { content: source.content_selectors.clone(), exclude: source.exclude_selectors.clone() };
+        let origin = source.origin.as_str();
+        let source_lang = source.lang.clone();
+        let payload2 = payload.clone();
+        let final_url = fetched.final_url.clone();
+        let body = fetched.body;
+        let ct = fetched.content_type.clone();
+        let sid = source_id.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            let html = extract::charset::decode(&body, ct.as_deref());
+            let ex = extract::extract(&html, Some(final_url.as_str()), &rules).ok()?;
+            let title = if ex.title.is_empty() { payload2.title.clone().unwrap_or_default() } else { ex.title.clone() };
+            let text = if ex.text.is_empty() { payload2.summary.clone().unwrap_or_default() } else { ex.text.clone() };
+            if title.is_empty() && text.is_empty() {
+                return None;
+            }
+            let ctx = Context { page_lang: ex.lang_hint.as_deref(), source_lang: source_lang.as_deref(), source: &sid.0, origin };
+            let analysis = analyzer.analyze(&title, &text, &ctx);
+            Some((ex, title, text, analysis))
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some((ex, title, text, analysis)) = built else {
+            let msg = format!("{url}: no article text found");
+            self.store.count_failure(&source_id, FailureClass::Malformed, Some(url.as_str()), Utc::now()).await?;
+            self.store.fail_job(job.id, &msg, None).await?;
+            return Ok(PageOutcome::Failed(FailureClass::Malformed, false));
+        };
+
+        let mut urls: Vec<String> = vec![job.key.clone()];
+        urls.extend(fetched.chain.iter().filter_map(|u| super::urlnorm::normalize(u.as_str())));
+        let final_norm = super::urlnorm::normalize(fetched.final_url.as_str()).unwrap_or_else(|| job.key.clone());
+        let canonical = ex
+            .canonical_url
+            .as_deref()
+            .and_then(|c| super::urlnorm::resolve(&fetched.final_url, c))
+            .filter(|c| same_site(c, &fetched.final_url))
+            .unwrap_or(final_norm.clone());
+        urls.sort();
+        urls.dedup();
+        let article = NewArticle {
+            url: final_norm,
+            canonical_url: canonical,
+            source_id: source_id.clone(),
+            content_hash: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes())),
+            title,
+            text,
+            lang: analysis.lang.clone(),
+            published_at: ex.published_at.or(payload.published_at),
+            fetched_at: Utc::now(),
+            analysis,
+        };
+        let stored = self.store.insert_article(&article, &urls).await?;
+        self.store.finish_job(job.id).await?;
+        Ok(PageOutcome::Stored(stored))
+    }
+
+    /// Stores an article from its listing alone (title and summary) when the page cannot be fetched.
+    async fn store_from_listing(&self, source: &crate::config::Source, url: &Url, p: &PagePayload) -> Result<Option<Stored>, StoreError> {
+        let (Some(title), summary) = (p.title.clone(), p.summary.clone().unwrap_or_default()) else { return Ok(None) };
+        let ctx = Context { page_lang: None, source_lang: source.lang.as_deref(), source: &source.id.0, origin: source.origin.as_str() };
+        let analysis = self.analyzer.analyze(&title, &summary, &ctx);
+        let norm = url.to_string();
+        let article = NewArticle {
+            url: norm.clone(),
+            canonical_url: norm.clone(),
+            source_id: source.id.clone(),
+            content_hash: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(summary.as_bytes())),
+            title,
+            text: summary,
+            lang: analysis.lang.clone(),
+            published_at: p.published_at,
+            fetched_at: Utc::now(),
+            analysis,
+        };
+        let stored = self.store.insert_article(&article, &[norm]).await?;
+        if matches!(stored, Stored::New(_)) {
+            self.stored.notify_one();
+        }
+        Ok(Some(stored))
+    }
+}
+
+/// A page may only name a canonical URL on its own site: a hostile page must not merge itself into
+/// another outlet's article.
+fn same_site(candidate: &str, page: &Url) -> bool {
+    let strip = |h: &str| h.trim_start_matches("www.").trim_start_matches("m.").to_ascii_lowercase();
+    match (Url::parse(candidate).ok().and_then(|u| u.host_str().map(strip)), page.host_str().map(strip)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}

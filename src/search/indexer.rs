@@ -1,0 +1,122 @@
+//! The single owner of the index writer. It indexes whatever the database marks as not yet indexed,
+//! in batches, one commit per batch, then marks those articles indexed. Because the database drives
+//! it, a crash between storing and indexing is healed by the next run, and `reindex` is "mark all
+//! as not indexed, clear the index, catch up".
+
+use super::{Fields, SearchError};
+use crate::model::{Article, ArticleId};
+use crate::store::Store;
+use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+
+const BATCH: i64 = 1000;
+const WRITER_HEAP: usize = 64 * 1024 * 1024;
+const GENERATION_KEY: &str = "index_generation";
+
+pub struct Indexer {
+    store: Store,
+    index: Index,
+    fields: Fields,
+    writer: IndexWriter,
+}
+
+impl Indexer {
+    /// Opens the writer (failing clearly if another process holds it) and makes sure the index and the
+    /// database agree on what is indexed: an index that was deleted or replaced is rebuilt.
+    pub async fn open(store: Store, dir: &std::path::Path) -> Result<Indexer, SearchError> {
+        let (index, fields) = super::open(dir)?;
+        let writer: IndexWriter = index.writer_with_num_threads(1, WRITER_HEAP).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => SearchError::Locked,
+            e => SearchError::Index(e),
+        })?;
+        let mut me = Indexer { store, index, fields, writer };
+        let payload = me.index.load_metas()?.payload;
+        let ours = me.store.meta(GENERATION_KEY).await?;
+        if payload.is_none() || payload != ours {
+            tracing::info!("search index does not match the database; rebuilding it");
+            me.reset().await?;
+        }
+        Ok(me)
+    }
+
+    /// Empties the index and marks every article for indexing.
+    pub async fn reset(&mut self) -> Result<(), SearchError> {
+        self.store.mark_all_unindexed().await?;
+        self.writer.delete_all_documents()?;
+        let generation = format!("{:x}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default());
+        self.commit(&generation)?;
+        self.store.set_meta(GENERATION_KEY, &generation).await?;
+        Ok(())
+    }
+
+    fn commit(&mut self, generation: &str) -> Result<(), SearchError> {
+        let writer = &mut self.writer;
+        tokio::task::block_in_place(|| -> Result<(), SearchError> {
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(generation);
+            prepared.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Indexes everything not yet indexed; returns how many articles were added.
+    pub async fn catch_up(&mut self) -> Result<usize, SearchError> {
+        let generation = self.store.meta(GENERATION_KEY).await?.unwrap_or_default();
+        let mut total = 0;
+        loop {
+            let ids = self.store.unindexed_ids(BATCH).await?;
+            if ids.is_empty() {
+                break;
+            }
+            let articles = self.store.articles(&ids).await?;
+            for a in &articles {
+                self.add(a)?;
+            }
+            self.commit(&generation)?;
+            self.store.mark_indexed(&ids).await?;
+            total += ids.len();
+        }
+        Ok(total)
+    }
+
+    fn add(&self, a: &Article) -> Result<(), SearchError> {
+        let f = &self.fields;
+        // delete first: indexing is idempotent, so re-running a batch after a crash adds no duplicates
+        self.writer.delete_term(Term::from_field_u64(f.id, a.id.0 as u64));
+        self.writer.add_document(document(f, a))?;
+        Ok(())
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Forgets one article (used when an article is deleted from the database).
+    pub fn remove(&self, id: ArticleId) {
+        self.writer.delete_term(Term::from_field_u64(self.fields.id, id.0 as u64));
+    }
+}
+
+pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
+    let mut d = TantivyDocument::new();
+    d.add_u64(f.id, a.id.0 as u64);
+    d.add_text(f.url, &a.url);
+    d.add_text(f.title_x, &a.title);
+    d.add_text(f.title_f, &a.title);
+    d.add_text(f.body_x, &a.text);
+    d.add_text(f.body_f, &a.text);
+    d.add_u64(f.plain, crate::text::is_plain(&format!("{} {}", a.title, a.text)) as u64);
+    d.add_text(f.source, &a.source.0);
+    d.add_text(f.lang, &a.lang);
+    if let Some(o) = a.origin {
+        d.add_text(f.origin, o.as_str());
+    }
+    for t in &a.topics {
+        d.add_text(f.topic, &t.id);
+    }
+    for l in &a.localities {
+        d.add_text(f.locality, &l.id);
+    }
+    let when = a.published_at.unwrap_or(a.fetched_at);
+    d.add_date(f.published, tantivy::DateTime::from_timestamp_secs(when.timestamp()));
+    d
+}

@@ -1,0 +1,261 @@
+//! Query execution. A parsed `query::Expr` becomes a tantivy query with the routing described in
+//! `search` (exact fields for words with diacritics, folded fields otherwise), adjacent typed words
+//! add a phrase clause that lifts articles where they stand together (`biển đảo` above `biển ... đảo`),
+//! and title matches weigh double. Facet counts come from fast fields.
+
+use super::{Fields, SearchError};
+use crate::query::{self, DateRange, Expr, Field as QField};
+use crate::text;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::AggregationCollector;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
+
+pub struct Searcher {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    pub limit: usize,
+    pub offset: usize,
+    pub sort_by_date: bool,
+    pub facets: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RawHit {
+    pub id: i64,
+    pub score: f32,
+    pub url: String,
+    pub title: String,
+    pub source: String,
+    pub lang: String,
+    pub topics: Vec<String>,
+    pub localities: Vec<String>,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<RawHit>,
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+    #[serde(skip)]
+    pub expr: Option<Expr>,
+}
+
+const FACETS: [&str; 5] = ["topic", "locality", "lang", "source", "origin"];
+
+impl Searcher {
+    pub fn open(dir: &std::path::Path) -> Result<Searcher, SearchError> {
+        let (index, fields) = super::open(dir)?;
+        Self::with_index(index, fields)
+    }
+
+    pub fn with_index(index: Index, fields: Fields) -> Result<Searcher, SearchError> {
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
+        Ok(Searcher { index, reader, fields })
+    }
+
+    /// Makes the latest commit visible now (a caller that must see its own write).
+    pub fn reload(&self) -> Result<(), SearchError> {
+        Ok(self.reader.reload()?)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let expr = query::parse(&req.query)?;
+        let q = build(&self.fields, &expr);
+        let searcher = self.reader.searcher();
+        let limit = req.limit.clamp(1, 1000);
+        let top = TopDocs::with_limit(limit).and_offset(req.offset);
+        let (addrs, total, aggs): (Vec<(f32, tantivy::DocAddress)>, usize, Option<serde_json::Value>) = if req.sort_by_date {
+            let (docs, total) = searcher.search(&q, &(top.order_by_fast_field::<tantivy::DateTime>("published", Order::Desc), Count))?;
+            (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total, None)
+        } else if req.facets {
+            let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(
+                FACETS.iter().map(|f| (f.to_string(), serde_json::json!({"terms": {"field": f, "size": 50}}))).collect(),
+            ))
+            .map_err(|e| SearchError::Index(tantivy::TantivyError::InvalidArgument(e.to_string())))?;
+            let collector = AggregationCollector::from_aggs(aggs, Default::default());
+            let (docs, total, agg) = searcher.search(&q, &(top.order_by_score(), Count, collector))?;
+            (docs, total, serde_json::to_value(agg).ok())
+        } else {
+            let (docs, total) = searcher.search(&q, &(top.order_by_score(), Count))?;
+            (docs, total, None)
+        };
+        let mut facets = BTreeMap::new();
+        if let Some(v) = aggs {
+            for f in FACETS {
+                let buckets = v[f]["buckets"].as_array().cloned().unwrap_or_default();
+                let list = buckets
+                    .iter()
+                    .filter_map(|b| Some((b["key"].as_str()?.to_string(), b["doc_count"].as_u64()?)))
+                    .collect::<Vec<_>>();
+                facets.insert(f.to_string(), list);
+            }
+        }
+        let f = &self.fields;
+        let mut hits = Vec::with_capacity(addrs.len());
+        for (score, addr) in addrs {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let s = |field: Field| d.get_first(field).and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let all = |field: Field| d.get_all(field).filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>();
+            hits.push(RawHit {
+                id: d.get_first(f.id).and_then(|v| v.as_u64()).unwrap_or_default() as i64,
+                score,
+                url: s(f.url),
+                title: s(f.title_x),
+                source: s(f.source),
+                lang: s(f.lang),
+                topics: all(f.topic),
+                localities: all(f.locality),
+                published_at: d
+                    .get_first(f.published)
+                    .and_then(|v| v.as_datetime())
+                    .and_then(|t| chrono::DateTime::from_timestamp(t.into_timestamp_secs(), 0)),
+            });
+        }
+        let _ = &self.index;
+        Ok(SearchResults { total, hits, facets, expr: Some(expr) })
+    }
+}
+
+fn key(word: &str, folded: bool) -> String {
+    if word.chars().next().is_some_and(text::is_bigram_script) {
+        word.to_string()
+    } else if folded {
+        text::fold(word)
+    } else {
+        text::exact_key(word)
+    }
+}
+
+fn term_or_phrase(field: Field, keys: &[String]) -> Box<dyn Query> {
+    if keys.len() == 1 {
+        Box::new(TermQuery::new(Term::from_field_text(field, &keys[0]), IndexRecordOption::WithFreqs))
+    } else {
+        Box::new(PhraseQuery::new(keys.iter().map(|k| Term::from_field_text(field, k)).collect()))
+    }
+}
+
+/// Words (one, or a phrase) in the title, or in title and body with the title weighing double.
+fn text_query(f: &Fields, words: &[String], title_only: bool) -> Box<dyn Query> {
+    let dia = words.iter().any(|w| text::has_diacritics(w));
+    let exact: Vec<String> = words.iter().map(|w| key(w, false)).collect();
+    let folded: Vec<String> = words.iter().map(|w| key(w, true)).collect();
+    let targets: &[(Field, Field, f32)] =
+        if title_only { &[(f.title_x, f.title_f, 1.0)] } else { &[(f.title_x, f.title_f, 2.0), (f.body_x, f.body_f, 1.0)] };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for &(fx, ff, boost) in targets {
+        if dia {
+            // exact spelling first; folded only for articles written without diacritics
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(term_or_phrase(fx, &exact), boost * 1.5))));
+            let plain: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_u64(f.plain, 1), IndexRecordOption::Basic));
+            let folded_plain = BooleanQuery::new(vec![(Occur::Must, term_or_phrase(ff, &folded)), (Occur::Must, plain)]);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(folded_plain), boost))));
+        } else {
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(term_or_phrase(ff, &folded), boost))));
+        }
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+fn date_query(f: &Fields, r: &DateRange) -> Box<dyn Query> {
+    let at = |d: chrono::NaiveDate| Term::from_field_date(f.published, tantivy::DateTime::from_timestamp_secs(crate::time::day_start(d).timestamp()));
+    let lower = r.from.map(|d| Bound::Included(at(d))).unwrap_or(Bound::Unbounded);
+    let upper = r.to.and_then(|d| d.succ_opt()).map(|d| Bound::Excluded(at(d))).unwrap_or(Bound::Unbounded);
+    Box::new(RangeQuery::new(lower, upper))
+}
+
+pub fn build(f: &Fields, e: &Expr) -> Box<dyn Query> {
+    match e {
+        Expr::Text { words, .. } => text_query(f, words, false),
+        Expr::Field { field: QField::Title, value } => {
+            let words: Vec<String> = text::words(&text::normalize(value)).iter().map(|w| w.raw.to_string()).collect();
+            text_query(f, &words, true)
+        }
+        Expr::Field { field, value } => {
+            let target = match field {
+                QField::Source => f.source,
+                QField::Lang => f.lang,
+                QField::Topic => f.topic,
+                QField::Locality => f.locality,
+                QField::Origin => f.origin,
+                QField::Title => f.title_x,
+            };
+            Box::new(TermQuery::new(Term::from_field_text(target, &value.to_lowercase()), IndexRecordOption::Basic))
+        }
+        Expr::Date(r) => date_query(f, r),
+        Expr::And(items) => {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for x in items {
+                match x {
+                    Expr::Not(inner) => clauses.push((Occur::MustNot, build(f, inner))),
+                    x => clauses.push((Occur::Must, build(f, x))),
+                }
+            }
+            // adjacent typed words also count as a phrase, for ranking only
+            for pair in items.windows(2) {
+                if let [Expr::Text { words: a, phrase: false }, Expr::Text { words: b, phrase: false }] = pair {
+                    let words = vec![a[0].clone(), b[0].clone()];
+                    let names = [&a[0], &b[0]].iter().all(|w| w.chars().next().is_some_and(char::is_uppercase));
+                    let boost = if names { 2.0 } else { 1.0 };
+                    clauses.push((Occur::Should, Box::new(BoostQuery::new(text_query(f, &words, false), boost))));
+                }
+            }
+            Box::new(BooleanQuery::new(clauses))
+        }
+        Expr::Or(items) => Box::new(BooleanQuery::new(items.iter().map(|x| (Occur::Should, build(f, x))).collect())),
+        Expr::Not(inner) => Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, build(f, inner))])),
+    }
+}
+
+/// The words a query looks for, folded, for snippets.
+fn positive_words(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Text { words, .. } => out.extend(words.iter().map(|w| key(w, true))),
+        Expr::Field { field: QField::Title, value } => out.extend(text::words(value).iter().map(|w| w.folded())),
+        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|x| positive_words(x, out)),
+        _ => {}
+    }
+}
+
+/// A plain-text window of `text` around the first word the query looks for.
+pub fn snippet(text_body: &str, expr: Option<&Expr>, max_chars: usize) -> String {
+    let mut wanted = Vec::new();
+    if let Some(e) = expr {
+        positive_words(e, &mut wanted);
+    }
+    let start = text::words(text_body).iter().find(|w| wanted.contains(&w.folded())).map(|w| w.start).unwrap_or(0);
+    // back up a little so the match is not the first word, to a char boundary
+    let mut from = start;
+    let mut back = 0;
+    for (i, _) in text_body[..start].char_indices().rev() {
+        back += 1;
+        from = i;
+        if back >= 60 {
+            break;
+        }
+    }
+    let window: String = text_body[from..].chars().take(max_chars).collect();
+    let mut s = window.split_whitespace().collect::<Vec<_>>().join(" ");
+    if from > 0 {
+        s = format!("…{s}");
+    }
+    if text_body[from..].chars().count() > max_chars {
+        s.push('…');
+    }
+    s
+}
