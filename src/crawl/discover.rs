@@ -77,8 +77,12 @@ pub fn discover(body: &[u8], content_type: Option<&str>, base: &Url, max_bytes: 
 fn feed(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
     // We decoded the bytes already; a stale encoding declaration must not make the parser decode again.
     let cleaned = strip_xml_encoding(text);
-    let parsed = feed_rs::parser::parse(cleaned.as_bytes())
-        .map_err(|e| DiscoverError::Malformed { kind: "feed", message: e.to_string() })?;
+    let parsed = match feed_rs::parser::parse(cleaned.as_bytes()) {
+        Ok(f) => f,
+        // Bare `&` in links is the commonest breakage of real feeds; repair it once, else report.
+        Err(e) => feed_rs::parser::parse(escape_bare_ampersands(&cleaned).as_bytes())
+            .map_err(|_| DiscoverError::Malformed { kind: "feed", message: e.to_string() })?,
+    };
     let mut out = Vec::new();
     for entry in parsed.entries {
         let link = entry
@@ -125,6 +129,26 @@ fn strip_xml_encoding(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Borrowed(text)
 }
 
+/// Escapes `&` that does not start an entity or character reference.
+fn escape_bare_ampersands(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let name_len = after.find(';').filter(|&n| {
+            n > 0 && n <= 10 && {
+                let name = &after[..n];
+                name.chars().all(|c| c.is_ascii_alphanumeric()) || (name.starts_with('#') && name[1..].chars().all(|c| c.is_ascii_alphanumeric()))
+            }
+        });
+        out.push_str(if name_len.is_some() { "&" } else { "&amp;" });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Plain text of an HTML fragment (feed titles and summaries are often HTML or escaped HTML).
 pub fn html_to_text(s: &str) -> String {
     if !s.contains('<') && !s.contains('&') {
@@ -137,7 +161,7 @@ pub fn html_to_text(s: &str) -> String {
 
 fn xml_reader(text: &str) -> quick_xml::Reader<&[u8]> {
     let mut r = quick_xml::Reader::from_str(text);
-    r.config_mut().trim_text(true);
+    r.config_mut().trim_text(false);
     r.config_mut().check_end_names = false;
     r
 }
@@ -177,7 +201,8 @@ fn sitemap(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
                 if name == "url" {
                     if let Some(l) = cur.take().filter(|l| !l.url.is_empty()) {
                         if let Some(u) = crate::crawl::urlnorm::resolve(base, &l.url) {
-                            out.push(Listing { url: u, ..l });
+                            let title = l.title.as_deref().map(html_to_text).filter(|t| !t.is_empty());
+                            out.push(Listing { url: u, title, ..l });
                         }
                     }
                 }
@@ -200,7 +225,7 @@ fn sitemap(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
 fn set_field(cur: &mut Option<Listing>, field: &str, v: &str, _base: &Url) {
     let Some(l) = cur.as_mut() else { return };
     match field {
-        "loc" => l.url.push_str(v.trim()),
+        "loc" => l.url.push_str(v),
         "publication_date" => l.published_at = parse_date(v).or(l.published_at),
         "lastmod" => {
             if l.published_at.is_none() {
@@ -225,6 +250,9 @@ fn sitemap_index(text: &str, base: &Url) -> Result<Vec<String>, DiscoverError> {
             Ok(Event::Start(e)) => in_loc = e.local_name().as_ref().eq_ignore_ascii_case(b"loc"),
             Ok(Event::Text(t)) if in_loc => {
                 let v = t.decode().map(|c| c.into_owned()).unwrap_or_default();
+                if v.trim().is_empty() {
+                    continue;
+                }
                 if let Some(u) = crate::crawl::urlnorm::resolve(base, v.trim()) {
                     out.push(u);
                 }
@@ -293,6 +321,14 @@ mod tests {
         assert_eq!(discover(with.as_bytes(), None, &base(), 1 << 20), Ok(Discovered::FeedLink("https://bao.example/rss.xml".into())));
         let without = "<html><body>hello</body></html>";
         assert!(matches!(discover(without.as_bytes(), None, &base(), 1 << 20), Err(DiscoverError::NotAFeed(_))));
+    }
+
+    #[test]
+    fn bare_ampersands_are_repaired() {
+        let rss = r#"<rss version="2.0"><channel><title>T</title><item><title>A &amp; B</title><link>https://bao.example/a?x=1&y=2</link></item></channel></rss>"#;
+        let Ok(Discovered::Listings(l)) = discover(rss.as_bytes(), None, &base(), 1 << 20) else { panic!("not repaired") };
+        assert_eq!(l[0].url, "https://bao.example/a?x=1&y=2");
+        assert_eq!(l[0].title.as_deref(), Some("A & B"));
     }
 
     #[test]

@@ -122,11 +122,9 @@ impl Crawler {
                     self.store.fail_job(job.id, &e.to_string(), Some(at)).await?;
                     return Ok(PageOutcome::Failed(e.class, true));
                 }
-                // the page cannot be had: keep what the listing said, if it said enough
-                if let Some(stored) = self.store_from_listing(&source, &url, &payload).await? {
-                    self.store.fail_job(job.id, &e.to_string(), None).await?;
-                    let _ = stored;
-                    return Ok(PageOutcome::Failed(e.class, false));
+                // Not ours to fetch: keep what the feed itself published about it, if it said enough.
+                if e.class == FailureClass::RobotsDisallowed {
+                    self.store_from_listing(&source, &url, &payload).await?;
                 }
                 self.store.fail_job(job.id, &e.to_string(), None).await?;
                 return Ok(PageOutcome::Failed(e.class, false));

@@ -107,6 +107,12 @@ impl Store {
         Ok(())
     }
 
+    /// A write transaction that takes the write lock up front: a deferred transaction that reads first
+    /// fails at once with SQLITE_BUSY when another writer got in between, whatever the busy timeout.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -115,7 +121,7 @@ impl Store {
 
     /// Makes the sources table match the configuration; fetch state of existing sources is kept.
     pub async fn sync_sources(&self, sources: &[Source], default_interval: Duration, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE sources SET enabled = 0").execute(&mut *tx).await?;
         for s in sources {
             sqlx::query(
@@ -341,7 +347,7 @@ impl Store {
 
     /// Takes up to `limit` due jobs of a kind, marking them running.
     pub async fn take_jobs(&self, kind: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<Job>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let rows = sqlx::query(
             "SELECT id, key, payload, attempts FROM jobs WHERE kind = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT ?",
         )
@@ -406,7 +412,7 @@ impl Store {
     /// Stores an article once: if any of `urls` (normalised) or its canonical URL is already known, or
     /// the same text was stored from the same host, the URLs are added to the existing article.
     pub async fn insert_article(&self, a: &NewArticle, urls: &[String]) -> Result<Stored> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut existing: Option<i64> = None;
         for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
             if let Some(r) = sqlx::query("SELECT article_id FROM article_urls WHERE url = ?").bind(u).fetch_optional(&mut *tx).await? {
@@ -474,7 +480,7 @@ impl Store {
     }
 
     pub async fn mark_indexed(&self, ids: &[ArticleId]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for id in ids {
             sqlx::query("UPDATE articles SET indexed = 1 WHERE id = ?").bind(id.0).execute(&mut *tx).await?;
         }

@@ -1,0 +1,9 @@
+//! The one integration-test binary (each extra binary costs a link on a 2-core machine).
+//! Everything is served from 127.0.0.x by `fixture`; nothing here touches the internet.
+
+mod integration {
+    pub mod cli;
+    pub mod crawl;
+    pub mod fixture;
+    pub mod shared_eval;
+}

@@ -1,0 +1,109 @@
+//! The command-line contract of DESIGN.md, exercised through the real binary.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_presswatch"))
+}
+
+#[test]
+fn check_config_names_file_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, "[crawl]\ninterval = \"soon\"\n").expect("write");
+    let out = bin().args(["--config", p.to_str().unwrap_or_default(), "check-config"]).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("bad.toml") && err.contains("crawl.interval"), "{err}");
+}
+
+#[test]
+fn shipped_config_is_valid() {
+    let out = bin().args(["--config", "config/presswatch.toml", "check-config"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("ok"), "{s}");
+}
+
+#[test]
+fn shipped_topics_have_required_ids_and_avoid_collisions() {
+    let cfg = presswatch::config::Config::load(std::path::Path::new("config/presswatch.toml")).expect("config");
+    for id in ["bien-dao", "bien-gioi", "nhan-quyen", "dan-chu", "ton-giao", "dan-toc"] {
+        assert!(cfg.topics.iter().any(|t| t.id == id), "missing topic {id}");
+    }
+    let analyzer = presswatch::analyze::Analyzer::new(&cfg.topics, &cfg.localities);
+    let ctx = presswatch::analyze::Context { page_lang: None, source_lang: Some("vi"), source: "x", origin: "domestic" };
+    let tags = |title: &str, body: &str| -> Vec<String> {
+        analyzer.analyze(title, body, &ctx).topics.into_iter().map(|t| t.id).filter(|t| ["bien-dao", "bien-gioi", "nhan-quyen", "dan-chu", "ton-giao", "dan-toc"].contains(&t.as_str())).collect()
+    };
+    // collisions from DESIGN.md: none of these is a sensitive topic
+    assert!(tags("Lãnh đạo tỉnh làm việc với đạo diễn phim", "Buổi làm việc bàn về dự án phim tài liệu.").is_empty());
+    assert!(tags("Giá vàng biến động mạnh", "Thị trường biến động trong tuần.").is_empty());
+    assert!(tags("Dự án chưa hoàn thành", "Công trình chưa bàn giao, chưa nghiệm thu.").is_empty());
+    assert!(tags("Đoàn kết dân tộc, xây dựng đất nước", "Tinh thần dân tộc được phát huy.").is_empty());
+    assert!(tags("Cấp giấy chứng nhận quyền sử dụng đất", "Người dân nhận giấy chứng nhận quyền sử dụng đất.").is_empty());
+    assert!(tags("Tòa án tối cao Đài Loan ra phán quyết", "Phán quyết của tòa án tối cao Đài Loan.").is_empty());
+    assert!(tags("Du lịch biển đảo hút khách", "Du khách đến các bãi biển và đảo nhỏ.").is_empty());
+    assert!(tags("Nhà thơ trẻ ra mắt tập thơ", "Tập thơ của nhà thơ được đón nhận.").is_empty());
+    // and the real thing is found
+    assert_eq!(tags("Tàu lạ xâm phạm vùng biển Trường Sa", ""), vec!["bien-dao"]);
+    assert_eq!(tags("Hội nghị về công tác dân tộc", "Đồng bào dân tộc thiểu số được hỗ trợ."), vec!["dan-toc"]);
+    assert_eq!(tags("Lễ Phật đản tại chùa", "Tín đồ Phật giáo dự lễ."), vec!["ton-giao"]);
+    assert_eq!(tags("Report on human rights", "The human rights report was published."), vec!["nhan-quyen"]);
+}
+
+#[test]
+fn crawl_search_export_reindex_through_the_binary() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let world = rt.block_on(super::crawl::world());
+    let cfg = world.config_path.to_str().unwrap_or_default().to_string();
+    // the fixture servers live on `rt`; run the binary while it keeps them alive
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--config").arg(&cfg).args(args);
+        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await })
+            .expect("join")
+            .expect("run")
+    };
+    let out = run(&["crawl", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("articles:") && summary.contains("new"), "{summary}");
+
+    let out = run(&["search", "bien dong", "--json", "--limit", "5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert!(v["total"].as_u64().unwrap_or(0) >= 1, "{v}");
+    // unaccented "bien dong" also matches "biến động": both are hits, ranked by BM25
+    let hits = v["hits"].as_array().cloned().unwrap_or_default();
+    let hit = hits.iter().find(|h| h["url"].as_str().unwrap_or("").ends_with("/tin/1.html")).expect("the Biển Đông article");
+    for key in ["id", "url", "title", "source", "lang", "published_at", "topics", "localities", "score", "snippet"] {
+        assert!(hit.get(key).is_some(), "hit lacks {key}: {hit}");
+    }
+    assert!(hit["snippet"].as_str().unwrap_or("").to_lowercase().contains("biển đông"), "{hit}");
+
+    let out = run(&["search", "(unclosed"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("parenthesis"));
+
+    let out = run(&["export", "--format", "jsonl"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("jsonl line")).collect();
+    assert!(lines.len() >= 9, "{}", lines.len());
+    for key in ["id", "url", "canonical_url", "source", "title", "text", "lang", "topics", "localities", "published_at", "fetched_at", "story_id"] {
+        assert!(lines[0].get(key).is_some(), "export lacks {key}");
+    }
+    let out = run(&["export", "--format", "csv", "--since", "2026-11-20", "--until", "2026-11-20"]);
+    assert!(out.status.success());
+    let csv_text = String::from_utf8_lossy(&out.stdout);
+    assert!(csv_text.starts_with("id,url,canonical_url,source"), "{csv_text}");
+    assert!(csv_text.lines().count() > 1);
+
+    let out = run(&["reindex"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("reindexed {}", lines.len())));
+    let out = run(&["search", "Spratly"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("South China Sea"));
+}
