@@ -172,23 +172,6 @@ pub fn analyze_all(analyzer: &Analyzer, docs: &[(String, String)]) -> usize {
     docs.iter().map(|(t, b)| analyzer.analyze(t, b, &ctx).topics.len()).sum()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metric_matches_definition() {
-        let (p, r, exact) = score("a b c d e", "a b c d e");
-        assert_eq!((p, r, exact), (Some(1.0), Some(1.0), true));
-        let (p, r, _) = score("a b c d e", "x y z w");
-        assert_eq!(p, Some(0.0));
-        assert_eq!(r, Some(0.0));
-        let (p, r, _) = score("a b c d e", "");
-        assert_eq!(p, None);
-        assert_eq!(r, Some(0.0));
-    }
-}
-
 /// Debug aid for extraction work: prints what we extract from one benchmark page.
 pub fn show_one(dir: &Path, prefix: &str) -> Result<String> {
     let entries = std::fs::read_dir(dir.join("html"))?;
@@ -204,4 +187,22 @@ pub fn show_one(dir: &Path, prefix: &str) -> Result<String> {
         }
     }
     bail!("no page {prefix}")
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_matches_definition() {
+        let (p, r, exact) = score("a b c d e", "a b c d e");
+        assert_eq!((p, r, exact), (Some(1.0), Some(1.0), true));
+        let (p, r, _) = score("a b c d e", "x y z w");
+        assert_eq!(p, Some(0.0));
+        assert_eq!(r, Some(0.0));
+        let (p, r, _) = score("a b c d e", "");
+        assert_eq!(p, None);
+        assert_eq!(r, Some(0.0));
+    }
 }

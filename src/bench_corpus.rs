@@ -19,17 +19,17 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.max(1))
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545F4914F6CDD1D)
     }
     pub fn pick<'a>(&mut self, v: &[&'a str]) -> &'a str {
-        v[(self.next() % v.len() as u64) as usize]
+        v[(self.next_u64() % v.len() as u64) as usize]
     }
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
 }
 
@@ -59,14 +59,14 @@ pub struct GenArticle {
 }
 
 fn sentence(r: &mut Rng, words: &[&str], min: u64, max: u64) -> String {
-    let n = min + r.next() % (max - min + 1);
+    let n = min + r.next_u64() % (max - min + 1);
     let mut s: Vec<String> = (0..n).map(|_| r.pick(words).to_string()).collect();
     if r.chance(25) {
-        let k = (r.next() % n) as usize;
+        let k = (r.next_u64() % n) as usize;
         s[k] = r.pick(TOPIC_PHRASES).to_string();
     }
     if r.chance(20) {
-        let k = (r.next() % n) as usize;
+        let k = (r.next_u64() % n) as usize;
         s[k] = r.pick(PLACES).to_string();
     }
     let mut out = s.join(" ");
@@ -83,8 +83,8 @@ pub fn article(i: usize, r: &mut Rng) -> GenArticle {
     let english = r.chance(15);
     let words = if english { ENGLISH } else { SYLLABLES };
     let title = sentence(r, words, 6, 12);
-    let paras: Vec<String> = (0..6 + r.next() % 9)
-        .map(|_| (0..3 + r.next() % 3).map(|_| sentence(r, words, 12, 24)).collect::<Vec<_>>().join(" "))
+    let paras: Vec<String> = (0..6 + r.next_u64() % 9)
+        .map(|_| (0..3 + r.next_u64() % 3).map(|_| sentence(r, words, 12, 24)).collect::<Vec<_>>().join(" "))
         .collect();
     let body: String = paras.iter().map(|p| format!("<p>{p}</p>\n")).collect();
     let day = 1 + (i % 28);

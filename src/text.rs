@@ -4,6 +4,7 @@
 //! look-alike `Ð` (U+00D0) for `Đ`. Every word gets two keys so that all of these compare equal:
 //! - `exact`: lowercase, tone mark moved to a suffix, so placement variants collapse but diacritics stay;
 //! - `folded`: lowercase with every diacritic removed (`đ` → `d`), for queries typed without diacritics.
+//!
 //! Scripts written without spaces (Chinese, Japanese, Lao, Thai, Khmer, Myanmar) and Korean become
 //! overlapping character bigrams: the lightest tokenisation that makes them searchable.
 

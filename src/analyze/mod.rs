@@ -12,7 +12,13 @@ use matcher::{count_phrase, Doc, QWord};
 /// Topics and localities prepared once (aliases keyed), then applied to every article.
 pub struct Analyzer {
     topics: Vec<Topic>,
-    localities: Vec<(String, Vec<(String, Vec<QWord>)>)>,
+    localities: Vec<LocalityRule>,
+}
+
+/// A locality with its aliases keyed for matching.
+struct LocalityRule {
+    id: String,
+    aliases: Vec<(String, Vec<QWord>)>,
 }
 
 /// What we know about an article besides its text.
@@ -37,7 +43,7 @@ impl Analyzer {
                         (a, q)
                     })
                     .collect();
-                (l.id.clone(), aliases)
+                LocalityRule { id: l.id.clone(), aliases }
             })
             .collect();
         Analyzer { topics: topics.to_vec(), localities }
@@ -48,7 +54,7 @@ impl Analyzer {
         let lang = lang::identify(title, text, &lang::Hints { page: ctx.page_lang, source: ctx.source_lang });
         let doc = Doc::new(title, text, &lang, ctx.source, ctx.origin);
         let mut localities = Vec::new();
-        for (id, aliases) in &self.localities {
+        for LocalityRule { id, aliases } in &self.localities {
             let mut matched = Vec::new();
             let mut in_title = false;
             for (alias, q) in aliases {

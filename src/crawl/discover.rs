@@ -227,11 +227,7 @@ fn set_field(cur: &mut Option<Listing>, field: &str, v: &str, _base: &Url) {
     match field {
         "loc" => l.url.push_str(v),
         "publication_date" => l.published_at = parse_date(v).or(l.published_at),
-        "lastmod" => {
-            if l.published_at.is_none() {
-                l.published_at = parse_date(v);
-            }
-        }
+        "lastmod" if l.published_at.is_none() => l.published_at = parse_date(v),
         "title" => {
             let t = l.title.get_or_insert_with(String::new);
             t.push_str(v);

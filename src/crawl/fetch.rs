@@ -54,7 +54,7 @@ pub struct Fetched {
 #[derive(Debug, Clone)]
 pub enum Fetch {
     NotModified,
-    Ok(Fetched),
+    Ok(Box<Fetched>),
 }
 
 struct Robots {
@@ -311,14 +311,14 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Hop::Done(Fetch::Ok(Fetched {
+        Ok(Hop::Done(Fetch::Ok(Box::new(Fetched {
             final_url: url.clone(),
             chain: Vec::new(),
             content_type: header(&headers, CONTENT_TYPE.as_str()),
             etag: header(&headers, ETAG.as_str()),
             last_modified: header(&headers, LAST_MODIFIED.as_str()),
             body,
-        })))
+        }))))
     }
 
     async fn robots_allow(&self, host: &Host, url: &Url) -> bool {

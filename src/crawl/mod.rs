@@ -127,7 +127,7 @@ impl Crawler {
                 self.store.record_feed_success(&source.id, now, None, None, None, false, slower, 0).await?;
                 return Ok(FeedOutcome::Unchanged);
             }
-            Ok(Fetch::Ok(f)) => f,
+            Ok(Fetch::Ok(f)) => *f,
             Err(e) => return self.feed_failed(source, &state, e.class, &e.to_string(), e.retry_after).await,
         };
         let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&fetched.body));
@@ -208,7 +208,7 @@ impl Crawler {
     async fn fetch_plain(&self, url: &str) -> Result<fetch::Fetched, (FailureClass, String)> {
         let u = Url::parse(url).map_err(|e| (FailureClass::Malformed, format!("{url}: {e}")))?;
         match self.fetcher.get(&u, &Validators::default()).await {
-            Ok(Fetch::Ok(f)) => Ok(f),
+            Ok(Fetch::Ok(f)) => Ok(*f),
             Ok(Fetch::NotModified) => Err((FailureClass::Other, format!("{url}: unexpected 304"))),
             Err(FetchError { class, url, message, .. }) => Err((class, format!("{url}: {message}"))),
         }
@@ -217,7 +217,7 @@ impl Crawler {
     /// Records sightings and queues the URLs not stored yet; returns (listed, queued).
     async fn take_listings(&self, source: &Source, mut listings: Vec<Listing>) -> Result<(usize, usize), StoreError> {
         let now = Utc::now();
-        listings.sort_by(|a, b| b.published_at.cmp(&a.published_at));
+        listings.sort_by_key(|l| std::cmp::Reverse(l.published_at));
         listings.dedup_by(|a, b| a.url == b.url);
         listings.truncate(self.cfg.crawl.max_articles_per_feed);
         let mut queued = 0;

@@ -106,7 +106,7 @@ impl Crawler {
             return Ok(PageOutcome::Failed(FailureClass::Malformed, false));
         };
         let fetched = match self.fetcher.get(&url, &Default::default()).await {
-            Ok(super::fetch::Fetch::Ok(f)) => f,
+            Ok(super::fetch::Fetch::Ok(f)) => *f,
             Ok(super::fetch::Fetch::NotModified) => {
                 self.store.finish_job(job.id).await?;
                 return Ok(PageOutcome::Failed(FailureClass::Other, false));

@@ -107,3 +107,40 @@ fn crawl_search_export_reindex_through_the_binary() {
     let out = run(&["search", "Spratly"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("South China Sea"));
 }
+
+#[test]
+fn serve_crawls_in_the_background_and_stops_on_sigterm() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let world = rt.block_on(super::crawl::world());
+    let cfg = world.config_path.to_str().unwrap_or_default().to_string();
+    let mut child = bin().args(["--config", &cfg, "serve"]).stderr(std::process::Stdio::piped()).spawn().expect("spawn serve");
+    let count_exported = || {
+        let mut c = bin();
+        c.args(["--config", &cfg, "export"]);
+        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await })
+            .ok()
+            .and_then(|o| o.ok())
+            .map(|o| String::from_utf8_lossy(&o.stdout).lines().count())
+            .unwrap_or(0)
+    };
+    // wait (bounded) for the first background pass to store the fixture site's articles
+    let mut stored = 0;
+    for _ in 0..120 {
+        stored = count_exported();
+        if stored >= 9 {
+            break;
+        }
+        rt.block_on(async { tokio::time::sleep(std::time::Duration::from_millis(500)).await });
+    }
+    assert!(stored >= 9, "serve stored {stored} articles");
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let exit = rt.block_on(async { tokio::task::spawn_blocking(move || child.wait()).await }).expect("join").expect("wait");
+    assert!(exit.success(), "serve did not stop cleanly: {exit:?}");
+    // the index was brought up to date before exit
+    let mut c = bin();
+    c.args(["--config", &cfg, "search", "Spratly", "--json"]);
+    let out = rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["total"], 1, "{v}");
+}
