@@ -150,7 +150,8 @@ pub struct CrawlConfig {
     pub max_body_bytes: u64,
     pub max_redirects: usize,
     pub respect_robots: bool,
-    /// Off by default: crawled links must never reach loopback or private networks.
+    /// Off by default: crawled links never reach loopback or private networks other than the
+    /// configured sources' own hosts.
     pub allow_private_networks: bool,
     pub max_articles_per_feed: usize,
 }

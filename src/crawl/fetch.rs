@@ -2,13 +2,14 @@
 //! turn (one request at a time per host, `per_host_interval` or `Crawl-delay` apart), then takes one of
 //! `concurrency` global slots, so a slow host only ever delays its own URLs. Redirects are followed by
 //! hand so each hop passes the same checks. Bodies are bounded after decompression, requests in time,
-//! and names resolving to loopback or private networks are refused unless configured otherwise.
+//! and loopback or private addresses are refused unless they are the operator's own configured sources:
+//! crawled content can never steer a request into the local network.
 
 use crate::config::CrawlConfig;
 use crate::model::FailureClass;
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -92,16 +93,20 @@ pub struct Fetcher {
     agent_token: String,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     slots: Semaphore,
+    /// `host:port` of configured sources, allowed even on loopback or private addresses.
+    trusted: HashSet<String>,
 }
 
 struct GuardedResolver {
     allow_private: bool,
+    /// Host names of configured sources: the operator chose them, wherever they resolve.
+    trusted_names: Arc<HashSet<String>>,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow = self.allow_private;
-        let host = name.as_str().to_string();
+        let host = name.as_str().to_ascii_lowercase();
+        let allow = self.allow_private || self.trusted_names.contains(&host);
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = addrs.iter().copied().filter(|a| allow || is_public(a.ip())).collect();
@@ -146,7 +151,11 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 impl Fetcher {
-    pub fn new(cfg: &CrawlConfig) -> Result<Fetcher, String> {
+    /// `sources` are the configured source URLs: their hosts may be private (an intranet outlet, a
+    /// local test site); any other private destination is refused.
+    pub fn new(cfg: &CrawlConfig, sources: &[Url]) -> Result<Fetcher, String> {
+        let trusted: HashSet<String> = sources.iter().filter_map(host_port).collect();
+        let trusted_names: HashSet<String> = sources.iter().filter_map(|u| u.host_str().map(str::to_ascii_lowercase)).collect();
         // reqwest is built without a default crypto provider; install ring once (an error means one is set)
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -157,11 +166,18 @@ impl Fetcher {
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(2)
             .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { allow_private: cfg.allow_private_networks }))
+            .dns_resolver(Arc::new(GuardedResolver { allow_private: cfg.allow_private_networks, trusted_names: Arc::new(trusted_names) }))
             .build()
             .map_err(|e| format!("cannot build HTTP client: {e}"))?;
         let agent_token = cfg.user_agent.split(['/', ' ']).next().unwrap_or("presswatch").to_string();
-        Ok(Fetcher { client, cfg: cfg.clone(), agent_token, hosts: Mutex::new(HashMap::new()), slots: Semaphore::new(cfg.concurrency) })
+        Ok(Fetcher {
+            client,
+            cfg: cfg.clone(),
+            agent_token,
+            hosts: Mutex::new(HashMap::new()),
+            slots: Semaphore::new(cfg.concurrency),
+            trusted,
+        })
     }
 
     fn host(&self, url: &Url) -> Arc<Host> {
@@ -188,7 +204,8 @@ impl Fetcher {
             None => return Err(FetchError::new(FailureClass::Blocked, url, "URL has no host")),
         };
         if let Some(ip) = ip {
-            if !self.cfg.allow_private_networks && !is_public(ip) {
+            let trusted = host_port(url).is_some_and(|hp| self.trusted.contains(&hp));
+            if !self.cfg.allow_private_networks && !trusted && !is_public(ip) {
                 return Err(FetchError::new(FailureClass::Blocked, url, "private or loopback address refused"));
             }
         }
@@ -386,6 +403,10 @@ impl Fetcher {
         }
         RobotsRules::AllowAll
     }
+}
+
+fn host_port(u: &Url) -> Option<String> {
+    Some(format!("{}:{}", u.host_str()?.to_ascii_lowercase(), u.port_or_known_default()?))
 }
 
 enum Hop {

@@ -68,7 +68,8 @@ enum FeedOutcome {
 
 impl Crawler {
     pub fn new(cfg: Arc<Config>, store: Store, stored: Arc<Notify>) -> Result<Crawler, String> {
-        let fetcher = Arc::new(Fetcher::new(&cfg.crawl)?);
+        let source_urls: Vec<Url> = cfg.sources.iter().map(|s| s.url.clone()).collect();
+        let fetcher = Arc::new(Fetcher::new(&cfg.crawl, &source_urls)?);
         let analyzer = Arc::new(Analyzer::new(&cfg.topics, &cfg.localities));
         Ok(Crawler { cfg, store, fetcher, analyzer, stored })
     }

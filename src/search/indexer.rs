@@ -69,7 +69,8 @@ impl Indexer {
             }
             let articles = self.store.articles(&ids).await?;
             for a in &articles {
-                self.add(a)?;
+                let seen_in = self.store.sightings_of(a.id.clone()).await?;
+                self.add(a, &seen_in)?;
             }
             self.commit(&generation)?;
             self.store.mark_indexed(&ids).await?;
@@ -78,11 +79,11 @@ impl Indexer {
         Ok(total)
     }
 
-    fn add(&self, a: &Article) -> Result<(), SearchError> {
+    fn add(&self, a: &Article, seen_in: &[String]) -> Result<(), SearchError> {
         let f = &self.fields;
         // delete first: indexing is idempotent, so re-running a batch after a crash adds no duplicates
         self.writer.delete_term(Term::from_field_u64(f.id, a.id.0 as u64));
-        self.writer.add_document(document(f, a))?;
+        self.writer.add_document(document(f, a, seen_in))?;
         Ok(())
     }
 
@@ -96,7 +97,9 @@ impl Indexer {
     }
 }
 
-pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
+/// The index document of an article. `source` holds the article's own source first, then every
+/// other feed that listed it, so `source:` finds an article through any of its feeds.
+pub fn document(f: &Fields, a: &Article, seen_in: &[String]) -> TantivyDocument {
     let mut d = TantivyDocument::new();
     d.add_u64(f.id, a.id.0 as u64);
     d.add_text(f.url, &a.url);
@@ -106,6 +109,9 @@ pub fn document(f: &Fields, a: &Article) -> TantivyDocument {
     d.add_text(f.body_f, &a.text);
     d.add_u64(f.plain, crate::text::is_plain(&format!("{} {}", a.title, a.text)) as u64);
     d.add_text(f.source, &a.source.0);
+    for s in seen_in.iter().filter(|s| **s != a.source.0) {
+        d.add_text(f.source, s);
+    }
     d.add_text(f.lang, &a.lang);
     if let Some(o) = a.origin {
         d.add_text(f.origin, o.as_str());
