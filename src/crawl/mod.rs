@@ -123,7 +123,16 @@ impl Crawler {
         let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
         let grown = ((state.interval_secs.max(base) as f64) * 1.5) as i64;
         let slower = grown.min(self.cfg.crawl.max_interval.as_secs() as i64).max(base);
-        let fetched = match self.fetcher.get(&source.url, &validators).await {
+        let mut result = self.fetcher.get(&source.url, &validators).await;
+        // one quick retry for a failure that is often momentary (not for timeouts: a slow host stays slow)
+        if let Err(e) = &result {
+            let wait = e.retry_after.unwrap_or(Duration::from_secs(2));
+            if transient(e.class) && wait <= Duration::from_secs(10) {
+                tokio::time::sleep(wait).await;
+                result = self.fetcher.get(&source.url, &validators).await;
+            }
+        }
+        let fetched = match result {
             Ok(Fetch::NotModified) => {
                 self.store.record_feed_success(&source.id, now, None, None, None, false, slower, 0).await?;
                 return Ok(FeedOutcome::Unchanged);
@@ -283,6 +292,19 @@ impl Progress {
     }
 }
 
+/// When a page job that failed transiently is tried again: soon at first (a pass waits for retries
+/// due within `RETRY_WAIT_IN_PASS`), then 1, 4, 16, 64 minutes.
 pub(crate) fn retry_at(attempts: i64) -> DateTime<Utc> {
-    Utc::now() + chrono::Duration::minutes(2i64.saturating_pow(attempts.clamp(0, 10) as u32))
+    let wait = match attempts {
+        ..=1 => chrono::Duration::seconds(3),
+        n => chrono::Duration::minutes(4i64.saturating_pow((n - 2).clamp(0, 6) as u32)),
+    };
+    Utc::now() + wait
+}
+
+/// A pass waits this long at most for page retries that are about to come due.
+pub(crate) const RETRY_WAIT_IN_PASS: Duration = Duration::from_secs(10);
+
+fn transient(class: FailureClass) -> bool {
+    matches!(class, FailureClass::HttpServer | FailureClass::RateLimited | FailureClass::Connect)
 }

@@ -8,6 +8,7 @@ use crate::model::{FailureClass, Listing, NewArticle, SourceId};
 use crate::store::{Job, StoreError, Stored};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use tokio::sync::watch;
 use url::Url;
 
@@ -40,9 +41,25 @@ impl Crawler {
         let pending = self.store.count_jobs("page", "queued").await?;
         progress.start("articles", pending as u64);
         loop {
-            let jobs = self.store.take_jobs("page", Utc::now(), TAKE).await?;
-            if jobs.is_empty() || *shutdown.borrow() {
+            if *shutdown.borrow() {
                 break;
+            }
+            let jobs = self.store.take_jobs("page", Utc::now(), TAKE).await?;
+            if jobs.is_empty() {
+                // retries about to come due are worth waiting for; later ones belong to a later pass
+                let next = self.store.next_job_at("page").await?;
+                let wait = next.map(|t| t - Utc::now().timestamp()).filter(|w| *w <= super::RETRY_WAIT_IN_PASS.as_secs() as i64);
+                match wait {
+                    Some(w) => {
+                        let mut sd = shutdown.clone();
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_secs(w.max(0) as u64 + 1)) => {}
+                            _ = sd.changed() => {}
+                        }
+                        continue;
+                    }
+                    None => break,
+                }
             }
             let mut set = tokio::task::JoinSet::new();
             for job in jobs {
@@ -65,9 +82,7 @@ impl Crawler {
                     }
                     Ok(Ok(PageOutcome::Failed(class, retry))) => {
                         summary.fail(class);
-                        if retry {
-                            summary.pages_retry_later += 1;
-                        } else {
+                        if !retry {
                             summary.pages_failed += 1;
                         }
                     }
@@ -85,6 +100,7 @@ impl Crawler {
             }
         }
         progress.finish();
+        summary.pages_retry_later = self.store.count_jobs("page", "queued").await? as usize;
         Ok(())
     }
 

@@ -84,9 +84,11 @@ impl Searcher {
             let (docs, total) = searcher.search(&q, &(top.order_by_fast_field::<tantivy::DateTime>("published", Order::Desc), Count))?;
             (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total, None)
         } else if req.facets {
-            let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(
-                FACETS.iter().map(|f| (f.to_string(), serde_json::json!({"terms": {"field": f, "size": 50}}))).collect(),
-            ))
+            let mut spec: serde_json::Map<String, serde_json::Value> =
+                FACETS.iter().map(|f| (f.to_string(), serde_json::json!({"terms": {"field": f, "size": 50}}))).collect();
+            // days in Vietnam (UTC+7, no DST): buckets start at 17:00 UTC
+            spec.insert("date".into(), serde_json::json!({"date_histogram": {"field": "published", "fixed_interval": "1d", "offset": "-7h", "min_doc_count": 1}}));
+            let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(spec))
             .map_err(|e| SearchError::Index(tantivy::TantivyError::InvalidArgument(e.to_string())))?;
             let collector = AggregationCollector::from_aggs(aggs, Default::default());
             let (docs, total, agg) = searcher.search(&q, &(top.order_by_score(), Count, collector))?;
@@ -105,6 +107,17 @@ impl Searcher {
                     .collect::<Vec<_>>();
                 facets.insert(f.to_string(), list);
             }
+            let days = v["date"]["buckets"].as_array().cloned().unwrap_or_default();
+            let list = days
+                .iter()
+                .filter_map(|b| {
+                    let ms = b["key"].as_f64()? as i64;
+                    // a bucket starts at 00:00 Vietnam time; name it by that day
+                    let day = chrono::DateTime::from_timestamp_millis(ms)?.with_timezone(&crate::time::ZONE).date_naive();
+                    Some((day.to_string(), b["doc_count"].as_u64()?))
+                })
+                .collect::<Vec<_>>();
+            facets.insert("date".to_string(), list);
         }
         let f = &self.fields;
         let mut hits = Vec::with_capacity(addrs.len());

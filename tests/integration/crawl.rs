@@ -371,6 +371,12 @@ fn by_path<'a>(articles: &'a [Article], path: &str) -> Option<&'a Article> {
     articles.iter().find(|a| a.url.ends_with(path))
 }
 
+fn facets(world: &World, q: &str) -> std::collections::BTreeMap<String, Vec<(String, u64)>> {
+    let s = Searcher::open(&world.dir.path().join("index")).expect("searcher");
+    s.reload().expect("reload");
+    s.search(&SearchRequest { query: q.into(), limit: 5, offset: 0, sort_by_date: false, facets: true }).expect("search").facets
+}
+
 fn search(world: &World, q: &str) -> Vec<String> {
     let s = Searcher::open(&world.dir.path().join("index")).expect("searcher");
     s.reload().expect("reload");
@@ -475,6 +481,15 @@ async fn crawl_pass_end_to_end() {
     hits.sort();
     assert_eq!(hits.len(), 2, "{hits:?}");
     assert!(hits[0].ends_with("/tin/2.html") && hits[1].ends_with("/tin/5.html"), "{hits:?}");
+
+    // facets count what matched, by tag, language, source, origin and Vietnamese day
+    let f = facets(&world, "\"Trường Sa\" OR Spratly OR \"Biển Đông\" OR 南沙");
+    assert!(f["topic"].contains(&("bien-dao".to_string(), 4)), "{f:?}");
+    assert!(f["lang"].iter().any(|(k, n)| k == "en" && *n == 1), "{f:?}");
+    assert!(f["origin"].iter().any(|(k, _)| k == "domestic"), "{f:?}");
+    // every fixture article says it was published 2026-11-20 08:30 in Vietnam (01:30 UTC)
+    assert_eq!(f["date"].iter().map(|(_, n)| n).sum::<u64>(), 4, "{f:?}");
+    assert!(f["date"].iter().all(|(d, _)| d == "2026-11-20"), "{f:?}");
 
     // a second pass: the RSS feed answers 304 and nothing is stored twice
     let (store2, second) = crawl(&world).await;
