@@ -189,7 +189,6 @@ pub fn show_one(dir: &Path, prefix: &str) -> Result<String> {
     bail!("no page {prefix}")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -125,12 +125,9 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let mut shutdown_wait = shutdown.clone();
     while !*shutdown.borrow() {
         match crawler.pass(false, &shutdown, &Progress::new(false)).await {
-            Ok(s) if s.sources > 0 => tracing::info!(
-                sources = s.sources,
-                new = s.articles_new,
-                failed_sources = s.sources_failed,
-                "crawl pass done"
-            ),
+            Ok(s) if s.sources > 0 => {
+                tracing::info!(sources = s.sources, new = s.articles_new, failed_sources = s.sources_failed, "crawl pass done")
+            }
             Ok(_) => {}
             Err(e) => tracing::error!("crawl pass failed: {e}"),
         }
@@ -275,7 +272,19 @@ pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Ut
     let mut csv_w = (format == ExportFormat::Csv).then(|| csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock())));
     if let Some(w) = csv_w.as_mut() {
         w.write_record([
-            "id", "url", "canonical_url", "source", "origin", "title", "text", "lang", "topics", "localities", "published_at", "fetched_at", "story_id",
+            "id",
+            "url",
+            "canonical_url",
+            "source",
+            "origin",
+            "title",
+            "text",
+            "lang",
+            "topics",
+            "localities",
+            "published_at",
+            "fetched_at",
+            "story_id",
         ])?;
     }
     let mut after = 0;

@@ -229,8 +229,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    let v: bytesize::ByteSize =
-        s.trim().parse().map_err(|e| format!("invalid size \"{s}\" ({e}); write it with a unit, like \"5MB\""))?;
+    let v: bytesize::ByteSize = s.trim().parse().map_err(|e| format!("invalid size \"{s}\" ({e}); write it with a unit, like \"5MB\""))?;
     Ok(v.as_u64())
 }
 
@@ -275,9 +274,7 @@ fn one_line(s: &str) -> String {
 }
 
 fn validate_id(at: &At, key: &str, id: &str) -> Result<(), ConfigError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
@@ -480,25 +477,14 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
         }
     }
 
-    Ok(Config {
-        path: main_path.to_path_buf(),
-        storage,
-        server,
-        crawl: crawl_cfg,
-        localities,
-        topics,
-        sources,
-        agencies,
-    })
+    Ok(Config { path: main_path.to_path_buf(), storage, server, crawl: crawl_cfg, localities, topics, sources, agencies })
 }
 
 /// Topics are evaluated per article, so they may not refer to other tags or dates.
 fn check_topic_fields(e: &Expr) -> Result<(), String> {
     use crate::query::Field;
     match e {
-        Expr::Field { field: Field::Topic | Field::Locality, .. } => {
-            Err("topic rules cannot refer to topic: or locality:".into())
-        }
+        Expr::Field { field: Field::Topic | Field::Locality, .. } => Err("topic rules cannot refer to topic: or locality:".into()),
         Expr::Date(_) => Err("topic rules cannot use date:".into()),
         Expr::And(v) | Expr::Or(v) => v.iter().try_for_each(check_topic_fields),
         Expr::Not(x) => check_topic_fields(x),

@@ -2,15 +2,15 @@
 //! See ARCHITECTURE.md for the map of the code.
 
 pub mod analyze;
-pub mod config;
-pub mod extract;
-pub mod model;
-pub mod query;
-pub mod store;
-pub mod text;
-pub mod time;
-pub mod crawl;
-pub mod search;
 pub mod bench;
 pub mod bench_corpus;
 pub mod commands;
+pub mod config;
+pub mod crawl;
+pub mod extract;
+pub mod model;
+pub mod query;
+pub mod search;
+pub mod store;
+pub mod text;
+pub mod time;

@@ -9,8 +9,14 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     /// A word, or several words typed as a phrase (`"Trường Sa"`); matched word by word in order.
-    Text { words: Vec<String>, phrase: bool },
-    Field { field: Field, value: String },
+    Text {
+        words: Vec<String>,
+        phrase: bool,
+    },
+    Field {
+        field: Field,
+        value: String,
+    },
     Date(DateRange),
     And(Vec<Expr>),
     Or(Vec<Expr>),
@@ -121,7 +127,11 @@ fn lex(input: &str) -> Result<Vec<Tok>, QueryError> {
             i += 1;
         } else if matches!(c, '"' | '“' | '”') {
             out.push(Tok::Phrase(read_quoted(&mut i)?));
-        } else if c == '-' && i + 1 < chars.len() && !chars[i + 1].1.is_whitespace() && (i == 0 || chars[i - 1].1.is_whitespace() || chars[i - 1].1 == '(') {
+        } else if c == '-'
+            && i + 1 < chars.len()
+            && !chars[i + 1].1.is_whitespace()
+            && (i == 0 || chars[i - 1].1.is_whitespace() || chars[i - 1].1 == '(')
+        {
             out.push(Tok::Minus);
             i += 1;
         } else if c == '+' {
@@ -383,12 +393,9 @@ impl fmt::Display for Expr {
             Expr::Text { words, phrase: true } => write!(f, "\"{}\"", words.join(" ")),
             Expr::Text { words, .. } => write!(f, "{}", words.join(" ")),
             Expr::Field { field, value } => write!(f, "{}:{}", field.name(), value),
-            Expr::Date(r) => write!(
-                f,
-                "date:{}..{}",
-                r.from.map(|d| d.to_string()).unwrap_or_default(),
-                r.to.map(|d| d.to_string()).unwrap_or_default()
-            ),
+            Expr::Date(r) => {
+                write!(f, "date:{}..{}", r.from.map(|d| d.to_string()).unwrap_or_default(), r.to.map(|d| d.to_string()).unwrap_or_default())
+            }
             Expr::And(v) => write!(f, "({})", v.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" AND ")),
             Expr::Or(v) => write!(f, "({})", v.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" OR ")),
             Expr::Not(e) => write!(f, "-{e}"),

@@ -56,6 +56,43 @@ pub fn exact_key(word: &str) -> String {
     key
 }
 
+/// Both keys of a word in one pass: `(exact_key, fold)`. ASCII words (most foreign text, and
+/// Vietnamese typed without diacritics) skip Unicode decomposition entirely.
+pub fn keys(word: &str) -> (String, String) {
+    if word.is_ascii() {
+        let k = word.to_ascii_lowercase();
+        return (k.clone(), k);
+    }
+    let mut tone = None;
+    let mut base = String::with_capacity(word.len());
+    let mut folded = String::with_capacity(word.len());
+    for c in word.nfd() {
+        if let Some((_, digit)) = TONE_MARKS.iter().find(|(m, _)| *m == c) {
+            tone.get_or_insert(*digit);
+            continue;
+        }
+        match c {
+            '\u{00D0}' | '\u{0110}' | '\u{00F0}' | 'đ' => {
+                base.push('đ');
+                folded.push('d');
+            }
+            c if is_combining_mark(c) => base.push(c),
+            c => {
+                for l in c.to_lowercase() {
+                    base.push(l);
+                    folded.push(l);
+                }
+            }
+        }
+    }
+    let mut exact: String = base.nfc().collect();
+    if let Some(d) = tone {
+        exact.push('\u{2080}');
+        exact.push(d);
+    }
+    (exact, folded)
+}
+
 /// Lowercase key with every diacritic removed: `Đảo` → `dao`.
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
@@ -73,8 +110,7 @@ pub fn fold(word: &str) -> String {
 
 /// True when the word carries any diacritic, i.e. its exact and folded forms differ.
 pub fn has_diacritics(word: &str) -> bool {
-    word.chars().any(|c| !c.is_ascii() && is_latin_letter(c))
-        || word.nfd().any(is_combining_mark)
+    word.chars().any(|c| !c.is_ascii() && is_latin_letter(c)) || word.nfd().any(is_combining_mark)
 }
 
 fn is_latin_letter(c: char) -> bool {
@@ -187,9 +223,14 @@ fn bigram_word(text: &str, start: usize, end: usize) -> Word<'_> {
 /// A text is "plain" when it has Latin words but (almost) no diacritics: Vietnamese typed without
 /// diacritics, or a foreign language. Folded matching is allowed only on plain text.
 pub fn is_plain(text: &str) -> bool {
+    is_plain_parts(&[text])
+}
+
+/// `is_plain` over several parts taken together (title and body), without joining them.
+pub fn is_plain_parts(parts: &[&str]) -> bool {
     let mut latin = 0usize;
     let mut marked = 0usize;
-    for c in text.chars() {
+    for c in parts.iter().flat_map(|p| p.chars()) {
         if c.is_ascii_alphabetic() {
             latin += 1;
         } else if is_latin_letter(c) {
@@ -212,7 +253,11 @@ pub fn vietnamese_letter_ratio(text: &str) -> f64 {
             }
         }
     }
-    if letters == 0 { 0.0 } else { vi as f64 / letters as f64 }
+    if letters == 0 {
+        0.0
+    } else {
+        vi as f64 / letters as f64
+    }
 }
 
 fn is_vietnamese_letter(c: char) -> bool {
@@ -242,6 +287,15 @@ mod tests {
         assert_eq!(exact_key("\u{00D0}ông"), exact_key("Đông"));
         assert_ne!(exact_key("biển"), exact_key("biên"));
         assert_ne!(exact_key("chùa"), exact_key("chưa"));
+    }
+
+    #[test]
+    fn one_pass_keys_agree_with_separate_ones() {
+        for w in ["Biển", "ĐẢO", "hoà", "Ủy", "\u{00D0}ông", "Spratly", "café", "Nguyễn", "thuỷ"] {
+            assert_eq!(keys(w), (exact_key(w), fold(w)), "{w}");
+            let nfd: String = w.nfd().collect();
+            assert_eq!(keys(&nfd), (exact_key(w), fold(w)), "NFD {w}");
+        }
     }
 
     #[test]

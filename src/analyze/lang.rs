@@ -5,13 +5,12 @@ use crate::text;
 
 /// Folded Vietnamese syllables that are frequent in news and rare as English or French words.
 const VI_SYLLABLES: &[&str] = &[
-    "cua", "cac", "nhung", "duoc", "trong", "nguoi", "khong", "mot", "nay", "voi", "tai", "tinh", "huyen", "viet",
-    "nhieu", "nhu", "cung", "chinh", "quyen", "nuoc", "ngay", "thanh", "truoc", "tren", "nhat", "lam", "moi",
-    "dau", "den", "khi", "cho", "dan", "bien", "dao", "viec", "theo", "thu", "tich", "dinh", "phat", "trien",
-    "kinh", "hien", "nhien", "luc", "luong", "quan", "doi", "chuc", "uy", "thuong", "truong", "nguyen", "tran",
-    "pham", "hoang", "huynh", "xa", "hoi", "nhan", "trung", "quoc", "dong", "gioi", "phuong", "thong", "tin",
-    "biet", "ngoai", "giao", "chu", "nghia", "tang", "giam", "dia", "phuc", "ngan", "sach", "nghi", "vao", "ra",
-    "cap", "sau", "thi", "bo", "nha", "nam", "thang", "lanh", "dao", "duong", "sang", "chieu", "toi", "hom",
+    "cua", "cac", "nhung", "duoc", "trong", "nguoi", "khong", "mot", "nay", "voi", "tai", "tinh", "huyen", "viet", "nhieu", "nhu", "cung",
+    "chinh", "quyen", "nuoc", "ngay", "thanh", "truoc", "tren", "nhat", "lam", "moi", "dau", "den", "khi", "cho", "dan", "bien", "dao",
+    "viec", "theo", "thu", "tich", "dinh", "phat", "trien", "kinh", "hien", "nhien", "luc", "luong", "quan", "doi", "chuc", "uy", "thuong",
+    "truong", "nguyen", "tran", "pham", "hoang", "huynh", "xa", "hoi", "nhan", "trung", "quoc", "dong", "gioi", "phuong", "thong", "tin",
+    "biet", "ngoai", "giao", "chu", "nghia", "tang", "giam", "dia", "phuc", "ngan", "sach", "nghi", "vao", "ra", "cap", "sau", "thi", "bo",
+    "nha", "nam", "thang", "lanh", "dao", "duong", "sang", "chieu", "toi", "hom",
 ];
 
 pub struct Hints<'a> {
@@ -57,11 +56,12 @@ const ALLOWED: [whatlang::Lang; 16] = {
 };
 
 const ONSETS: [&str; 27] = [
-    "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr", "b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
+    "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr", "b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t",
+    "v", "x", "",
 ];
 const NUCLEI: [&str; 38] = [
-    "ieu", "yeu", "oai", "oay", "oeo", "uay", "uoi", "uou", "uya", "uye", "uyu", "ai", "ao", "au", "ay", "eo", "eu", "ia", "ie", "iu", "oa", "oe",
-    "oi", "oo", "ua", "ue", "ui", "uo", "uu", "uy", "ya", "ye", "a", "e", "i", "o", "u", "y",
+    "ieu", "yeu", "oai", "oay", "oeo", "uay", "uoi", "uou", "uya", "uye", "uyu", "ai", "ao", "au", "ay", "eo", "eu", "ia", "ie", "iu",
+    "oa", "oe", "oi", "oo", "ua", "ue", "ui", "uo", "uu", "uy", "ya", "ye", "a", "e", "i", "o", "u", "y",
 ];
 const CODAS: [&str; 9] = ["ng", "nh", "ch", "c", "m", "n", "p", "t", ""];
 
@@ -127,10 +127,8 @@ fn by_script(s: &str) -> Option<&'static str> {
     if non_latin * 3 < latin {
         return None;
     }
-    let best = [(lao, "lo"), (thai, "th"), (khmer, "km"), (hangul, "ko"), (cyr, "ru")]
-        .into_iter()
-        .max_by_key(|(n, _)| *n)
-        .filter(|(n, _)| *n > 0);
+    let best =
+        [(lao, "lo"), (thai, "th"), (khmer, "km"), (hangul, "ko"), (cyr, "ru")].into_iter().max_by_key(|(n, _)| *n).filter(|(n, _)| *n > 0);
     if kana > 0 && kana * 10 >= han && kana >= hangul {
         return Some("ja");
     }
@@ -241,11 +239,19 @@ mod tests {
     #[test]
     fn latin_languages_and_hints() {
         assert_eq!(
-            identify("Tensions rise in the South China Sea", "The government said on Monday that the patrol vessels had returned to port after a week.", &NO),
+            identify(
+                "Tensions rise in the South China Sea",
+                "The government said on Monday that the patrol vessels had returned to port after a week.",
+                &NO
+            ),
             "en"
         );
         assert_eq!(
-            identify("La situation en mer de Chine méridionale", "Le gouvernement a annoncé lundi que les navires étaient rentrés au port après une semaine.", &NO),
+            identify(
+                "La situation en mer de Chine méridionale",
+                "Le gouvernement a annoncé lundi que les navires étaient rentrés au port après une semaine.",
+                &NO
+            ),
             "fr"
         );
         // too short to tell: the hint decides

@@ -1,14 +1,18 @@
-//! Evaluates a parsed query against one article's title and body, for tagging. Precision first:
+//! Evaluates a query against one article's title and body, for tagging. Precision first:
 //! a query word with diacritics matches the exact (NFC, tone-placement-insensitive) word; folded
 //! matching is allowed only in text written without diacritics; a capitalised query word (a proper
 //! name) only matches a capitalised or all-caps word, so `Sơn Dương` the district is not `sơn dương`
 //! the animal and `Cao Đài` is not found inside `tối cao Đài Loan`.
+//!
+//! Rules are compiled once (`Rule`); each article's words are keyed once and indexed by key, so a
+//! phrase is only checked where its first word occurs.
 
 use crate::query::{Expr, Field};
 use crate::text;
+use std::collections::HashMap;
 
 #[derive(Debug)]
-pub struct DocWord {
+struct DocWord {
     exact: String,
     folded: String,
     has_dia: bool,
@@ -16,34 +20,71 @@ pub struct DocWord {
     all_caps: bool,
 }
 
+/// One field's words, with positions by exact and by folded key.
+#[derive(Debug, Default)]
+pub struct Words {
+    words: Vec<DocWord>,
+    by_exact: HashMap<String, Vec<u32>>,
+    by_folded: HashMap<String, Vec<u32>>,
+}
+
+impl Words {
+    fn new(s: &str) -> Words {
+        let mut w = Words::default();
+        for (i, word) in text::words(s).iter().enumerate() {
+            let (exact, folded) = if word.bigram { (word.raw.to_string(), word.raw.to_string()) } else { text::keys(word.raw) };
+            w.by_exact.entry(exact.clone()).or_default().push(i as u32);
+            if folded != exact {
+                w.by_folded.entry(folded.clone()).or_default().push(i as u32);
+            }
+            w.words.push(DocWord {
+                has_dia: !word.bigram && exact != folded,
+                exact,
+                folded,
+                cap: word.capitalized,
+                all_caps: word.all_caps,
+            });
+        }
+        w
+    }
+
+    /// Positions where `q` may match (checked fully by `QWord::matches`).
+    fn candidates(&self, q: &QWord, plain: bool) -> Vec<u32> {
+        let mut v: Vec<u32> = Vec::new();
+        if q.has_dia {
+            v.extend(self.by_exact.get(&q.exact).into_iter().flatten());
+            if plain {
+                v.extend(self.by_exact.get(&q.folded).into_iter().flatten());
+                v.extend(self.by_folded.get(&q.folded).into_iter().flatten());
+            }
+        } else {
+            // a word without diacritics is its own exact key; with them, its folded key
+            v.extend(self.by_exact.get(&q.folded).into_iter().flatten());
+            if plain {
+                v.extend(self.by_folded.get(&q.folded).into_iter().flatten());
+            }
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
 /// An article prepared for matching: each word keyed once, reused by every topic and locality.
 #[derive(Debug)]
 pub struct Doc<'a> {
-    pub title: Vec<DocWord>,
-    pub body: Vec<DocWord>,
+    pub title: Words,
+    pub body: Words,
     pub plain: bool,
     pub lang: &'a str,
     pub source: &'a str,
     pub origin: &'a str,
 }
 
-fn prepare(s: &str) -> Vec<DocWord> {
-    text::words(s)
-        .iter()
-        .map(|w| DocWord {
-            exact: w.exact(),
-            folded: w.folded(),
-            has_dia: !w.bigram && text::has_diacritics(w.raw),
-            cap: w.capitalized,
-            all_caps: w.all_caps,
-        })
-        .collect()
-}
-
 impl<'a> Doc<'a> {
     pub fn new(title: &str, body: &str, lang: &'a str, source: &'a str, origin: &'a str) -> Doc<'a> {
-        let plain = text::is_plain(&format!("{title} {body}"));
-        Doc { title: prepare(title), body: prepare(body), plain, lang, source, origin }
+        let plain = text::is_plain_parts(&[title, body]);
+        Doc { title: Words::new(title), body: Words::new(body), plain, lang, source, origin }
     }
 }
 
@@ -59,12 +100,8 @@ pub struct QWord {
 impl QWord {
     pub fn new(raw: &str) -> QWord {
         let bigram = raw.chars().next().is_some_and(text::is_bigram_script);
-        QWord {
-            exact: if bigram { raw.to_string() } else { text::exact_key(raw) },
-            folded: if bigram { raw.to_string() } else { text::fold(raw) },
-            has_dia: !bigram && text::has_diacritics(raw),
-            cap: raw.chars().next().is_some_and(char::is_uppercase),
-        }
+        let (exact, folded) = if bigram { (raw.to_string(), raw.to_string()) } else { text::keys(raw) };
+        QWord { has_dia: !bigram && exact != folded, exact, folded, cap: raw.chars().next().is_some_and(char::is_uppercase) }
     }
 
     fn matches(&self, w: &DocWord, plain: bool) -> bool {
@@ -81,21 +118,62 @@ impl QWord {
 }
 
 /// Counts non-overlapping occurrences of the phrase in the words.
-pub fn count_phrase(words: &[DocWord], phrase: &[QWord], plain: bool) -> usize {
-    if phrase.is_empty() || words.len() < phrase.len() {
-        return 0;
-    }
-    let mut n = 0;
-    let mut i = 0;
-    while i + phrase.len() <= words.len() {
-        if phrase.iter().enumerate().all(|(k, q)| q.matches(&words[i + k], plain)) {
-            n += 1;
-            i += phrase.len();
-        } else {
-            i += 1;
+pub fn count_phrase(words: &Words, phrase: &[QWord], plain: bool) -> usize {
+    let Some(first) = phrase.first() else { return 0 };
+    let n = words.words.len();
+    let mut count = 0;
+    let mut next_free = 0usize;
+    for start in words.candidates(first, plain) {
+        let start = start as usize;
+        if start < next_free || start + phrase.len() > n {
+            continue;
+        }
+        if phrase.iter().enumerate().all(|(k, q)| q.matches(&words.words[start + k], plain)) {
+            count += 1;
+            next_free = start + phrase.len();
         }
     }
-    n
+    count
+}
+
+/// A query compiled for tagging: every word keyed once, at configuration time.
+#[derive(Debug, Clone)]
+pub enum Rule {
+    Text { label: String, words: Vec<QWord>, title_only: bool },
+    Field { field: Field, value: String },
+    Never,
+    And(Vec<Rule>),
+    Or(Vec<Rule>),
+    Not(Box<Rule>),
+}
+
+impl Rule {
+    pub fn compile(e: &Expr) -> Rule {
+        match e {
+            Expr::Text { words, .. } => {
+                Rule::Text { label: words.join(" "), words: words.iter().map(|w| QWord::new(w)).collect(), title_only: false }
+            }
+            Expr::Field { field: Field::Title, value } => Rule::Text {
+                label: value.clone(),
+                words: text::words(&text::normalize(value)).iter().map(|w| QWord::new(w.raw)).collect(),
+                title_only: true,
+            },
+            Expr::Field { field, value } => Rule::Field { field: *field, value: value.clone() },
+            Expr::Date(_) => Rule::Never,
+            Expr::And(v) => Rule::And(v.iter().map(Rule::compile).collect()),
+            Expr::Or(v) => Rule::Or(v.iter().map(Rule::compile).collect()),
+            Expr::Not(x) => Rule::Not(Box::new(Rule::compile(x))),
+        }
+    }
+
+    /// Whether the rule has anything to find in text (a purely negative or field-only rule does not).
+    pub fn has_text(&self) -> bool {
+        match self {
+            Rule::Text { .. } => true,
+            Rule::And(v) | Rule::Or(v) => v.iter().any(Rule::has_text),
+            _ => false,
+        }
+    }
 }
 
 /// What a successful evaluation matched: each positive phrase with its title and body counts.
@@ -118,21 +196,15 @@ impl Hits {
     }
 }
 
-/// Evaluates the expression; `Some(hits)` when it holds.
-pub fn eval(e: &Expr, doc: &Doc) -> Option<Hits> {
-    match e {
-        Expr::Text { words, .. } => {
-            let q: Vec<QWord> = words.iter().map(|w| QWord::new(w)).collect();
-            let t = count_phrase(&doc.title, &q, doc.plain);
-            let b = count_phrase(&doc.body, &q, doc.plain);
-            (t + b > 0).then(|| Hits { terms: vec![(words.join(" "), t, b)] })
+/// Evaluates a compiled rule; `Some(hits)` when it holds.
+pub fn eval(r: &Rule, doc: &Doc) -> Option<Hits> {
+    match r {
+        Rule::Text { label, words, title_only } => {
+            let t = count_phrase(&doc.title, words, doc.plain);
+            let b = if *title_only { 0 } else { count_phrase(&doc.body, words, doc.plain) };
+            (t + b > 0).then(|| Hits { terms: vec![(label.clone(), t, b)] })
         }
-        Expr::Field { field: Field::Title, value } => {
-            let q: Vec<QWord> = text::words(value).iter().map(|w| QWord::new(w.raw)).collect();
-            let t = count_phrase(&doc.title, &q, doc.plain);
-            (t > 0).then(|| Hits { terms: vec![(value.clone(), t, 0)] })
-        }
-        Expr::Field { field, value } => {
+        Rule::Field { field, value } => {
             let v = match field {
                 Field::Lang => doc.lang,
                 Field::Source => doc.source,
@@ -142,15 +214,15 @@ pub fn eval(e: &Expr, doc: &Doc) -> Option<Hits> {
             };
             v.eq_ignore_ascii_case(value).then(Hits::default)
         }
-        Expr::Date(_) => None,
-        Expr::And(items) => {
+        Rule::Never => None,
+        Rule::And(items) => {
             let mut hits = Hits::default();
             for x in items {
                 hits.terms.extend(eval(x, doc)?.terms);
             }
             Some(hits)
         }
-        Expr::Or(items) => {
+        Rule::Or(items) => {
             let mut hits = Hits::default();
             let mut any = false;
             for x in items {
@@ -161,7 +233,7 @@ pub fn eval(e: &Expr, doc: &Doc) -> Option<Hits> {
             }
             any.then_some(hits)
         }
-        Expr::Not(x) => match eval(x, doc) {
+        Rule::Not(x) => match eval(x, doc) {
             Some(_) => None,
             None => Some(Hits::default()),
         },
@@ -175,7 +247,7 @@ mod tests {
     fn holds(q: &str, title: &str, body: &str) -> bool {
         let e = crate::query::parse(q).expect("query");
         let d = Doc::new(&text::normalize(title), &text::normalize(body), "vi", "s", "domestic");
-        eval(&e, &d).is_some()
+        eval(&Rule::compile(&e), &d).is_some()
     }
 
     #[test]
@@ -197,6 +269,7 @@ mod tests {
         assert!(holds("\"Trường Sa\"", "Tin Truong Sa moi nhat", ""));
         assert!(!holds("dao", "", "lãnh đạo tỉnh"));
         assert!(holds("Spratly", "Spratly Islands", ""));
+        assert!(holds("Spratly", "", "Tàu cá gần quần đảo Spratly"));
     }
 
     #[test]
@@ -213,5 +286,12 @@ mod tests {
         assert!(holds("lang:vi AND biển", "biển", ""));
         assert!(!holds("title:biển", "", "biển"));
         assert!(holds("南沙", "", "中国在南沙群岛"));
+    }
+
+    #[test]
+    fn repeated_phrases_are_counted_without_overlap() {
+        let d = Doc::new("", "Biển Đông, Biển Đông và Biển Đông", "vi", "s", "d");
+        let q: Vec<QWord> = ["Biển", "Đông"].iter().map(|w| QWord::new(w)).collect();
+        assert_eq!(count_phrase(&d.body, &q, d.plain), 3);
     }
 }

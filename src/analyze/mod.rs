@@ -6,12 +6,11 @@ pub mod matcher;
 
 use crate::config::{Locality, Topic};
 use crate::model::{Analysis, Tag};
-use crate::query::Expr;
-use matcher::{count_phrase, Doc, QWord};
+use matcher::{count_phrase, Doc, QWord, Rule};
 
 /// Topics and localities prepared once (aliases keyed), then applied to every article.
 pub struct Analyzer {
-    topics: Vec<Topic>,
+    topics: Vec<(Topic, Rule)>,
     localities: Vec<LocalityRule>,
 }
 
@@ -46,7 +45,7 @@ impl Analyzer {
                 LocalityRule { id: l.id.clone(), aliases }
             })
             .collect();
-        Analyzer { topics: topics.to_vec(), localities }
+        Analyzer { topics: topics.iter().map(|t| (t.clone(), Rule::compile(&t.query))).collect(), localities }
     }
 
     /// `title` and `text` must already be normalised (`text::normalize`).
@@ -69,15 +68,15 @@ impl Analyzer {
                 localities.push(Tag { id: id.clone(), matched, in_title });
             }
         }
-        let topics = self.topics.iter().filter_map(|t| topic_tag(t, &doc)).collect();
+        let topics = self.topics.iter().filter_map(|(t, rule)| topic_tag(t, rule, &doc)).collect();
         Analysis { lang, topics, localities }
     }
 }
 
-fn topic_tag(t: &Topic, doc: &Doc) -> Option<Tag> {
-    let hits = matcher::eval(&t.query, doc)?;
+fn topic_tag(t: &Topic, rule: &Rule, doc: &Doc) -> Option<Tag> {
+    let hits = matcher::eval(rule, doc)?;
     // A purely negative or field-only rule matched nothing positive: not evidence of the topic.
-    if hits.terms.is_empty() && has_text(&t.query) {
+    if hits.terms.is_empty() && rule.has_text() {
         return None;
     }
     // Title mentions weigh more: one in the title is enough; the body needs `min_mentions`.
@@ -85,13 +84,4 @@ fn topic_tag(t: &Topic, doc: &Doc) -> Option<Tag> {
         return None;
     }
     Some(Tag { id: t.id.clone(), matched: hits.matched(), in_title: hits.in_title() })
-}
-
-fn has_text(e: &Expr) -> bool {
-    match e {
-        Expr::Text { .. } | Expr::Field { field: crate::query::Field::Title, .. } => true,
-        Expr::And(v) | Expr::Or(v) => v.iter().any(has_text),
-        Expr::Not(_) => false,
-        _ => false,
-    }
 }

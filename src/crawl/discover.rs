@@ -63,11 +63,8 @@ pub fn discover(body: &[u8], content_type: Option<&str>, base: &Url, max_bytes: 
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     if !lines.is_empty() && lines.iter().all(|l| l.starts_with("http://") || l.starts_with("https://")) {
         // a text sitemap: one URL per line
-        let listings = lines
-            .iter()
-            .filter_map(|l| crate::crawl::urlnorm::resolve(base, l))
-            .map(|url| Listing { url, ..Default::default() })
-            .collect();
+        let listings =
+            lines.iter().filter_map(|l| crate::crawl::urlnorm::resolve(base, l)).map(|url| Listing { url, ..Default::default() }).collect();
         return Ok(Discovered::Listings(listings));
     }
     let what = content_type.unwrap_or("unknown content type");
@@ -139,7 +136,8 @@ fn escape_bare_ampersands(text: &str) -> String {
         let name_len = after.find(';').filter(|&n| {
             n > 0 && n <= 10 && {
                 let name = &after[..n];
-                name.chars().all(|c| c.is_ascii_alphanumeric()) || (name.starts_with('#') && name[1..].chars().all(|c| c.is_ascii_alphanumeric()))
+                name.chars().all(|c| c.is_ascii_alphanumeric())
+                    || (name.starts_with('#') && name[1..].chars().all(|c| c.is_ascii_alphanumeric()))
             }
         });
         out.push_str(if name_len.is_some() { "&" } else { "&amp;" });

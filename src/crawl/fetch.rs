@@ -229,7 +229,11 @@ impl Fetcher {
                         return Err(FetchError::new(FailureClass::Redirects, url, format!("redirect loop at {next}")));
                     }
                     if chain.len() > self.cfg.max_redirects {
-                        return Err(FetchError::new(FailureClass::Redirects, url, format!("more than {} redirects", self.cfg.max_redirects)));
+                        return Err(FetchError::new(
+                            FailureClass::Redirects,
+                            url,
+                            format!("more than {} redirects", self.cfg.max_redirects),
+                        ));
                     }
                     chain.push(next.clone());
                     current = next;

@@ -154,7 +154,16 @@ impl Crawler {
         let (listed, queued) = self.take_listings(source, listings).await?;
         let interval = if queued > 0 { base } else { slower };
         self.store
-            .record_feed_success(&source.id, now, fetched.etag.as_deref(), fetched.last_modified.as_deref(), Some(&hash), queued > 0, interval, listed as i64)
+            .record_feed_success(
+                &source.id,
+                now,
+                fetched.etag.as_deref(),
+                fetched.last_modified.as_deref(),
+                Some(&hash),
+                queued > 0,
+                interval,
+                listed as i64,
+            )
             .await?;
         Ok(FeedOutcome::Changed { listed, queued })
     }

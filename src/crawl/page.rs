@@ -37,7 +37,12 @@ enum PageOutcome {
 }
 
 impl Crawler {
-    pub(crate) async fn pages(&self, summary: &mut PassSummary, shutdown: &watch::Receiver<bool>, progress: &Progress) -> Result<(), StoreError> {
+    pub(crate) async fn pages(
+        &self,
+        summary: &mut PassSummary,
+        shutdown: &watch::Receiver<bool>,
+        progress: &Progress,
+    ) -> Result<(), StoreError> {
         let pending = self.store.count_jobs("page", "queued").await?;
         progress.start("articles", pending as u64);
         loop {
@@ -130,11 +135,19 @@ impl Crawler {
             Err(e) => {
                 let transient = matches!(
                     e.class,
-                    FailureClass::Timeout | FailureClass::Connect | FailureClass::Dns | FailureClass::HttpServer | FailureClass::RateLimited | FailureClass::Tls
+                    FailureClass::Timeout
+                        | FailureClass::Connect
+                        | FailureClass::Dns
+                        | FailureClass::HttpServer
+                        | FailureClass::RateLimited
+                        | FailureClass::Tls
                 );
                 self.store.count_failure(&source_id, e.class, Some(url.as_str()), Utc::now()).await?;
                 if transient && job.attempts < MAX_ATTEMPTS {
-                    let at = e.retry_after.map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or_default()).unwrap_or_else(|| retry_at(job.attempts));
+                    let at = e
+                        .retry_after
+                        .map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
+                        .unwrap_or_else(|| retry_at(job.attempts));
                     self.store.fail_job(job.id, &e.to_string(), Some(at)).await?;
                     return Ok(PageOutcome::Failed(e.class, true));
                 }

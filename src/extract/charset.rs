@@ -39,7 +39,8 @@ fn declared_in_document(head: &[u8]) -> Option<&'static Encoding> {
             let start = from + pos + key.len();
             let rest = &lower[start..];
             let rest = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")).unwrap_or(rest);
-            let end = rest.iter().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))).unwrap_or(rest.len());
+            let end =
+                rest.iter().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))).unwrap_or(rest.len());
             if let Some(enc) = Encoding::for_label(&rest[..end]) {
                 // a page served as UTF-16 cannot declare itself in ASCII; the declaration is wrong
                 if enc != encoding_rs::UTF_16LE && enc != encoding_rs::UTF_16BE {

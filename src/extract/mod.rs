@@ -86,8 +86,7 @@ struct Meta {
 
 fn first_attr(doc: &Document, selectors: &[&str], attr: &str) -> Option<String> {
     selectors.iter().find_map(|s| {
-        doc.try_select(s)
-            .and_then(|sel| sel.iter().find_map(|n| n.attr(attr).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())))
+        doc.try_select(s).and_then(|sel| sel.iter().find_map(|n| n.attr(attr).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())))
     })
 }
 
@@ -112,8 +111,8 @@ fn metadata(doc: &Document) -> Meta {
     .or_else(|| json_ld_date(doc))
     .or_else(|| first_attr(doc, &["time[datetime]"], "datetime"))
     .and_then(|s| crate::time::parse_date(&s));
-    let canonical = first_attr(doc, &["link[rel='canonical']"], "href")
-        .or_else(|| first_attr(doc, &["meta[property='og:url']"], "content"));
+    let canonical =
+        first_attr(doc, &["link[rel='canonical']"], "href").or_else(|| first_attr(doc, &["meta[property='og:url']"], "content"));
     let lang = first_attr(doc, &["html[lang]"], "lang")
         .or_else(|| first_attr(doc, &["meta[http-equiv='content-language']", "meta[http-equiv='Content-Language']"], "content"))
         .or_else(|| first_attr(doc, &["meta[property='og:locale']"], "content"));
@@ -135,10 +134,9 @@ fn json_ld_date(doc: &Document) -> Option<String> {
 
 fn find_key(v: &serde_json::Value, key: &str) -> Option<String> {
     match v {
-        serde_json::Value::Object(m) => m
-            .get(key)
-            .and_then(|x| x.as_str().map(str::to_string))
-            .or_else(|| m.values().find_map(|x| find_key(x, key))),
+        serde_json::Value::Object(m) => {
+            m.get(key).and_then(|x| x.as_str().map(str::to_string)).or_else(|| m.values().find_map(|x| find_key(x, key)))
+        }
         serde_json::Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
         _ => None,
     }

@@ -107,7 +107,7 @@ pub fn document(f: &Fields, a: &Article, seen_in: &[String]) -> TantivyDocument 
     d.add_text(f.title_f, &a.title);
     d.add_text(f.body_x, &a.text);
     d.add_text(f.body_f, &a.text);
-    d.add_u64(f.plain, crate::text::is_plain(&format!("{} {}", a.title, a.text)) as u64);
+    d.add_u64(f.plain, crate::text::is_plain_parts(&[&a.title, &a.text]) as u64);
     d.add_text(f.source, &a.source.0);
     for s in seen_in.iter().filter(|s| **s != a.source.0) {
         d.add_text(f.source, s);

@@ -94,8 +94,9 @@ pub struct Fields {
 }
 
 fn text_field(tokenizer: &str, stored: bool) -> TextOptions {
-    let o = TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqsAndPositions));
+    let o = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
     if stored {
         o.set_stored()
     } else {

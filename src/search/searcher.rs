@@ -87,9 +87,12 @@ impl Searcher {
             let mut spec: serde_json::Map<String, serde_json::Value> =
                 FACETS.iter().map(|f| (f.to_string(), serde_json::json!({"terms": {"field": f, "size": 50}}))).collect();
             // days in Vietnam (UTC+7, no DST): buckets start at 17:00 UTC
-            spec.insert("date".into(), serde_json::json!({"date_histogram": {"field": "published", "fixed_interval": "1d", "offset": "-7h", "min_doc_count": 1}}));
+            spec.insert(
+                "date".into(),
+                serde_json::json!({"date_histogram": {"field": "published", "fixed_interval": "1d", "offset": "-7h", "min_doc_count": 1}}),
+            );
             let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(spec))
-            .map_err(|e| SearchError::Index(tantivy::TantivyError::InvalidArgument(e.to_string())))?;
+                .map_err(|e| SearchError::Index(tantivy::TantivyError::InvalidArgument(e.to_string())))?;
             let collector = AggregationCollector::from_aggs(aggs, Default::default());
             let (docs, total, agg) = searcher.search(&q, &(top.order_by_score(), Count, collector))?;
             (docs, total, serde_json::to_value(agg).ok())
@@ -101,10 +104,8 @@ impl Searcher {
         if let Some(v) = aggs {
             for f in FACETS {
                 let buckets = v[f]["buckets"].as_array().cloned().unwrap_or_default();
-                let list = buckets
-                    .iter()
-                    .filter_map(|b| Some((b["key"].as_str()?.to_string(), b["doc_count"].as_u64()?)))
-                    .collect::<Vec<_>>();
+                let list =
+                    buckets.iter().filter_map(|b| Some((b["key"].as_str()?.to_string(), b["doc_count"].as_u64()?))).collect::<Vec<_>>();
                 facets.insert(f.to_string(), list);
             }
             let days = v["date"]["buckets"].as_array().cloned().unwrap_or_default();
@@ -186,7 +187,9 @@ fn text_query(f: &Fields, words: &[String], title_only: bool) -> Box<dyn Query> 
 }
 
 fn date_query(f: &Fields, r: &DateRange) -> Box<dyn Query> {
-    let at = |d: chrono::NaiveDate| Term::from_field_date(f.published, tantivy::DateTime::from_timestamp_secs(crate::time::day_start(d).timestamp()));
+    let at = |d: chrono::NaiveDate| {
+        Term::from_field_date(f.published, tantivy::DateTime::from_timestamp_secs(crate::time::day_start(d).timestamp()))
+    };
     let lower = r.from.map(|d| Bound::Included(at(d))).unwrap_or(Bound::Unbounded);
     let upper = r.to.and_then(|d| d.succ_opt()).map(|d| Bound::Excluded(at(d))).unwrap_or(Bound::Unbounded);
     Box::new(RangeQuery::new(lower, upper))

@@ -139,11 +139,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             let interval = s.interval.unwrap_or(default_interval).as_secs() as i64;
-            sqlx::query("INSERT INTO feed_state (source_id, interval_secs, next_fetch_at) VALUES (?, ?, 0) ON CONFLICT(source_id) DO NOTHING")
-                .bind(&s.id.0)
-                .bind(interval)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO feed_state (source_id, interval_secs, next_fetch_at) VALUES (?, ?, 0) ON CONFLICT(source_id) DO NOTHING",
+            )
+            .bind(&s.id.0)
+            .bind(interval)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -514,11 +516,18 @@ impl Store {
     /// Articles by id, in the order given, with their tags and the origin of their source.
     pub async fn articles(&self, ids: &[ArticleId]) -> Result<Vec<Article>> {
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let r = sqlx::query(sqlx::AssertSqlSafe(ARTICLE_BY_ID.as_str())).bind(id.0).fetch_optional(&self.pool).await?;
-            if let Some(r) = r {
-                out.push(self.article_from_row(&r).await?);
+        for chunk in ids.chunks(500) {
+            let sql = format!("{} WHERE a.id IN ({})", ARTICLE_SELECT.as_str(), placeholders(chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.0);
             }
+            let rows = q.fetch_all(&self.pool).await?;
+            let mut found = self.articles_from_rows(&rows).await?;
+            // keep the caller's order
+            let pos: std::collections::HashMap<i64, usize> = chunk.iter().enumerate().map(|(i, id)| (id.0, i)).collect();
+            found.sort_by_key(|a| pos.get(&a.id.0).copied().unwrap_or(usize::MAX));
+            out.extend(found);
         }
         Ok(out)
     }
@@ -538,59 +547,84 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
+        self.articles_from_rows(&rows).await
+    }
+
+    /// Builds articles from rows of `ARTICLE_SELECT`, loading all their tags in two queries.
+    async fn articles_from_rows(&self, rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<Article>> {
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(self.article_from_row(r).await?);
+        for r in rows {
+            out.push(article_from_row(r)?);
+        }
+        let ids: Vec<i64> = out.iter().map(|a| a.id.0).collect();
+        let mut topics = self.tags_of("article_topics", "topic_id", &ids).await?;
+        let mut places = self.tags_of("article_localities", "locality_id", &ids).await?;
+        for a in &mut out {
+            a.topics = topics.remove(&a.id.0).unwrap_or_default();
+            a.localities = places.remove(&a.id.0).unwrap_or_default();
         }
         Ok(out)
     }
 
-    async fn article_from_row(&self, r: &sqlx::sqlite::SqliteRow) -> Result<Article> {
-        let id: i64 = r.try_get("id")?;
-        let origin: Option<String> = r.try_get("origin")?;
-        Ok(Article {
-            id: ArticleId(id),
-            url: r.try_get("url")?,
-            canonical_url: r.try_get("canonical_url")?,
-            source: SourceId(r.try_get("source_id")?),
-            origin: origin.as_deref().and_then(|o| match o {
-                "domestic" => Some(Origin::Domestic),
-                "overseas" => Some(Origin::Overseas),
-                "foreign" => Some(Origin::Foreign),
-                _ => None,
-            }),
-            title: r.try_get("title")?,
-            text: r.try_get("text")?,
-            lang: r.try_get("lang")?,
-            published_at: r.try_get::<Option<i64>, _>("published_at")?.map(from_unix),
-            fetched_at: from_unix(r.try_get("fetched_at")?),
-            story_id: r.try_get("story_id")?,
-            topics: self.tags("article_topics", "topic_id", id).await?,
-            localities: self.tags("article_localities", "locality_id", id).await?,
-        })
-    }
-
-    async fn tags(&self, table: &str, col: &str, id: i64) -> Result<Vec<Tag>> {
-        let sql = format!("SELECT {col}, matched, in_title FROM {table} WHERE article_id = ? ORDER BY {col}");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let matched: String = r.try_get(1)?;
-                Ok(Tag {
-                    id: r.try_get(0)?,
-                    matched: serde_json::from_str(&matched).map_err(|e| StoreError::Corrupt(format!("{table}.matched: {e}")))?,
-                    in_title: r.try_get::<i64, _>(2)? != 0,
-                })
-            })
-            .collect()
+    async fn tags_of(&self, table: &str, col: &str, ids: &[i64]) -> Result<std::collections::HashMap<i64, Vec<Tag>>> {
+        let mut map: std::collections::HashMap<i64, Vec<Tag>> = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(map);
+        }
+        let sql = format!(
+            "SELECT article_id, {col}, matched, in_title FROM {table} WHERE article_id IN ({}) ORDER BY article_id, {col}",
+            placeholders(ids.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&self.pool).await? {
+            let matched: String = r.try_get(2)?;
+            map.entry(r.try_get(0)?).or_default().push(Tag {
+                id: r.try_get(1)?,
+                matched: serde_json::from_str(&matched).map_err(|e| StoreError::Corrupt(format!("{table}.matched: {e}")))?,
+                in_title: r.try_get::<i64, _>(3)? != 0,
+            });
+        }
+        Ok(map)
     }
 }
 
-const ARTICLE_COLUMNS: &str = "a.id, a.url, a.canonical_url, a.source_id, s.origin, a.title, a.text, a.lang, a.published_at, a.fetched_at, a.story_id";
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
 
-static ARTICLE_BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!("SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?")
-});
+fn article_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Article> {
+    let id: i64 = r.try_get("id")?;
+    let origin: Option<String> = r.try_get("origin")?;
+    Ok(Article {
+        id: ArticleId(id),
+        url: r.try_get("url")?,
+        canonical_url: r.try_get("canonical_url")?,
+        source: SourceId(r.try_get("source_id")?),
+        origin: origin.as_deref().and_then(|o| match o {
+            "domestic" => Some(Origin::Domestic),
+            "overseas" => Some(Origin::Overseas),
+            "foreign" => Some(Origin::Foreign),
+            _ => None,
+        }),
+        title: r.try_get("title")?,
+        text: r.try_get("text")?,
+        lang: r.try_get("lang")?,
+        published_at: r.try_get::<Option<i64>, _>("published_at")?.map(from_unix),
+        fetched_at: from_unix(r.try_get("fetched_at")?),
+        story_id: r.try_get("story_id")?,
+        topics: Vec::new(),
+        localities: Vec::new(),
+    })
+}
+
+const ARTICLE_COLUMNS: &str =
+    "a.id, a.url, a.canonical_url, a.source_id, s.origin, a.title, a.text, a.lang, a.published_at, a.fetched_at, a.story_id";
+
+static ARTICLE_SELECT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sources s ON s.id = a.source_id"));
 
 static ARTICLE_PAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(

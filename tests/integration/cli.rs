@@ -35,7 +35,13 @@ fn shipped_topics_have_required_ids_and_avoid_collisions() {
     let analyzer = presswatch::analyze::Analyzer::new(&cfg.topics, &cfg.localities);
     let ctx = presswatch::analyze::Context { page_lang: None, source_lang: Some("vi"), source: "x", origin: "domestic" };
     let tags = |title: &str, body: &str| -> Vec<String> {
-        analyzer.analyze(title, body, &ctx).topics.into_iter().map(|t| t.id).filter(|t| ["bien-dao", "bien-gioi", "nhan-quyen", "dan-chu", "ton-giao", "dan-toc"].contains(&t.as_str())).collect()
+        analyzer
+            .analyze(title, body, &ctx)
+            .topics
+            .into_iter()
+            .map(|t| t.id)
+            .filter(|t| ["bien-dao", "bien-gioi", "nhan-quyen", "dan-chu", "ton-giao", "dan-toc"].contains(&t.as_str()))
+            .collect()
     };
     // collisions from DESIGN.md: none of these is a sensitive topic
     assert!(tags("Lãnh đạo tỉnh làm việc với đạo diễn phim", "Buổi làm việc bàn về dự án phim tài liệu.").is_empty());
@@ -62,9 +68,7 @@ fn crawl_search_export_reindex_through_the_binary() {
     let run = |args: &[&str]| {
         let mut c = bin();
         c.arg("--config").arg(&cfg).args(args);
-        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await })
-            .expect("join")
-            .expect("run")
+        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run")
     };
     let out = run(&["crawl", "--once"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -92,7 +96,9 @@ fn crawl_search_export_reindex_through_the_binary() {
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("jsonl line")).collect();
     assert!(lines.len() >= 9, "{}", lines.len());
-    for key in ["id", "url", "canonical_url", "source", "title", "text", "lang", "topics", "localities", "published_at", "fetched_at", "story_id"] {
+    for key in
+        ["id", "url", "canonical_url", "source", "title", "text", "lang", "topics", "localities", "published_at", "fetched_at", "story_id"]
+    {
         assert!(lines[0].get(key).is_some(), "export lacks {key}");
     }
     let out = run(&["export", "--format", "csv", "--since", "2026-11-20", "--until", "2026-11-20"]);

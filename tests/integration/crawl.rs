@@ -90,7 +90,9 @@ pub async fn world() -> World {
         );
         r.insert(
             "/trang-chu".into(),
-            Resp::html(r#"<html><head><link rel="alternate" type="application/rss+xml" href="/rss2.xml"></head><body>Trang chủ</body></html>"#),
+            Resp::html(
+                r#"<html><head><link rel="alternate" type="application/rss+xml" href="/rss2.xml"></head><body>Trang chủ</body></html>"#,
+            ),
         );
         r.insert("/rss2.xml".into(), Resp::ok("application/rss+xml", rss(base, &[("Lễ hội ở Cần Giờ", "/tin/6.html")])));
         r.insert(
@@ -127,14 +129,22 @@ pub async fn world() -> World {
                 .collect();
         r.insert(
             "/tin/nfd.html".into(),
-            Resp::html(&page(&nfd_title, &[&nfd_para, "Hội thảo thu hút đông đảo sinh viên và cán bộ nghiên cứu tham dự trong hai ngày."], None, "vi")),
+            Resp::html(&page(
+                &nfd_title,
+                &[&nfd_para, "Hội thảo thu hút đông đảo sinh viên và cán bộ nghiên cứu tham dự trong hai ngày."],
+                None,
+                "vi",
+            )),
         );
         // windows-1258 spells tones as combining marks after the base letter
         let para = "<p>Thời tiết Huế hôm nay có mưa nhỏ và gió lạnh, người dân đi làm sớm hơn mọi ngày.</p>".repeat(4);
         let legacy = to_cp1258(&format!(
             "<html><head><meta charset=\"windows-1258\"><title>Tin mã cũ</title></head><body><article><h1>Mùa Đông ở Huế</h1>{para}</article></body></html>"
         ));
-        r.insert("/tin/legacy.html".into(), Resp { status: 200, headers: vec![("content-type".into(), "text/html".into())], body: legacy, ..Default::default() });
+        r.insert(
+            "/tin/legacy.html".into(),
+            Resp { status: 200, headers: vec![("content-type".into(), "text/html".into())], body: legacy, ..Default::default() },
+        );
         r.insert("/redirect-me".into(), Resp::redirect("/tin/3.html"));
         r.insert(
             "/tin/3.html".into(),
@@ -180,7 +190,10 @@ pub async fn world() -> World {
             "/tin/5.html".into(),
             Resp::html(&page(
                 "南海局势引发关注",
-                &["越南渔民表示，本周在南沙群岛附近作业时多次遇到外国巡逻船只跟随，当地官员呼吁各方保持克制。", "分析人士认为，有关各方应通过对话解决分歧，维护地区和平稳定。"],
+                &[
+                    "越南渔民表示，本周在南沙群岛附近作业时多次遇到外国巡逻船只跟随，当地官员呼吁各方保持克制。",
+                    "分析人士认为，有关各方应通过对话解决分歧，维护地区和平稳定。",
+                ],
                 None,
                 "zh",
             )),
@@ -211,10 +224,20 @@ pub async fn world() -> World {
             "/feed.xml".into(),
             Resp::ok(
                 "application/rss+xml",
-                rss(base, &[("Chậm", "/slow.html"), ("Lớn", "/big.html"), ("Bom", "/bomb.html"), ("Chậm 2", "/slow2.html"), ("Chậm 3", "/slow3.html")]),
+                rss(
+                    base,
+                    &[
+                        ("Chậm", "/slow.html"),
+                        ("Lớn", "/big.html"),
+                        ("Bom", "/bomb.html"),
+                        ("Chậm 2", "/slow2.html"),
+                        ("Chậm 3", "/slow3.html"),
+                    ],
+                ),
             ),
         );
-        let slow = Resp { delay: Duration::from_secs(5), ..Resp::html(&page("Chậm", &["Trang này trả lời rất chậm."], None, "vi")) };
+        let slow =
+            Resp { delay: Duration::from_secs(5), ..Resp::html(&page("Chậm", &["Trang này trả lời rất chậm."], None, "vi")) };
         r.insert("/slow.html".into(), slow.clone());
         r.insert("/slow2.html".into(), slow.clone());
         r.insert("/slow3.html".into(), slow);
@@ -392,7 +415,17 @@ async fn crawl_pass_end_to_end() {
     let urls: Vec<&str> = articles.iter().map(|a| a.url.as_str()).collect();
 
     // stored once each, whatever the tracking parameters, fragments or feeds
-    for path in ["/tin/1.html", "/tin/2.html", "/tin/3.html", "/tin/4.html", "/tin/5.html", "/tin/6.html", "/tin/nfd.html", "/tin/legacy.html", "/tin/khong-dau.html"] {
+    for path in [
+        "/tin/1.html",
+        "/tin/2.html",
+        "/tin/3.html",
+        "/tin/4.html",
+        "/tin/5.html",
+        "/tin/6.html",
+        "/tin/nfd.html",
+        "/tin/legacy.html",
+        "/tin/khong-dau.html",
+    ] {
         let n = urls.iter().filter(|u| u.ends_with(path)).count();
         assert_eq!(n, 1, "{path} stored {n} times; stored: {urls:?}");
     }

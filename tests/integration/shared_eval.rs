@@ -54,7 +54,9 @@ fn real_vietnamese_feeds_parse() {
     let mut listed = 0;
     for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "rss" || e == "xml")) {
         let bytes = std::fs::read(f).expect("read");
-        if let Ok(presswatch::crawl::discover::Discovered::Listings(l)) = presswatch::crawl::discover::discover(&bytes, None, &base, 50_000_000) {
+        if let Ok(presswatch::crawl::discover::Discovered::Listings(l)) =
+            presswatch::crawl::discover::discover(&bytes, None, &base, 50_000_000)
+        {
             listed += l.len();
             for item in &l {
                 assert!(item.url.starts_with("http"), "{}", item.url);
