@@ -90,7 +90,8 @@ impl Crawler {
             let me = self.clone();
             set.spawn(async move { me.fetch_source(&source).await });
         }
-        while let Some(r) = set.join_next().await {
+        let mut sd = shutdown.clone();
+        while let Some(r) = next_or_shutdown(&mut set, &mut sd).await {
             progress.inc();
             match r {
                 Ok(Ok(FeedOutcome::Changed { listed, queued })) => {
@@ -106,12 +107,11 @@ impl Crawler {
                 Ok(Err(e)) => return Err(e),
                 Err(e) => tracing::error!("feed task failed: {e}"),
             }
-            if *shutdown.borrow() {
-                set.abort_all();
-                return Ok(summary);
-            }
         }
         progress.finish();
+        if *shutdown.borrow() {
+            return Ok(summary);
+        }
         self.pages(&mut summary, shutdown, progress).await?;
         Ok(summary)
     }
@@ -252,6 +252,25 @@ impl Crawler {
             }
         }
         Ok((listings.len(), queued))
+    }
+}
+
+/// The next finished task, or None when all are done or shutdown was asked for (then the rest are
+/// aborted: a fetch in flight must not hold up a clean stop).
+pub(crate) async fn next_or_shutdown<T: 'static>(
+    set: &mut tokio::task::JoinSet<T>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    if *shutdown.borrow() {
+        set.abort_all();
+        return None;
+    }
+    tokio::select! {
+        r = set.join_next() => r,
+        _ = shutdown.changed() => {
+            set.abort_all();
+            None
+        }
     }
 }
 

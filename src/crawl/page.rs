@@ -72,7 +72,9 @@ impl Crawler {
                 set.spawn(async move { me.page(job).await });
             }
             let mut stored_any = false;
-            while let Some(r) = set.join_next().await {
+            let mut sd = shutdown.clone();
+            // on shutdown, in-flight jobs stay `running` and are queued again at the next start
+            while let Some(r) = super::next_or_shutdown(&mut set, &mut sd).await {
                 progress.inc();
                 match r {
                     Ok(Ok(PageOutcome::Stored(s))) => {
@@ -93,11 +95,6 @@ impl Crawler {
                     }
                     Ok(Err(e)) => return Err(e),
                     Err(e) => tracing::error!("page task failed: {e}"),
-                }
-                if *shutdown.borrow() {
-                    // in-flight jobs stay `running` and are queued again at the next start
-                    set.abort_all();
-                    break;
                 }
             }
             if stored_any {

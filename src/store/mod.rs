@@ -27,6 +27,9 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// Seconds after which a job that failed for good may be queued again (6 hours).
+const REQUEUE_FAILED_AFTER: i64 = 6 * 3600;
+
 const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
 
 #[derive(Clone)]
@@ -332,16 +335,21 @@ impl Store {
 
     // ---- jobs ----
 
-    /// Queues work once per (kind, key); an existing job is left as it is.
+    /// Queues work once per (kind, key). An existing job is left as it is, unless it failed for good
+    /// more than `REQUEUE_FAILED_AFTER` ago: asked for again, it gets a fresh set of attempts.
     pub async fn enqueue(&self, kind: &str, key: &str, payload: &str, run_at: DateTime<Utc>) -> Result<bool> {
         let r = sqlx::query(
-            "INSERT INTO jobs (kind, key, payload, state, run_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?) ON CONFLICT(kind, key) DO NOTHING",
+            "INSERT INTO jobs (kind, key, payload, state, run_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)
+             ON CONFLICT(kind, key) DO UPDATE SET state = 'queued', attempts = 0, run_at = excluded.run_at,
+               payload = excluded.payload, updated_at = excluded.updated_at
+             WHERE jobs.state = 'failed' AND jobs.updated_at < excluded.updated_at - ?",
         )
         .bind(kind)
         .bind(key)
         .bind(payload)
         .bind(to_unix(run_at))
         .bind(to_unix(Utc::now()))
+        .bind(REQUEUE_FAILED_AFTER)
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() > 0)
