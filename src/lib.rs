@@ -9,6 +9,7 @@ pub mod config;
 pub mod crawl;
 pub mod extract;
 pub mod model;
+pub mod opml;
 pub mod query;
 pub mod search;
 pub mod store;

@@ -54,11 +54,29 @@ enum Command {
     Reindex,
     /// Validate the configuration and say exactly what is wrong and where.
     CheckConfig,
+    /// OPML in and out: `sources import FILE.opml`, `sources export`.
+    Sources {
+        #[command(subcommand)]
+        what: SourcesCommand,
+    },
     /// Measure extraction, ingest and search speed (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
         what: presswatch::bench::BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// Add the OPML file's feeds that are not configured yet to the sources file.
+    Import {
+        file: PathBuf,
+        /// Origin given to the imported sources: domestic, overseas or foreign.
+        #[arg(long, default_value = "foreign")]
+        origin: String,
+    },
+    /// Print the configured sources as OPML.
+    Export,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -97,6 +115,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::CheckConfig = cli.command {
         return commands::check_config(&cli.config);
     }
+    if let Command::Sources { what } = &cli.command {
+        return match what {
+            SourcesCommand::Import { file, origin } => {
+                let n = presswatch::opml::import(&cli.config, file, origin)?;
+                println!("imported {n} new sources");
+                Ok(())
+            }
+            SourcesCommand::Export => {
+                print!("{}", presswatch::opml::export(&commands::load_config(&cli.config)?.sources));
+                Ok(())
+            }
+        };
+    }
     if let Command::Bench { what } = cli.command {
         return presswatch::bench::run(what, &cli.config).await;
     }
@@ -126,6 +157,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("reindexed {n} articles");
             Ok(())
         }
-        Command::CheckConfig | Command::Bench { .. } => Ok(()),
+        Command::CheckConfig | Command::Bench { .. } | Command::Sources { .. } => Ok(()),
     }
 }

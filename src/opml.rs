@@ -1,0 +1,189 @@
+//! OPML in and out for sources (`presswatch sources import FILE.opml`, `sources export`). Sources live
+//! in the configuration, so import appends `[[source]]` entries to the file that holds them and
+//! keeps the change only if the whole configuration still validates.
+
+use crate::config::{Config, Source};
+use anyhow::{bail, Context, Result};
+use quick_xml::events::Event;
+use std::path::{Path, PathBuf};
+
+/// One feed from an OPML outline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outline {
+    pub title: String,
+    pub url: String,
+}
+
+pub fn parse(text: &str) -> Result<Vec<Outline>> {
+    let mut r = quick_xml::Reader::from_str(text);
+    let mut out = Vec::new();
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref().eq_ignore_ascii_case(b"outline") => {
+                let mut title = String::new();
+                let mut url = None;
+                for a in e.attributes().flatten() {
+                    let v = a.unescape_value().map(|c| c.into_owned()).unwrap_or_default();
+                    match a.key.local_name().as_ref() {
+                        b"xmlUrl" | b"xmlurl" => url = Some(v),
+                        b"title" => title = v,
+                        b"text" if title.is_empty() => title = v,
+                        _ => {}
+                    }
+                }
+                if let Some(url) = url.filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+                    out.push(Outline { title: if title.is_empty() { url.clone() } else { title }, url });
+                }
+            }
+            Ok(Event::Eof) => break,
+            Err(e) => bail!("malformed OPML at byte {}: {e}", r.buffer_position()),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn slug(s: &str) -> String {
+    let folded = crate::text::fold(s);
+    let mut out = String::new();
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').chars().take(48).collect::<String>();
+    if out.is_empty() {
+        "source".into()
+    } else {
+        out
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The file new sources go to: `sources.toml` when the main file includes it, else the main file.
+fn sources_file(cfg_path: &Path) -> Result<PathBuf> {
+    let text = std::fs::read_to_string(cfg_path).with_context(|| format!("{}", cfg_path.display()))?;
+    let v: toml::Table = toml::from_str(&text).with_context(|| format!("{}", cfg_path.display()))?;
+    let base = cfg_path.parent().unwrap_or(Path::new("."));
+    let included = v.get("include").and_then(|i| i.as_array()).cloned().unwrap_or_default();
+    Ok(included
+        .iter()
+        .filter_map(|i| i.as_str())
+        .find(|i| i.ends_with("sources.toml"))
+        .map(|i| base.join(i))
+        .unwrap_or(cfg_path.to_path_buf()))
+}
+
+/// Appends the OPML's feeds not configured yet; returns how many were added.
+pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str) -> Result<usize> {
+    let cfg = Config::load(cfg_path)?;
+    let text = std::fs::read_to_string(opml_path).with_context(|| format!("{}", opml_path.display()))?;
+    let outlines = parse(&text).with_context(|| format!("{}", opml_path.display()))?;
+    let mut ids: Vec<String> = cfg.sources.iter().map(|s| s.id.0.clone()).collect();
+    let known: Vec<String> = cfg.sources.iter().map(|s| s.url.to_string()).collect();
+    let mut block = String::new();
+    let mut added = 0;
+    for o in outlines {
+        let Ok(url) = url::Url::parse(&o.url) else { continue };
+        if known.contains(&url.to_string()) {
+            continue;
+        }
+        let base = slug(&o.title);
+        let mut id = base.clone();
+        let mut n = 2;
+        while ids.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        ids.push(id.clone());
+        block.push_str(&format!(
+            "\n[[source]]\nid = {}\nname = {}\nurl = {}\norigin = {}\n",
+            toml_str(&id),
+            toml_str(&o.title),
+            toml_str(url.as_str()),
+            toml_str(origin)
+        ));
+        added += 1;
+    }
+    if added == 0 {
+        return Ok(0);
+    }
+    let target = sources_file(cfg_path)?;
+    let before = std::fs::read_to_string(&target).unwrap_or_default();
+    std::fs::write(&target, format!("{before}\n# imported from {}{block}", opml_path.display()))
+        .with_context(|| format!("{}", target.display()))?;
+    if let Err(e) = Config::load(cfg_path) {
+        std::fs::write(&target, before).with_context(|| format!("{}: could not restore", target.display()))?;
+        bail!("import rejected, configuration unchanged: {e}");
+    }
+    Ok(added)
+}
+
+pub fn export(sources: &[Source]) -> String {
+    let esc = |s: &str| quick_xml::escape::escape(s).into_owned();
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n<head><title>presswatch sources</title></head>\n<body>\n",
+    );
+    for s in sources {
+        out.push_str(&format!(
+            "  <outline type=\"rss\" text=\"{}\" title=\"{}\" xmlUrl=\"{}\" category=\"{}\"{}/>\n",
+            esc(&s.name),
+            esc(&s.name),
+            esc(s.url.as_str()),
+            s.origin.as_str(),
+            s.lang.as_deref().map(|l| format!(" language=\"{}\"", esc(l))).unwrap_or_default()
+        ));
+    }
+    out.push_str("</body>\n</opml>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_import_appends_only_new_feeds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let main = dir.path().join("presswatch.toml");
+        std::fs::write(&main, "include = [\"sources.toml\"]\n").expect("w");
+        std::fs::write(
+            dir.path().join("sources.toml"),
+            "[[source]]\nid = \"a\"\nname = \"A\"\nurl = \"https://a.example/rss\"\norigin = \"domestic\"\n",
+        )
+        .expect("w");
+        let opml = dir.path().join("in.opml");
+        std::fs::write(
+            &opml,
+            r#"<opml version="2.0"><body><outline text="Nhóm"><outline text="A" xmlUrl="https://a.example/rss"/>
+<outline title="Báo Mới &amp; Hay" xmlUrl="https://b.example/feed"/><outline text="no feed"/></outline></body></opml>"#,
+        )
+        .expect("w");
+        assert_eq!(import(&main, &opml, "overseas").expect("import"), 1);
+        let cfg = Config::load(&main).expect("valid after import");
+        let b = cfg.sources.iter().find(|s| s.url.as_str() == "https://b.example/feed").expect("imported");
+        assert_eq!(b.id.0, "bao-moi-hay");
+        assert_eq!(b.name, "Báo Mới & Hay");
+        assert_eq!(import(&main, &opml, "overseas").expect("again"), 0, "nothing new the second time");
+        let back = parse(&export(&cfg.sources)).expect("parse export");
+        assert_eq!(back.len(), 2);
+        assert!(back.iter().any(|o| o.title == "Báo Mới & Hay"));
+    }
+
+    #[test]
+    fn bad_origin_is_rolled_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let main = dir.path().join("presswatch.toml");
+        std::fs::write(&main, "").expect("w");
+        let opml = dir.path().join("in.opml");
+        std::fs::write(&opml, r#"<opml><body><outline text="B" xmlUrl="https://b.example/feed"/></body></opml>"#).expect("w");
+        let e = import(&main, &opml, "abroad").unwrap_err().to_string();
+        assert!(e.contains("origin"), "{e}");
+        assert_eq!(std::fs::read_to_string(&main).expect("r"), "");
+    }
+}
