@@ -151,7 +151,7 @@ impl Rule {
     pub fn compile(e: &Expr) -> Rule {
         match e {
             Expr::Text { words, .. } => {
-                Rule::Text { label: words.join(" "), words: words.iter().map(|w| QWord::new(w)).collect(), title_only: false }
+                Rule::Text { label: label(words), words: words.iter().map(|w| QWord::new(w)).collect(), title_only: false }
             }
             Expr::Field { field: Field::Title, value } => Rule::Text {
                 label: value.clone(),
@@ -173,6 +173,20 @@ impl Rule {
             Rule::And(v) | Rule::Or(v) => v.iter().any(Rule::has_text),
             _ => false,
         }
+    }
+}
+
+/// The term as a user wrote it: CJK/Lao bigrams (`南沙`, `沙群`) are joined back (`南沙群`).
+fn label(words: &[String]) -> String {
+    let bigrams = words.iter().all(|w| w.chars().next().is_some_and(text::is_bigram_script) && w.chars().count() == 2);
+    if bigrams && words.len() > 1 {
+        let mut s = words[0].clone();
+        for w in &words[1..] {
+            s.extend(w.chars().last());
+        }
+        s
+    } else {
+        words.join(" ")
     }
 }
 
@@ -286,6 +300,13 @@ mod tests {
         assert!(holds("lang:vi AND biển", "biển", ""));
         assert!(!holds("title:biển", "", "biển"));
         assert!(holds("南沙", "", "中国在南沙群岛"));
+    }
+
+    #[test]
+    fn cjk_terms_are_reported_as_written() {
+        let e = crate::query::parse("남중국해").expect("query");
+        let d = Doc::new("베트남, 남중국해 영유권 주장", "", "ko", "s", "foreign");
+        assert_eq!(eval(&Rule::compile(&e), &d).map(|h| h.matched()), Some(vec!["남중국해".to_string()]));
     }
 
     #[test]
