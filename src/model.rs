@@ -148,6 +148,10 @@ impl FailureClass {
             FailureClass::Other => "other",
         }
     }
+    /// Failures worth trying again later: the same request may well succeed.
+    pub fn is_transient(self) -> bool {
+        self.is_host_level() || matches!(self, FailureClass::HttpServer | FailureClass::RateLimited)
+    }
     /// Failures that mean the host itself is unwell: after a few, skip its other URLs this pass.
     pub fn is_host_level(self) -> bool {
         matches!(self, FailureClass::Dns | FailureClass::Connect | FailureClass::Timeout | FailureClass::Tls)

@@ -354,36 +354,26 @@ fn simplify(e: Expr) -> Option<Expr> {
         Expr::Text { ref words, .. } if words.is_empty() => None,
         Expr::Field { field: Field::Title, ref value } if crate::text::words(value).is_empty() => None,
         Expr::And(v) | Expr::Or(v) if v.is_empty() => None,
-        Expr::And(v) => {
-            let mut out = Vec::new();
-            for x in v.into_iter().filter_map(simplify) {
-                match x {
-                    Expr::And(inner) => out.extend(inner),
-                    x => out.push(x),
-                }
-            }
-            match out.len() {
-                0 => None,
-                1 => out.pop(),
-                _ => Some(Expr::And(out)),
-            }
-        }
-        Expr::Or(v) => {
-            let mut out = Vec::new();
-            for x in v.into_iter().filter_map(simplify) {
-                match x {
-                    Expr::Or(inner) => out.extend(inner),
-                    x => out.push(x),
-                }
-            }
-            match out.len() {
-                0 => None,
-                1 => out.pop(),
-                _ => Some(Expr::Or(out)),
-            }
-        }
+        Expr::And(v) => flatten(v, Expr::And, |x| if let Expr::And(inner) = x { Ok(inner) } else { Err(x) }),
+        Expr::Or(v) => flatten(v, Expr::Or, |x| if let Expr::Or(inner) = x { Ok(inner) } else { Err(x) }),
         Expr::Not(inner) => simplify(*inner).map(|x| Expr::Not(Box::new(x))),
         other => Some(other),
+    }
+}
+
+/// Simplifies the items of an AND (or OR), lifting nested ANDs (ORs) into it.
+fn flatten(items: Vec<Expr>, make: fn(Vec<Expr>) -> Expr, same: fn(Expr) -> Result<Vec<Expr>, Expr>) -> Option<Expr> {
+    let mut out = Vec::new();
+    for x in items.into_iter().filter_map(simplify) {
+        match same(x) {
+            Ok(inner) => out.extend(inner),
+            Err(x) => out.push(x),
+        }
+    }
+    match out.len() {
+        0 => None,
+        1 => out.pop(),
+        _ => Some(make(out)),
     }
 }
 

@@ -124,10 +124,9 @@ impl Crawler {
         let grown = ((state.interval_secs.max(base) as f64) * 1.5) as i64;
         let slower = grown.min(self.cfg.crawl.max_interval.as_secs() as i64).max(base);
         let mut result = self.fetcher.get(&source.url, &validators).await;
-        // one quick retry for a failure that is often momentary (not for timeouts: a slow host stays slow)
         if let Err(e) = &result {
             let wait = e.retry_after.unwrap_or(Duration::from_secs(2));
-            if transient(e.class) && wait <= Duration::from_secs(10) {
+            if worth_quick_retry(e.class) && wait <= Duration::from_secs(10) {
                 tokio::time::sleep(wait).await;
                 result = self.fetcher.get(&source.url, &validators).await;
             }
@@ -333,6 +332,8 @@ pub(crate) fn retry_at(attempts: i64) -> DateTime<Utc> {
 /// A pass waits this long at most for page retries that are about to come due.
 pub(crate) const RETRY_WAIT_IN_PASS: Duration = Duration::from_secs(10);
 
-fn transient(class: FailureClass) -> bool {
-    matches!(class, FailureClass::HttpServer | FailureClass::RateLimited | FailureClass::Connect)
+/// Worth one quick retry within the pass: the server answered but not this time. Host-level
+/// failures (timeouts above all) are not: a slow host stays slow.
+fn worth_quick_retry(class: FailureClass) -> bool {
+    class.is_transient() && !class.is_host_level()
 }

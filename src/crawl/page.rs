@@ -130,17 +130,8 @@ impl Crawler {
                 return Ok(PageOutcome::Failed(FailureClass::Other, false));
             }
             Err(e) => {
-                let transient = matches!(
-                    e.class,
-                    FailureClass::Timeout
-                        | FailureClass::Connect
-                        | FailureClass::Dns
-                        | FailureClass::HttpServer
-                        | FailureClass::RateLimited
-                        | FailureClass::Tls
-                );
                 self.store.count_failure(&source_id, e.class, Some(url.as_str()), Utc::now()).await?;
-                if transient && job.attempts < MAX_ATTEMPTS {
+                if e.class.is_transient() && job.attempts < MAX_ATTEMPTS {
                     let at = e
                         .retry_after
                         .map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
