@@ -66,7 +66,9 @@ struct Robots {
 
 enum RobotsRules {
     AllowAll,
-    DisallowAll,
+    /// robots.txt could not be had (5xx, unreachable): everything is disallowed for now
+    /// (RFC 9309 2.3.1.4), and the failure says why.
+    Unreachable(FetchError),
     Parsed(Box<texting_robots::Robot>),
 }
 
@@ -250,7 +252,7 @@ impl Fetcher {
                 return Err(FetchError::new(FailureClass::Timeout, url, "host failed repeatedly; skipped for now"));
             }
         }
-        if self.cfg.respect_robots && url.path() != "/robots.txt" && !self.robots_allow(&host, url).await {
+        if self.cfg.respect_robots && url.path() != "/robots.txt" && !self.robots_allow(&host, url).await? {
             return Err(FetchError::new(FailureClass::RobotsDisallowed, url, "disallowed by robots.txt"));
         }
         let result = self.request(&host, url, validators, self.cfg.max_body_bytes).await;
@@ -342,7 +344,8 @@ impl Fetcher {
         }))))
     }
 
-    async fn robots_allow(&self, host: &Host, url: &Url) -> bool {
+    /// Whether robots.txt allows the URL; an error when robots.txt itself could not be fetched.
+    async fn robots_allow(&self, host: &Host, url: &Url) -> Result<bool, FetchError> {
         let mut slot = host.robots.lock().await;
         let stale = match &*slot {
             Some(r) => r.fetched.elapsed() > r.ttl,
@@ -351,7 +354,7 @@ impl Fetcher {
         if stale {
             let rules = self.fetch_robots(host, url).await;
             let ttl = match rules {
-                RobotsRules::DisallowAll => Duration::from_secs(600),
+                RobotsRules::Unreachable(_) => Duration::from_secs(600),
                 _ => Duration::from_secs(24 * 3600),
             };
             if let RobotsRules::Parsed(r) = &rules {
@@ -361,9 +364,13 @@ impl Fetcher {
             *slot = Some(Robots { fetched: Instant::now(), ttl, rules });
         }
         match slot.as_ref().map(|r| &r.rules) {
-            Some(RobotsRules::AllowAll) | None => true,
-            Some(RobotsRules::DisallowAll) => false,
-            Some(RobotsRules::Parsed(r)) => r.allowed(url.as_str()),
+            Some(RobotsRules::AllowAll) | None => Ok(true),
+            Some(RobotsRules::Unreachable(e)) => Err(FetchError {
+                url: url.to_string(),
+                message: format!("robots.txt unreachable, so not fetched: {}", e.message),
+                ..e.clone()
+            }),
+            Some(RobotsRules::Parsed(r)) => Ok(r.allowed(url.as_str())),
         }
     }
 
@@ -400,7 +407,7 @@ impl Fetcher {
                     return match e.class {
                         FailureClass::HttpClient => RobotsRules::AllowAll,
                         FailureClass::TooLarge => RobotsRules::AllowAll,
-                        _ => RobotsRules::DisallowAll,
+                        _ => RobotsRules::Unreachable(e),
                     }
                 }
             }

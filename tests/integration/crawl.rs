@@ -546,3 +546,36 @@ async fn index_catches_up_after_loss() {
     let s = Searcher::open(&world.dir.path().join("index")).expect("searcher");
     assert_eq!(s.num_docs() as i64, n);
 }
+
+/// RFC 9309: robots.txt answering 5xx means the whole host is off limits, and the failure says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robots_txt_unavailable_means_nothing_is_fetched() {
+    let site = serve_named([127, 0, 0, 5], |base| {
+        let mut r = HashMap::new();
+        r.insert("/robots.txt".to_string(), Resp::status(500));
+        r.insert("/rss.xml".to_string(), Resp::ok("application/rss+xml", rss(base, &[("Tin", "/tin/1.html")])));
+        r
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_path = dir.path().join("presswatch.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[storage]\ndatabase_url = \"sqlite://{}\"\nindex_dir = \"{}\"\n[crawl]\nper_host_interval = \"0s\"\ntimeout = \"2s\"\n\
+             [[source]]\nid = \"robots-500\"\nname = \"R\"\nurl = \"{}\"\norigin = \"domestic\"\n",
+            dir.path().join("db.sqlite").display(),
+            dir.path().join("index").display(),
+            site.url("/rss.xml")
+        ),
+    )
+    .expect("config");
+    let world = World { good: site, hostile: serve_named([127, 0, 0, 6], |_| HashMap::new()).await, dir, config_path };
+    let (store, summary) = crawl(&world).await;
+    assert_eq!(world.good.requested("/rss.xml"), 0, "fetched despite robots.txt answering 500");
+    assert!(world.good.requested("/robots.txt") >= 1);
+    assert_eq!(summary.sources_failed, 1);
+    let health = store.source_health().await.expect("health");
+    assert_eq!(health[0].last_error_class.as_deref(), Some("http_5xx"), "{health:?}");
+    assert!(health[0].last_error.as_deref().unwrap_or("").contains("robots.txt unreachable"), "{health:?}");
+}
