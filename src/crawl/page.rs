@@ -243,9 +243,6 @@ impl Crawler {
 /// A page may only name a canonical URL on its own site: a hostile page must not merge itself into
 /// another outlet's article.
 fn same_site(candidate: &str, page: &Url) -> bool {
-    let strip = |h: &str| h.trim_start_matches("www.").trim_start_matches("m.").to_ascii_lowercase();
-    match (Url::parse(candidate).ok().and_then(|u| u.host_str().map(strip)), page.host_str().map(strip)) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    }
+    let a = super::urlnorm::site(candidate);
+    a.is_some() && a == super::urlnorm::site(page.as_str())
 }

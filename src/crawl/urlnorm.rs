@@ -52,6 +52,14 @@ pub fn resolve(base: &Url, raw: &str) -> Option<String> {
     Some(u.to_string())
 }
 
+/// The site a URL belongs to: its host without `www.` or `m.`, so the desktop, mobile and bare
+/// hosts of one outlet count as one site.
+pub fn site(url: &str) -> Option<String> {
+    let u = Url::parse(url).ok()?;
+    let h = u.host_str()?.to_ascii_lowercase();
+    Some(h.strip_prefix("www.").or_else(|| h.strip_prefix("m.")).unwrap_or(&h).to_string())
+}
+
 fn normalize_url(u: &mut Url) -> Option<()> {
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
         return None;
@@ -95,5 +103,7 @@ mod tests {
         assert_eq!(normalize("javascript:alert(1)"), None);
         assert_eq!(normalize("file:///etc/passwd"), None);
         assert_eq!(normalize("http://user:pw@x.org/").as_deref(), Some("http://x.org/"));
+        assert_eq!(site("https://www.Bao.example/a"), site("http://m.bao.example/b"));
+        assert_ne!(site("https://bao.example/a"), site("https://other.example/a"));
     }
 }

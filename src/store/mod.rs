@@ -431,14 +431,14 @@ impl Store {
             }
         }
         if existing.is_none() && a.text.chars().count() >= 200 {
-            let host = url::Url::parse(&a.canonical_url).ok().and_then(|u| u.host_str().map(str::to_string));
+            let site = crate::crawl::urlnorm::site(&a.canonical_url);
             let rows = sqlx::query("SELECT id, canonical_url FROM articles WHERE content_hash = ?")
                 .bind(&a.content_hash)
                 .fetch_all(&mut *tx)
                 .await?;
             for r in rows {
                 let other: String = r.try_get(1)?;
-                if url::Url::parse(&other).ok().and_then(|u| u.host_str().map(str::to_string)) == host {
+                if crate::crawl::urlnorm::site(&other) == site {
                     existing = Some(r.try_get(0)?);
                     break;
                 }
