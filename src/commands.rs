@@ -34,9 +34,14 @@ pub fn check_config(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The store as the crawler needs it: sources synced with the configuration, interrupted work requeued.
 async fn open_store(cfg: &Config) -> Result<Store> {
     let store = Store::open(&cfg.storage.database_url).await?;
     store.sync_sources(&cfg.sources, cfg.crawl.interval, Utc::now()).await?;
+    let requeued = store.requeue_interrupted().await?;
+    if requeued > 0 {
+        tracing::info!(jobs = requeued, "requeued work interrupted by the last stop");
+    }
     Ok(store)
 }
 

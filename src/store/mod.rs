@@ -105,9 +105,15 @@ impl Store {
             .collect();
         let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
         migrator.run(&self.pool).await?;
-        // work a crashed process had taken is taken again
-        sqlx::query("UPDATE jobs SET state = 'queued' WHERE state = 'running'").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Work a stopped or crashed crawler had taken is queued again. Only the process about to work
+    /// the queue calls this (one crawler per database; PostgreSQL workers will need leases instead):
+    /// a read-only command run beside `serve` must not take its jobs away.
+    pub async fn requeue_interrupted(&self) -> Result<u64> {
+        let r = sqlx::query("UPDATE jobs SET state = 'queued' WHERE state = 'running'").execute(&self.pool).await?;
+        Ok(r.rows_affected())
     }
 
     /// A write transaction that takes the write lock up front: a deferred transaction that reads first

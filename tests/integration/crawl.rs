@@ -579,3 +579,30 @@ async fn robots_txt_unavailable_means_nothing_is_fetched() {
     assert_eq!(health[0].last_error_class.as_deref(), Some("http_5xx"), "{health:?}");
     assert!(health[0].last_error.as_deref().unwrap_or("").contains("robots.txt unreachable"), "{health:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_queue_lifecycle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("db.sqlite").display())).await.expect("store");
+    let now = chrono::Utc::now();
+    assert!(store.enqueue("page", "https://a.example/1", "{}", now).await.expect("enqueue"));
+    assert!(!store.enqueue("page", "https://a.example/1", "{}", now).await.expect("enqueue"), "deduplicated by key");
+    let jobs = store.take_jobs("page", now, 10).await.expect("take");
+    assert_eq!(jobs.len(), 1);
+    assert!(store.take_jobs("page", now, 10).await.expect("take").is_empty(), "a running job is not taken twice");
+    // a read-only open (export, search) leaves running work alone; the crawler's start requeues it
+    let reader = Store::open(&format!("sqlite://{}", dir.path().join("db.sqlite").display())).await.expect("store");
+    assert_eq!(reader.count_jobs("page", "running").await.expect("count"), 1);
+    assert_eq!(store.requeue_interrupted().await.expect("requeue"), 1);
+    let again = store.take_jobs("page", now, 10).await.expect("take");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1, "attempts counted when taken");
+    // a retry in the future is not due now; a permanent failure is not retried
+    store.fail_job(again[0].id, "HTTP 503", Some(now + chrono::Duration::minutes(5))).await.expect("fail");
+    assert!(store.take_jobs("page", now, 10).await.expect("take").is_empty());
+    let later = store.take_jobs("page", now + chrono::Duration::minutes(6), 10).await.expect("take");
+    assert_eq!(later.len(), 1);
+    store.fail_job(later[0].id, "HTTP 404", None).await.expect("fail");
+    assert_eq!(store.count_jobs("page", "failed").await.expect("count"), 1);
+    assert!(!store.enqueue("page", "https://a.example/1", "{}", now).await.expect("enqueue"), "failed just now: not requeued yet");
+}
