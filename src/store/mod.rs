@@ -92,10 +92,27 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(open_err)?;
+        // Switching a new file to WAL takes an exclusive lock that the busy timeout does not cover:
+        // a process opening the same new database at that instant retries.
+        let mut attempt = 0;
+        let pool = loop {
+            match SqlitePoolOptions::new().max_connections(4).connect_with(opts.clone()).await {
+                Ok(p) => break p,
+                Err(e) if attempt < 5 && e.to_string().contains("locked") => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(open_err(e)),
+            }
+        };
         let store = Store { pool };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// `open` for a spawned task (an owned URL).
+    pub async fn open_owned(url: String) -> Result<Store> {
+        Store::open(&url).await
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -104,8 +121,21 @@ impl Store {
             .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, sql.into_sql_str(), false))
             .collect();
         let migrator = Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT };
-        migrator.run(&self.pool).await?;
-        Ok(())
+        // Two processes starting on a new database race to migrate it (sqlx does not lock SQLite).
+        // Each migration and its record commit together, so the loser rolls back and, retried,
+        // finds the work done.
+        let mut attempt = 0;
+        loop {
+            match migrator.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < 5 => {
+                    tracing::debug!("migration attempt {attempt} failed ({e}); retrying");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Work a stopped or crashed crawler had taken is queued again. Only the process about to work

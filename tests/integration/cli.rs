@@ -119,7 +119,11 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let world = rt.block_on(super::crawl::world());
     let cfg = world.config_path.to_str().unwrap_or_default().to_string();
-    let mut child = bin().args(["--config", &cfg, "serve"]).stderr(std::process::Stdio::piped()).spawn().expect("spawn serve");
+    // stderr to a file: a pipe nobody reads would block the server once full
+    let log_path = world.dir.path().join("serve.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut child = bin().args(["--config", &cfg, "serve"]).env("RUST_LOG", "info").stderr(log).spawn().expect("spawn serve");
+    let log_tail = || std::fs::read_to_string(&log_path).unwrap_or_default().lines().rev().take(30).collect::<Vec<_>>().join("\n");
     let count_exported = || {
         let mut c = bin();
         c.args(["--config", &cfg, "export"]);
@@ -138,7 +142,7 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
         }
         rt.block_on(async { tokio::time::sleep(std::time::Duration::from_millis(500)).await });
     }
-    assert!(stored >= 9, "serve stored {stored} articles");
+    assert!(stored >= 9, "serve stored {stored} articles; its log, newest first:\n{}", log_tail());
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let exit = rt.block_on(async { tokio::task::spawn_blocking(move || child.wait()).await }).expect("join").expect("wait");

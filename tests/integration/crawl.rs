@@ -606,3 +606,17 @@ async fn job_queue_lifecycle() {
     assert_eq!(store.count_jobs("page", "failed").await.expect("count"), 1);
     assert!(!store.enqueue("page", "https://a.example/1", "{}", now).await.expect("enqueue"), "failed just now: not requeued yet");
 }
+
+/// Regression: `serve` and an `export` started together on a new database raced to migrate it and
+/// one of them failed with "table sources already exists".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_opens_both_succeed() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+        let opens: Vec<_> = (0..4).map(|_| tokio::spawn(Store::open_owned(url.clone()))).collect();
+        for o in opens {
+            o.await.expect("join").expect("every concurrent open migrates or finds the migration done");
+        }
+    }
+}
