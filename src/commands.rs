@@ -298,8 +298,10 @@ pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Ut
         let page = store.articles_page(after, 500, since, until).await?;
         let Some(last) = page.last() else { break };
         after = last.id.0;
+        let ids: Vec<_> = page.iter().map(|a| a.id.clone()).collect();
+        let mut seen = store.sightings_of_many(&ids).await?;
         for a in &page {
-            let seen_in = store.sightings_of(a.id.clone()).await?;
+            let seen_in = seen.remove(&a.id.0).unwrap_or_default();
             let row = ExportRow {
                 id: a.id.0,
                 url: &a.url,

@@ -68,9 +68,9 @@ impl Indexer {
                 break;
             }
             let articles = self.store.articles(&ids).await?;
+            let mut seen = self.store.sightings_of_many(&ids).await?;
             for a in &articles {
-                let seen_in = self.store.sightings_of(a.id.clone()).await?;
-                self.add(a, &seen_in)?;
+                self.add(a, &seen.remove(&a.id.0).unwrap_or_default())?;
             }
             self.commit(&generation)?;
             self.store.mark_indexed(&ids).await?;

@@ -360,13 +360,27 @@ impl Store {
 
     /// Sources (feeds) that listed the article under any of its URLs.
     pub async fn sightings_of(&self, id: ArticleId) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT DISTINCT s.source_id FROM sightings s JOIN article_urls u ON u.url = s.url WHERE u.article_id = ? ORDER BY s.source_id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+        Ok(self.sightings_of_many(&[id]).await?.into_values().next().unwrap_or_default())
+    }
+
+    /// `sightings_of` for many articles in one query.
+    pub async fn sightings_of_many(&self, ids: &[ArticleId]) -> Result<std::collections::HashMap<i64, Vec<String>>> {
+        let mut map: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT DISTINCT u.article_id, s.source_id FROM sightings s JOIN article_urls u ON u.url = s.url
+                 WHERE u.article_id IN ({}) ORDER BY u.article_id, s.source_id",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.0);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                map.entry(r.try_get(0)?).or_default().push(r.try_get(1)?);
+            }
+        }
+        Ok(map)
     }
 
     // ---- jobs ----
