@@ -2,7 +2,6 @@
 //! Scrapinghub article-extraction benchmark (shared eval data, not shipped); ingest and search run on
 //! a generated Vietnamese-heavy corpus of our own making (`corpus`).
 
-use crate::analyze::{Analyzer, Context};
 use crate::extract::{self, SiteRules};
 use anyhow::{bail, Context as _, Result};
 use clap::Subcommand;
@@ -164,12 +163,6 @@ pub fn extraction(dir: &Path, details: Option<&Path>) -> Result<ExtractionScore>
         accuracy: acc as f64 / pages.len().max(1) as f64,
         pages_per_sec: pages.len() as f64 / secs,
     })
-}
-
-/// Analysis cost alone, for the ingest breakdown.
-pub fn analyze_all(analyzer: &Analyzer, docs: &[(String, String)]) -> usize {
-    let ctx = Context { page_lang: None, source_lang: Some("vi"), source: "bench", origin: "domestic" };
-    docs.iter().map(|(t, b)| analyzer.analyze(t, b, &ctx).topics.len()).sum()
 }
 
 /// Debug aid for extraction work: prints what we extract from one benchmark page.

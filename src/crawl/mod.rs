@@ -302,11 +302,6 @@ impl Progress {
             b.set_message(what.to_string());
         }
     }
-    pub fn inc_len(&self, n: u64) {
-        if let Some(b) = &self.bar {
-            b.inc_length(n);
-        }
-    }
     pub fn inc(&self) {
         if let Some(b) = &self.bar {
             b.inc(1);

@@ -4,7 +4,7 @@
 //! as not indexed, clear the index, catch up".
 
 use super::{Fields, SearchError};
-use crate::model::{Article, ArticleId};
+use crate::model::Article;
 use crate::store::Store;
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
@@ -87,14 +87,7 @@ impl Indexer {
         Ok(())
     }
 
-    pub fn index(&self) -> &Index {
-        &self.index
-    }
 
-    /// Forgets one article (used when an article is deleted from the database).
-    pub fn remove(&self, id: ArticleId) {
-        self.writer.delete_term(Term::from_field_u64(self.fields.id, id.0 as u64));
-    }
 }
 
 /// The index document of an article. `source` holds the article's own source first, then every
