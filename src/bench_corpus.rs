@@ -281,7 +281,7 @@ pub async fn run(config: &Path, n: usize, dir: Option<PathBuf>, queries: usize) 
             url: g.url.clone(),
             canonical_url: g.url.clone(),
             source_id: source.clone(),
-            content_hash: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(ex.text.as_bytes())),
+            content_hash: crate::model::content_hash(&ex.text),
             title: ex.title,
             text: ex.text,
             lang: analysis.lang.clone(),

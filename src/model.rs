@@ -91,6 +91,11 @@ pub struct NewArticle {
     pub analysis: Analysis,
 }
 
+/// The fingerprint of an article's text: the same text on the same outlet is the same article.
+pub fn content_hash(text: &str) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+}
+
 /// A stored article as read back from the database.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Article {

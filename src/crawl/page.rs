@@ -4,7 +4,7 @@
 use super::{retry_at, Crawler, PassSummary, Progress};
 use crate::analyze::Context;
 use crate::extract::{self, SiteRules};
-use crate::model::{FailureClass, Listing, NewArticle, SourceId};
+use crate::model::{content_hash, FailureClass, Listing, NewArticle, SourceId};
 use crate::store::{Job, StoreError, Stored};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -125,9 +125,9 @@ impl Crawler {
         };
         let fetched = match self.fetcher.get(&url, &Default::default()).await {
             Ok(super::fetch::Fetch::Ok(f)) => *f,
+            // no validators were sent, so a 304 is the server's error
             Ok(super::fetch::Fetch::NotModified) => {
-                self.store.finish_job(job.id).await?;
-                return Ok(PageOutcome::Failed(FailureClass::Other, false));
+                return self.give_up(&job, &source_id, &url, FailureClass::HttpClient, "unexpected 304 to an unconditional request").await;
             }
             Err(e) => {
                 self.store.count_failure(&source_id, e.class, Some(url.as_str()), Utc::now()).await?;
@@ -149,26 +149,25 @@ impl Crawler {
         };
         let is_html = fetched.content_type.as_deref().is_none_or(|c| c.contains("html") || c.contains("xml") || c.starts_with("text/"));
         if !is_html {
-            let msg = format!("{url}: not an HTML page ({})", fetched.content_type.as_deref().unwrap_or(""));
-            self.store.count_failure(&source_id, FailureClass::NotAFeed, Some(url.as_str()), Utc::now()).await?;
-            self.store.fail_job(job.id, &msg, None).await?;
-            return Ok(PageOutcome::Failed(FailureClass::NotAFeed, false));
+            let msg = format!("not an HTML page ({})", fetched.content_type.as_deref().unwrap_or(""));
+            return self.give_up(&job, &source_id, &url, FailureClass::NotAFeed, &msg).await;
         }
 
         let analyzer = self.analyzer.clone();
         let rules = SiteRules { content: source.content_selectors.clone(), exclude: source.exclude_selectors.clone() };
         let origin = source.origin.as_str();
         let source_lang = source.lang.clone();
-        let payload2 = payload.clone();
+        // the listing's title and summary stand in for what the page lacks
+        let (listed_title, listed_summary) = (payload.title.clone(), payload.summary.clone());
         let final_url = fetched.final_url.clone();
         let body = fetched.body;
         let ct = fetched.content_type.clone();
         let sid = source_id.clone();
         let built = tokio::task::spawn_blocking(move || {
             let html = extract::charset::decode(&body, ct.as_deref());
-            let ex = extract::extract(&html, Some(final_url.as_str()), &rules).ok()?;
-            let title = if ex.title.is_empty() { payload2.title.clone().unwrap_or_default() } else { ex.title.clone() };
-            let text = if ex.text.is_empty() { payload2.summary.clone().unwrap_or_default() } else { ex.text.clone() };
+            let mut ex = extract::extract(&html, Some(final_url.as_str()), &rules).ok()?;
+            let title = if ex.title.is_empty() { listed_title.unwrap_or_default() } else { std::mem::take(&mut ex.title) };
+            let text = if ex.text.is_empty() { listed_summary.unwrap_or_default() } else { std::mem::take(&mut ex.text) };
             if title.is_empty() && text.is_empty() {
                 return None;
             }
@@ -180,10 +179,7 @@ impl Crawler {
         .ok()
         .flatten();
         let Some((ex, title, text, analysis)) = built else {
-            let msg = format!("{url}: no article text found");
-            self.store.count_failure(&source_id, FailureClass::Malformed, Some(url.as_str()), Utc::now()).await?;
-            self.store.fail_job(job.id, &msg, None).await?;
-            return Ok(PageOutcome::Failed(FailureClass::Malformed, false));
+            return self.give_up(&job, &source_id, &url, FailureClass::Malformed, "no article text found").await;
         };
 
         let mut urls: Vec<String> = vec![job.key.clone()];
@@ -201,7 +197,7 @@ impl Crawler {
             url: final_norm,
             canonical_url: canonical,
             source_id: source_id.clone(),
-            content_hash: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes())),
+            content_hash: content_hash(&text),
             title,
             text,
             lang: analysis.lang.clone(),
@@ -214,6 +210,13 @@ impl Crawler {
         Ok(PageOutcome::Stored(stored))
     }
 
+    /// Counts a failure of the page against its source and gives the job up.
+    async fn give_up(&self, job: &Job, source: &SourceId, url: &Url, class: FailureClass, why: &str) -> Result<PageOutcome, StoreError> {
+        self.store.count_failure(source, class, Some(url.as_str()), Utc::now()).await?;
+        self.store.fail_job(job.id, &format!("{url}: {why}"), None).await?;
+        Ok(PageOutcome::Failed(class, false))
+    }
+
     /// Stores an article from its listing alone (title and summary) when the page cannot be fetched.
     async fn store_from_listing(&self, source: &crate::config::Source, url: &Url, p: &PagePayload) -> Result<Option<Stored>, StoreError> {
         let (Some(title), summary) = (p.title.clone(), p.summary.clone().unwrap_or_default()) else { return Ok(None) };
@@ -224,7 +227,7 @@ impl Crawler {
             url: norm.clone(),
             canonical_url: norm.clone(),
             source_id: source.id.clone(),
-            content_hash: format!("{:032x}", xxhash_rust::xxh3::xxh3_128(summary.as_bytes())),
+            content_hash: content_hash(&summary),
             title,
             text: summary,
             lang: analysis.lang.clone(),

@@ -86,8 +86,6 @@ impl Indexer {
         self.writer.add_document(document(f, a, seen_in))?;
         Ok(())
     }
-
-
 }
 
 /// The index document of an article. `source` holds the article's own source first, then every
