@@ -96,11 +96,17 @@ pub fn print_summary(s: &PassSummary) {
     }
 }
 
-/// Crawls on schedule and keeps the index current until SIGINT/SIGTERM.
+/// Serves the web UI and API, crawls on schedule and keeps the index current until SIGINT/SIGTERM.
 pub async fn serve(cfg: Config) -> Result<()> {
     let store = open_store(&cfg).await?;
     let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await?;
+    let searcher = Arc::new(Searcher::open(&cfg.storage.index_dir)?);
+    let listener = tokio::net::TcpListener::bind(cfg.server.listen)
+        .await
+        .with_context(|| format!("server.listen: cannot listen on {}", cfg.server.listen))?;
     let stored = Arc::new(Notify::new());
+    let wake = Arc::new(Notify::new());
+    let metrics = Arc::new(crate::web::metrics::Metrics::new());
     let cfg = Arc::new(cfg);
     let crawler = Crawler::new(cfg.clone(), store.clone(), stored.clone()).map_err(anyhow::Error::msg)?;
     let shutdown = shutdown_signal();
@@ -126,14 +132,21 @@ pub async fn serve(cfg: Config) -> Result<()> {
         }
     });
 
-    tracing::info!(sources = cfg.sources.len(), "presswatch serving: crawling on schedule (web UI: later release)");
+    let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone());
+    let web_task = tokio::spawn(crate::web::serve(listener, state, shutdown.clone()));
+    if store.count_users().await? == 0 {
+        tracing::warn!("no users yet: create one with `presswatch user add admin --role admin` (password on stdin)");
+    }
+    tracing::info!(sources = cfg.sources.len(), "presswatch serving on http://{}", cfg.server.listen);
     let mut shutdown_wait = shutdown.clone();
     while !*shutdown.borrow() {
         match crawler.pass(false, &shutdown, &Progress::new(false)).await {
-            Ok(s) if s.sources > 0 => {
-                tracing::info!(sources = s.sources, new = s.articles_new, failed_sources = s.sources_failed, "crawl pass done")
+            Ok(s) => {
+                metrics.record_pass(&s);
+                if s.sources > 0 {
+                    tracing::info!(sources = s.sources, new = s.articles_new, failed_sources = s.sources_failed, "crawl pass done")
+                }
             }
-            Ok(_) => {}
             Err(e) => tracing::error!("crawl pass failed: {e}"),
         }
         stored.notify_one();
@@ -143,12 +156,82 @@ pub async fn serve(cfg: Config) -> Result<()> {
         let wait = (next_source.min(next_page) - now).clamp(1, 300) as u64;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
+            _ = wake.notified() => {}
             _ = shutdown_wait.changed() => {}
         }
     }
     let _ = indexer_task.await;
+    match web_task.await {
+        Ok(Err(e)) => tracing::error!("web server: {e}"),
+        Err(e) => tracing::error!("web server task: {e}"),
+        Ok(Ok(())) => {}
+    }
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `user add`: the password comes from stdin (one line), never from the command line.
+pub async fn user_add(cfg: Config, name: &str, role: &str) -> Result<()> {
+    let role = crate::model::Role::parse(role).with_context(|| format!("role `{role}`: admin, analyst, triage or leader"))?;
+    let mut password = String::new();
+    if std::io::stdin().is_terminal() {
+        eprint!("password for {name}: ");
+    }
+    std::io::stdin().read_line(&mut password).context("reading the password from stdin")?;
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    crate::web::auth::check_new_password(&password).map_err(anyhow::Error::msg)?;
+    let ok_name = (2..=40).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok_name {
+        bail!("user name `{name}`: 2-40 characters from A-Z, a-z, 0-9, `.`, `_`, `-`");
+    }
+    let hash = crate::web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    let store = Store::open(&cfg.storage.database_url).await?;
+    let now = Utc::now();
+    let user = store.create_user(name, role, &hash, now).await?;
+    let audit = crate::store::NewAudit {
+        actor_id: None,
+        actor: "cli",
+        action: "user.create",
+        target_kind: "user",
+        target_id: user.id.to_string(),
+        detail: serde_json::json!({"name": user.name, "role": role.as_str()}),
+        reason: None,
+    };
+    store.audit(&audit, now).await?;
+    store.close().await;
+    println!("user {} ({}) created", user.name, role.as_str());
+    Ok(())
+}
+
+/// `user token`: prints a new API token for a user (shown once; only its hash is stored).
+pub async fn user_token(cfg: Config, name: &str, label: &str) -> Result<()> {
+    let store = Store::open(&cfg.storage.database_url).await?;
+    let user = store.user_by_name(name).await?.with_context(|| format!("no user `{name}`"))?;
+    let token = format!("pw_{}", crate::web::auth::new_secret());
+    let now = Utc::now();
+    let id = store.create_token(&crate::web::auth::digest(&token), user.id, label, now).await?;
+    let audit = crate::store::NewAudit {
+        actor_id: None,
+        actor: "cli",
+        action: "token.create",
+        target_kind: "api_token",
+        target_id: id.to_string(),
+        detail: serde_json::json!({"user": user.name, "label": label}),
+        reason: None,
+    };
+    store.audit(&audit, now).await?;
+    store.close().await;
+    println!("{token}");
+    Ok(())
+}
+
+pub async fn user_list(cfg: Config) -> Result<()> {
+    let store = Store::open(&cfg.storage.database_url).await?;
+    for u in store.users().await? {
+        println!("{}\t{}\t{}", u.name, u.role.as_str(), if u.disabled { "disabled" } else { "active" });
+    }
+    store.close().await;
     Ok(())
 }
 

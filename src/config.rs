@@ -47,6 +47,8 @@ struct RawStorage {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<String>,
+    session_idle: Option<String>,
+    secure_cookies: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +139,17 @@ pub struct StorageConfig {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: std::net::SocketAddr,
+    /// A session ends after this long without a request (and after 7 days in any case).
+    pub session_idle: Duration,
+    /// Always mark cookies `Secure` (set this behind a TLS proxy that does not send
+    /// `X-Forwarded-Proto: https`; with that header they are marked anyway).
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: ([127, 0, 0, 1], 8080).into(), session_idle: Duration::from_secs(8 * 3600), secure_cookies: false }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -411,14 +424,20 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
         }
     };
     let server = match server {
-        None => ServerConfig { listen: ([127, 0, 0, 1], 8080).into() },
+        None => ServerConfig::default(),
         Some((p, s)) => {
             let listen = s.listen.as_deref().unwrap_or("127.0.0.1:8080");
-            ServerConfig {
+            let mut server = ServerConfig {
                 listen: listen
                     .parse()
                     .map_err(|e| At(&p).err("server.listen", format!("\"{listen}\" is not an address like 127.0.0.1:8080 ({e})")))?,
+                secure_cookies: s.secure_cookies.unwrap_or(false),
+                ..ServerConfig::default()
+            };
+            if let Some(v) = &s.session_idle {
+                server.session_idle = parse_duration(v).map_err(|m| At(&p).err("server.session_idle", m))?;
             }
+            server
         }
     };
     let mut crawl_cfg = CrawlConfig::default();

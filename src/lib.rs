@@ -15,3 +15,5 @@ pub mod search;
 pub mod store;
 pub mod text;
 pub mod time;
+pub mod triage;
+pub mod web;

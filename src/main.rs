@@ -17,8 +17,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Migrate, then crawl on schedule and keep the index current until SIGINT/SIGTERM.
+    /// Migrate, serve the web UI and API, crawl on schedule and keep the index current until SIGINT/SIGTERM.
     Serve,
+    /// Users of the web UI and API.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
     /// One pass over every enabled source (feeds, then the articles they list), then exit.
     Crawl {
         /// Required: `serve` is the continuous crawler.
@@ -64,6 +69,26 @@ enum Command {
         #[command(subcommand)]
         what: presswatch::bench::BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from stdin (one line, at least 10 characters).
+    Add {
+        name: String,
+        /// admin, analyst, triage or leader.
+        #[arg(long)]
+        role: String,
+    },
+    /// Print a new API token for a user (shown once).
+    Token {
+        name: String,
+        /// What will use the token.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+    /// List users and their roles.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -138,6 +163,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let cfg = commands::load_config(&cli.config)?;
     match cli.command {
         Command::Serve => commands::serve(cfg).await,
+        Command::User { what: UserCommand::Add { name, role } } => commands::user_add(cfg, &name, &role).await,
+        Command::User { what: UserCommand::Token { name, label } } => commands::user_token(cfg, &name, &label).await,
+        Command::User { what: UserCommand::List } => commands::user_list(cfg).await,
         Command::Crawl { once } => {
             if !once {
                 anyhow::bail!("`crawl` needs --once (`serve` crawls continuously)");

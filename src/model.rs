@@ -162,3 +162,139 @@ impl FailureClass {
         matches!(self, FailureClass::Dns | FailureClass::Connect | FailureClass::Timeout | FailureClass::Tls)
     }
 }
+
+/// What a user may do; checked in one place for every route (`web::access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Analyst,
+    Triage,
+    Leader,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Analyst, Role::Triage, Role::Leader];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+            Role::Triage => "triage",
+            Role::Leader => "leader",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a queue item stands. `new → in_review → assigned → responded → closed`, `dismissed` from any
+/// open state, and reopening from `closed` or `dismissed` (see `triage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueState {
+    New,
+    InReview,
+    Assigned,
+    Responded,
+    Closed,
+    Dismissed,
+}
+
+impl QueueState {
+    pub const ALL: [QueueState; 6] =
+        [QueueState::New, QueueState::InReview, QueueState::Assigned, QueueState::Responded, QueueState::Closed, QueueState::Dismissed];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueState::New => "new",
+            QueueState::InReview => "in_review",
+            QueueState::Assigned => "assigned",
+            QueueState::Responded => "responded",
+            QueueState::Closed => "closed",
+            QueueState::Dismissed => "dismissed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<QueueState> {
+        QueueState::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    pub fn is_open(self) -> bool {
+        !matches!(self, QueueState::Closed | QueueState::Dismissed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Priority> {
+        Priority::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// An item of the review queue: an article (or, later, a story) that may need an official answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueItem {
+    pub id: i64,
+    pub article_id: Option<ArticleId>,
+    pub story_id: Option<i64>,
+    pub state: QueueState,
+    pub reason: String,
+    pub priority: Priority,
+    pub agency_id: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub response_url: Option<String>,
+    pub response_text: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Grows with every change; an update names the version it saw.
+    pub version: i64,
+}
+
+impl QueueItem {
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.state.is_open() && self.due_at.is_some_and(|d| d < now)
+    }
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    /// What changed: `{"field": [before, after], ...}` or the created record.
+    pub detail: serde_json::Value,
+    pub reason: Option<String>,
+}

@@ -239,7 +239,7 @@ pub fn build(f: &Fields, e: &Expr) -> Box<dyn Query> {
 }
 
 /// The words a query looks for, folded, for snippets.
-fn positive_words(e: &Expr, out: &mut Vec<String>) {
+pub fn positive_words(e: &Expr, out: &mut Vec<String>) {
     match e {
         Expr::Text { words, .. } => out.extend(words.iter().map(|w| key(w, true))),
         Expr::Field { field: QField::Title, value } => out.extend(text::words(value).iter().map(|w| w.folded())),

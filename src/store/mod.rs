@@ -23,6 +23,13 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("database holds malformed data: {0}")]
     Corrupt(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Duplicate(String),
+    /// The record changed since the caller read it (optimistic concurrency).
+    #[error("changed by someone else meanwhile (now at version {current}); reload and try again")]
+    Conflict { current: i64 },
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -30,7 +37,13 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// Seconds after which a job that failed for good may be queued again (6 hours).
 const REQUEUE_FAILED_AFTER: i64 = 6 * 3600;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../../migrations/0001_init.sql")), (2, "web", include_str!("../../migrations/0002_web.sql"))];
+
+mod queue;
+mod users;
+pub use queue::{AuditFilter, NewAudit, QueueFilter, QueueRow};
+pub use users::{SavedSearch, Session, TokenInfo};
 
 #[derive(Clone)]
 pub struct Store {
@@ -331,6 +344,23 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Makes a source due now (admin "re-run"); false if no such enabled source.
+    pub async fn run_source_now(&self, source: &SourceId, now: DateTime<Utc>) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE feed_state SET next_fetch_at = ? WHERE source_id = ? AND source_id IN (SELECT id FROM sources WHERE enabled = 1)",
+        )
+        .bind(to_unix(now))
+        .bind(&source.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Articles stored but not yet searchable (for /metrics).
+    pub async fn count_unindexed(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM articles WHERE indexed = 0").fetch_one(&self.pool).await?.try_get(0)?)
     }
 
     // ---- sightings and URLs ----

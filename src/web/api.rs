@@ -1,0 +1,340 @@
+//! The JSON API under `/api/v1`, documented in `openapi.json` (served at `/api/v1/openapi.json`).
+//! Scripts authenticate with `Authorization: Bearer <token>`; a browser session works too, with its
+//! CSRF token in `X-CSRF-Token` for changes. Errors are `{"error": {"code", "message"}}`.
+
+use super::auth::Principal;
+use super::error::{ApiError, Fail};
+use super::pages::{queue_filter, QueueQuery};
+use super::service::{self, SearchParams};
+use super::{AppState, Lang};
+use crate::model::{Priority, Role};
+use crate::store::AuditFilter;
+use crate::triage::Action;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+type ApiResult = Result<Response, ApiError>;
+
+fn ok(v: impl serde::Serialize) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+/// JSON bodies parsed by hand so that a malformed one gets our error shape, not axum's plain text.
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Fail> {
+    serde_json::from_slice(bytes).map_err(|e| Fail::BadRequest(format!("request body: {e}")))
+}
+
+pub async fn healthz(State(st): State<AppState>) -> Response {
+    match st.store.count_articles().await {
+        Ok(n) => Json(json!({"status": "ok", "articles": n, "indexed": st.searcher.num_docs()})).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "error", "error": e.to_string()}))).into_response(),
+    }
+}
+
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("openapi.json"))
+        .into_response()
+}
+
+pub async fn me(Extension(p): Extension<Principal>) -> ApiResult {
+    ok(json!({"id": p.user.id, "name": p.user.name, "role": p.user.role}))
+}
+
+/// The configured vocabulary clients need to build filters and forms.
+pub async fn meta(State(st): State<AppState>) -> ApiResult {
+    let c = &st.cfg;
+    ok(json!({
+        "topics": c.topics.iter().map(|t| json!({"id": t.id, "name": t.name, "name_en": t.name_en, "sensitive": t.sensitive})).collect::<Vec<_>>(),
+        "localities": c.localities.iter().map(|l| json!({"id": l.id, "name": l.name})).collect::<Vec<_>>(),
+        "agencies": c.agencies.iter().map(|a| json!({"id": a.id, "name": a.name})).collect::<Vec<_>>(),
+        "sources": c.sources.iter().map(|s| json!({"id": s.id, "name": s.name, "origin": s.origin, "lang": s.lang, "enabled": s.enabled})).collect::<Vec<_>>(),
+        "states": crate::model::QueueState::ALL,
+        "priorities": Priority::ALL,
+        "roles": Role::ALL,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    sort: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+pub async fn search(State(st): State<AppState>, Query(q): Query<SearchQuery>) -> ApiResult {
+    let by_date = match q.sort.as_deref() {
+        None | Some("relevance") => false,
+        Some("date") => true,
+        Some(other) => return Err(Fail::BadRequest(format!("sort `{other}`: relevance or date")).into()),
+    };
+    let p = SearchParams { q: q.q, sort_by_date: by_date, offset: q.offset.unwrap_or(0), limit: q.limit.unwrap_or(20) };
+    let v = service::search(&st, p, Lang::En).await?;
+    let hits: Vec<Value> = v
+        .hits
+        .iter()
+        .map(|h| {
+            let snippet: String = h.snippet.iter().map(|(s, _)| s.as_str()).collect();
+            let matched: Vec<&str> = h.snippet.iter().filter(|(_, m)| *m).map(|(s, _)| s.as_str()).collect();
+            json!({
+                "id": h.id, "url": h.url, "title": h.title, "source": h.source, "source_name": h.source_name, "origin": h.origin,
+                "lang": h.lang, "published_at": h.published_at, "score": h.score, "snippet": snippet, "highlights": matched,
+                "topics": h.topics, "localities": h.localities, "flagged": h.flagged,
+            })
+        })
+        .collect();
+    let facets: serde_json::Map<String, Value> = v
+        .facets
+        .iter()
+        .map(|f| {
+            (
+                f.name.to_string(),
+                json!(f.values.iter().map(|x| json!({"value": x.value, "label": x.label, "count": x.count})).collect::<Vec<_>>()),
+            )
+        })
+        .collect();
+    ok(json!({"query": v.query, "total": v.total, "offset": v.offset, "limit": v.limit, "sort": v.sort, "hits": hits, "facets": facets}))
+}
+
+pub async fn article(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+    let v = service::article(&st, id, Lang::En).await?;
+    ok(json!({
+        "id": v.article.id, "url": v.article.url, "canonical_url": v.article.canonical_url, "source": v.article.source,
+        "source_name": v.source_name, "origin": v.origin, "title": v.article.title, "text": v.article.text, "lang": v.article.lang,
+        "published_at": v.article.published_at, "fetched_at": v.article.fetched_at, "story_id": v.article.story_id,
+        "topics": v.topics, "localities": v.localities, "seen_in": v.seen_in, "queue_items": v.items,
+    }))
+}
+
+#[derive(Deserialize)]
+struct FlagBody {
+    reason: String,
+    #[serde(default)]
+    priority: Option<Priority>,
+}
+
+pub async fn flag(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
+    let b: FlagBody = body(&bytes)?;
+    let item = service::flag(&st, &p, id, &b.reason, b.priority.unwrap_or(Priority::Normal)).await?;
+    Ok((StatusCode::CREATED, Json(item)).into_response())
+}
+
+pub async fn queue(State(st): State<AppState>, Query(q): Query<QueueQuery>) -> ApiResult {
+    let f = queue_filter(&q)?;
+    let (rows, total) = st.store.queue_items(&f, Utc::now()).await?;
+    ok(json!({"total": total, "offset": f.offset, "items": rows}))
+}
+
+pub async fn queue_item(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+    let v = service::item(&st, id).await?;
+    ok(json!({
+        "item": v.it, "article": v.article.map(|a| json!({"id": a.id, "title": a.title, "url": a.url, "source": a.source})),
+        "assignee": v.assignee, "created_by": v.created_by, "overdue": v.overdue, "legal_actions": v.actions, "history": v.history,
+    }))
+}
+
+#[derive(Deserialize)]
+struct ActionBody {
+    version: i64,
+    #[serde(flatten)]
+    action: Action,
+}
+
+pub async fn queue_action(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
+    let b: ActionBody = body(&bytes)?;
+    ok(service::act(&st, &p, id, b.version, &b.action).await?)
+}
+
+#[derive(Deserialize)]
+struct NoteBody {
+    text: String,
+}
+
+pub async fn queue_note(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
+    let b: NoteBody = body(&bytes)?;
+    service::note(&st, &p, id, &b.text).await?;
+    Ok((StatusCode::CREATED, Json(json!({"ok": true}))).into_response())
+}
+
+pub async fn saved_searches(State(st): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult {
+    ok(st.store.saved_searches(p.user.id).await?)
+}
+
+#[derive(Deserialize)]
+struct SaveBody {
+    name: String,
+    query: String,
+}
+
+pub async fn save_search(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
+    let b: SaveBody = body(&bytes)?;
+    service::check_query(&b.query)?;
+    if b.name.trim().is_empty() {
+        return Err(Fail::BadRequest("a saved search needs a name".into()).into());
+    }
+    let id = st.store.save_search(p.user.id, b.name.trim(), b.query.trim(), Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+pub async fn delete_search(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> ApiResult {
+    st.store.delete_saved_search(p.user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    label: String,
+    /// Admins may make a token for another user.
+    user_id: Option<i64>,
+}
+
+pub async fn create_token(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
+    let b: TokenBody = body(&bytes)?;
+    let user = b.user_id.unwrap_or(p.user.id);
+    if user != p.user.id && p.user.role != Role::Admin {
+        return Err(Fail::Forbidden("only an admin makes tokens for another user".into()).into());
+    }
+    let token = service::create_token(&st, &p, user, &b.label).await?;
+    Ok((StatusCode::CREATED, Json(json!({"token": token}))).into_response())
+}
+
+pub async fn users(State(st): State<AppState>) -> ApiResult {
+    ok(st.store.users().await?)
+}
+
+#[derive(Deserialize)]
+struct UserBody {
+    name: String,
+    role: Role,
+    password: String,
+}
+
+pub async fn add_user(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
+    let b: UserBody = body(&bytes)?;
+    let u = service::add_user(&st, &p, &b.name, b.role, b.password).await?;
+    Ok((StatusCode::CREATED, Json(u)).into_response())
+}
+
+#[derive(Deserialize)]
+struct UserPatch {
+    role: Option<Role>,
+    disabled: Option<bool>,
+    password: Option<String>,
+}
+
+pub async fn update_user(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
+    let b: UserPatch = body(&bytes)?;
+    ok(service::update_user(&st, &p, id, b.role, b.disabled, b.password).await?)
+}
+
+pub async fn sources(State(st): State<AppState>) -> ApiResult {
+    ok(service::sources(&st).await?)
+}
+
+pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>) -> ApiResult {
+    service::run_source(&st, &p, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    format: Option<String>,
+    target_kind: Option<String>,
+    target_id: Option<String>,
+    actor: Option<String>,
+}
+
+/// The whole audit log (or a filtered part), oldest first: JSON, JSONL or CSV.
+pub async fn audit_export(State(st): State<AppState>, Query(q): Query<AuditQuery>) -> ApiResult {
+    let format = q.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "jsonl" | "csv") {
+        return Err(Fail::BadRequest(format!("format `{format}`: json, jsonl or csv")).into());
+    }
+    let mut all = Vec::new();
+    let mut before = None;
+    loop {
+        let f = AuditFilter {
+            target_kind: q.target_kind.clone(),
+            target_id: q.target_id.clone(),
+            actor: q.actor.clone(),
+            before_id: before,
+            limit: 5000,
+        };
+        let page = st.store.audit_entries(&f).await?;
+        let n = page.len();
+        before = page.last().map(|e| e.id);
+        all.extend(page);
+        if n < 5000 {
+            break;
+        }
+    }
+    all.reverse();
+    match format {
+        "json" => ok(json!({"entries": all})),
+        "jsonl" => {
+            let mut out = String::new();
+            for e in &all {
+                out.push_str(&serde_json::to_string(e).map_err(|e| Fail::Internal(e.to_string()))?);
+                out.push('\n');
+            }
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8"),
+                    (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.jsonl\""),
+                ],
+                out,
+            )
+                .into_response())
+        }
+        _ => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let csv_err = |e: csv::Error| Fail::Internal(e.to_string());
+            w.write_record(["id", "at", "actor", "action", "target_kind", "target_id", "detail", "reason"]).map_err(csv_err)?;
+            for e in &all {
+                w.write_record([
+                    e.id.to_string(),
+                    e.at.to_rfc3339(),
+                    e.actor.clone(),
+                    e.action.clone(),
+                    e.target_kind.clone(),
+                    e.target_id.clone(),
+                    e.detail.to_string(),
+                    e.reason.clone().unwrap_or_default(),
+                ])
+                .map_err(csv_err)?;
+            }
+            let bytes = w.into_inner().map_err(|e| Fail::Internal(e.to_string()))?;
+            Ok((
+                [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"")],
+                bytes,
+            )
+                .into_response())
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Who is asking: passwords (argon2), session cookies, API tokens, CSRF tokens, and the login rate
+//! limit. What they may do is decided in `access`.
+
+use crate::model::User;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+pub const SESSION_COOKIE: &str = "pw_session";
+pub const LANG_COOKIE: &str = "pw_lang";
+/// A session lives at most this long, however active.
+pub const SESSION_MAX_AGE: chrono::Duration = chrono::Duration::days(7);
+
+/// The user behind a request, and how they proved it.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    /// Set for a browser session: unsafe requests must echo it. `None` for an API token.
+    pub csrf: Option<String>,
+    /// The hash of the session id (to log out).
+    pub session_hash: Option<String>,
+}
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|e| e.to_string())?;
+    let salt = SaltString::encode_b64(&raw).map_err(|e| e.to_string())?;
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the time of one verification, so an unknown user name answers as slowly as a wrong password.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: LazyLock<String> = LazyLock::new(|| hash_password("presswatch-dummy").unwrap_or_default());
+    let _ = verify_password(password, &DUMMY);
+}
+
+/// Passwords shorter than this are refused when set.
+pub const MIN_PASSWORD: usize = 10;
+
+pub fn check_new_password(p: &str) -> Result<(), String> {
+    if p.chars().count() < MIN_PASSWORD {
+        return Err(format!("a password needs at least {MIN_PASSWORD} characters"));
+    }
+    Ok(())
+}
+
+/// 32 random bytes as hex: session ids, CSRF tokens, API tokens.
+pub fn new_secret() -> String {
+    let mut b = [0u8; 32];
+    // the OS generator failing is not something to carry on after
+    getrandom::fill(&mut b).expect("operating system random generator");
+    hex(&b)
+}
+
+/// What the database keeps of a secret.
+pub fn digest(secret: &str) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A cookie header value.
+pub fn cookie(name: &str, value: &str, max_age: Option<chrono::Duration>, secure: bool, http_only: bool) -> String {
+    let mut c = cookie::Cookie::build((name, value)).path("/").same_site(cookie::SameSite::Lax).http_only(http_only).secure(secure);
+    if let Some(age) = max_age {
+        c = c.max_age(cookie::time::Duration::seconds(age.num_seconds()));
+    }
+    c.build().to_string()
+}
+
+pub fn read_cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// Failed logins per key (user name, client address) in a sliding window.
+pub struct LoginLimiter {
+    max_failures: usize,
+    window: Duration,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl LoginLimiter {
+    pub fn new(max_failures: usize, window: Duration) -> LoginLimiter {
+        LoginLimiter { max_failures, window, failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// Seconds to wait if any of `keys` has too many recent failures.
+    pub fn blocked(&self, keys: &[&str]) -> Option<u64> {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let mut wait = None;
+        for k in keys {
+            if let Some(v) = map.get_mut(*k) {
+                v.retain(|t| now.duration_since(*t) < self.window);
+                if v.len() >= self.max_failures {
+                    let oldest = v.first().copied().unwrap_or(now);
+                    let left = self.window.saturating_sub(now.duration_since(oldest)).as_secs().max(1);
+                    wait = Some(wait.map_or(left, |w: u64| w.max(left)));
+                }
+            }
+        }
+        wait
+    }
+
+    pub fn failed(&self, keys: &[&str]) {
+        let now = Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        // bound memory under a spray of user names
+        if map.len() > 100_000 {
+            map.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < self.window));
+        }
+        for k in keys {
+            map.entry(k.to_string()).or_default().push(now);
+        }
+    }
+
+    pub fn succeeded(&self, user_key: &str) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(user_key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_and_secrets() {
+        let h = hash_password("mật khẩu dài đủ").unwrap();
+        assert!(h.starts_with("$argon2"));
+        assert!(verify_password("mật khẩu dài đủ", &h));
+        assert!(!verify_password("mat khau dai du", &h));
+        assert!(!verify_password("x", "not a hash"));
+        let (a, b) = (new_secret(), new_secret());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_eq!(digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert!(same_secret(&a, &a.clone()) && !same_secret(&a, &b) && !same_secret("a", "ab"));
+    }
+
+    #[test]
+    fn limiter_blocks_after_failures_and_forgets_on_success() {
+        let l = LoginLimiter::new(3, Duration::from_secs(60));
+        for _ in 0..3 {
+            assert_eq!(l.blocked(&["u:an", "ip:1"]), None);
+            l.failed(&["u:an", "ip:1"]);
+        }
+        assert!(l.blocked(&["u:an"]).is_some_and(|s| s > 0 && s <= 60));
+        assert!(l.blocked(&["ip:1"]).is_some());
+        assert_eq!(l.blocked(&["u:binh"]), None);
+        l.succeeded("u:an");
+        assert_eq!(l.blocked(&["u:an"]), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! Failures of a web request, with the stable codes the JSON API promises (`docs` in openapi.json):
+//! `{"error": {"code": "...", "message": "..."}}`. HTML pages show the same message on an error page.
+
+use crate::store::StoreError;
+use crate::triage::TriageError;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Fail {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("log in first")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("missing or wrong CSRF token: reload the page and try again")]
+    Csrf,
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    IllegalTransition(String),
+    #[error("too many failed logins: wait {0} seconds")]
+    RateLimited(u64),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Fail {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Fail::BadRequest(_) | Fail::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            Fail::Unauthorized => StatusCode::UNAUTHORIZED,
+            Fail::Forbidden(_) | Fail::Csrf => StatusCode::FORBIDDEN,
+            Fail::NotFound(_) => StatusCode::NOT_FOUND,
+            Fail::Conflict(_) | Fail::IllegalTransition(_) => StatusCode::CONFLICT,
+            Fail::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Fail::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Fail::BadRequest(_) => "bad_request",
+            Fail::InvalidQuery(_) => "invalid_query",
+            Fail::Unauthorized => "unauthorized",
+            Fail::Forbidden(_) => "forbidden",
+            Fail::Csrf => "csrf",
+            Fail::NotFound(_) => "not_found",
+            Fail::Conflict(_) => "conflict",
+            Fail::IllegalTransition(_) => "illegal_transition",
+            Fail::RateLimited(_) => "rate_limited",
+            Fail::Internal(_) => "internal",
+        }
+    }
+
+    /// The message a user sees: internal details go to the log, not the browser.
+    pub fn public_message(&self) -> String {
+        match self {
+            Fail::Internal(m) => {
+                tracing::error!("request failed: {m}");
+                "internal error; the details are in the server log".into()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    pub fn json(&self) -> Response {
+        let body = serde_json::json!({"error": {"code": self.code(), "message": self.public_message()}});
+        let mut r = (self.status(), axum::Json(body)).into_response();
+        if let Fail::RateLimited(s) = self {
+            if let Ok(v) = s.to_string().parse() {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        r
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Fail {
+        match e {
+            StoreError::NotFound(what) => Fail::NotFound(what),
+            StoreError::Duplicate(what) => Fail::Conflict(format!("{what} already exists")),
+            e @ StoreError::Conflict { .. } => Fail::Conflict(e.to_string()),
+            other => Fail::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<TriageError> for Fail {
+    fn from(e: TriageError) -> Fail {
+        match e {
+            e @ TriageError::IllegalTransition { .. } => Fail::IllegalTransition(e.to_string()),
+            TriageError::Invalid(m) => Fail::BadRequest(m),
+        }
+    }
+}
+
+impl From<crate::search::SearchError> for Fail {
+    fn from(e: crate::search::SearchError) -> Fail {
+        match e {
+            crate::search::SearchError::Query(q) => Fail::InvalidQuery(q.to_string()),
+            other => Fail::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A failure answered as JSON (the API).
+pub struct ApiError(pub Fail);
+
+impl<E: Into<Fail>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.json()
+    }
+}
+
+/// A failure answered as an HTML page (the UI). Bilingual, since the error may come before we know
+/// the user's language; the message is escaped like everything else.
+pub struct PageError(pub Fail);
+
+impl<E: Into<Fail>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        page_error(&self.0)
+    }
+}
+
+pub fn page_error(f: &Fail) -> Response {
+    let msg = super::escape(&f.public_message());
+    let body = format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Lỗi / Error {status}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\">\
+         <h1>Lỗi / Error {status}</h1><p class=\"error\" data-code=\"{code}\">{msg}</p><p><a href=\"/search\">Về trang tìm kiếm / Back to search</a></p>\
+         </main></body></html>",
+        status = f.status().as_u16(),
+        code = f.code(),
+    );
+    let mut r = (f.status(), axum::response::Html(body)).into_response();
+    if let Fail::RateLimited(s) = f {
+        if let Ok(v) = s.to_string().parse() {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    r
+}

@@ -1,0 +1,230 @@
+//! The interface in Vietnamese first, English second. One table; templates call `t("key")`, and the
+//! language comes from the page context (`lang`), chosen by the `pw_lang` cookie.
+
+use minijinja::State;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn from_code(s: Option<&str>) -> Lang {
+        match s {
+            Some("en") => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// `t(key)` in templates.
+pub fn t_function(state: &State, key: &str) -> String {
+    let lang = Lang::from_code(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+    t(lang, key).to_string()
+}
+
+pub fn t(lang: Lang, key: &str) -> &str {
+    match TABLE.binary_search_by(|(k, _, _)| k.cmp(&key)) {
+        Ok(i) => match lang {
+            Lang::Vi => TABLE[i].1,
+            Lang::En => TABLE[i].2,
+        },
+        // a missing key shows itself rather than nothing; a test keeps the table complete
+        Err(_) => key,
+    }
+}
+
+/// (key, Vietnamese, English), sorted by key.
+static TABLE: &[(&str, &str, &str)] = &[
+    ("action.assign", "Giao xử lý", "Assign"),
+    ("action.close", "Đóng", "Close"),
+    ("action.dismiss", "Bỏ qua", "Dismiss"),
+    ("action.edit", "Sửa thông tin", "Edit"),
+    ("action.reopen", "Mở lại", "Reopen"),
+    ("action.respond", "Ghi nhận phản hồi", "Record response"),
+    ("action.start_review", "Bắt đầu xem xét", "Start review"),
+    ("article.fetched", "Thu thập lúc", "Fetched"),
+    ("article.lang", "Ngôn ngữ", "Language"),
+    ("article.original", "Bài gốc", "Original"),
+    ("article.published", "Đăng lúc", "Published"),
+    ("article.seen_in", "Xuất hiện trong nguồn", "Seen in feeds"),
+    ("article.source", "Nguồn", "Source"),
+    ("audit.action", "Thao tác", "Action"),
+    ("audit.actor", "Người thực hiện", "Actor"),
+    ("audit.at", "Thời điểm", "When"),
+    ("audit.detail", "Chi tiết", "Detail"),
+    ("audit.queue.assign", "giao xử lý", "assigned"),
+    ("audit.queue.close", "đóng", "closed"),
+    ("audit.queue.create", "gắn cờ", "flagged"),
+    ("audit.queue.dismiss", "bỏ qua", "dismissed"),
+    ("audit.queue.edit", "sửa thông tin", "edited"),
+    ("audit.queue.note", "ghi chú", "note"),
+    ("audit.queue.reopen", "mở lại", "reopened"),
+    ("audit.queue.respond", "ghi nhận phản hồi", "response recorded"),
+    ("audit.queue.start_review", "bắt đầu xem xét", "review started"),
+    ("audit.source.run", "chạy lại nguồn", "source re-run"),
+    ("audit.target", "Đối tượng", "Target"),
+    ("audit.token.create", "tạo mã API", "API token created"),
+    ("audit.token.revoke", "thu hồi mã API", "API token revoked"),
+    ("audit.user.create", "tạo người dùng", "user created"),
+    ("audit.user.update", "sửa người dùng", "user changed"),
+    ("delete", "Xoá", "Delete"),
+    ("facet.date", "Ngày", "Date"),
+    ("facet.lang", "Ngôn ngữ", "Language"),
+    ("facet.locality", "Địa bàn", "Locality"),
+    ("facet.origin", "Loại nguồn", "Origin"),
+    ("facet.source", "Nguồn", "Source"),
+    ("facet.topic", "Chủ đề", "Topic"),
+    ("filter", "Lọc", "Filter"),
+    ("flag.done", "Đã đưa vào danh sách cần xử lý.", "Added to the review queue."),
+    ("flag.priority", "Mức ưu tiên", "Priority"),
+    ("flag.reason", "Lý do", "Reason"),
+    ("flag.submit", "Gắn cờ", "Flag"),
+    ("flag.title", "Gắn cờ cần phản hồi", "Flag for response"),
+    ("flagged", "Đã gắn cờ", "Flagged"),
+    ("in_title", "trong tiêu đề", "in title"),
+    ("login.failed", "Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
+    ("login.name", "Tên đăng nhập", "User name"),
+    ("login.password", "Mật khẩu", "Password"),
+    ("login.submit", "Đăng nhập", "Log in"),
+    ("login.title", "Đăng nhập", "Log in"),
+    ("logout", "Đăng xuất", "Log out"),
+    ("nav.audit", "Nhật ký", "Audit log"),
+    ("nav.queue", "Cần xử lý", "Review queue"),
+    ("nav.search", "Tìm kiếm", "Search"),
+    ("nav.sources", "Nguồn tin", "Sources"),
+    ("nav.users", "Người dùng", "Users"),
+    ("next", "Sau", "Next"),
+    ("older", "Cũ hơn", "Older"),
+    ("origin.domestic", "Trong nước", "Domestic"),
+    ("origin.foreign", "Nước ngoài", "Foreign"),
+    ("origin.overseas", "Hải ngoại", "Overseas"),
+    ("origin.unknown", "Không rõ", "Unknown"),
+    ("prev", "Trước", "Previous"),
+    ("priority.high", "Cao", "High"),
+    ("priority.low", "Thấp", "Low"),
+    ("priority.normal", "Bình thường", "Normal"),
+    ("priority.urgent", "Khẩn", "Urgent"),
+    ("queue.actions", "Xử lý", "Actions"),
+    ("queue.add_note", "Thêm ghi chú", "Add note"),
+    ("queue.agency", "Cơ quan chịu trách nhiệm", "Responsible agency"),
+    ("queue.all", "Tất cả", "All"),
+    ("queue.article", "Bài viết", "Article"),
+    ("queue.assignee", "Người phụ trách", "Assignee"),
+    ("queue.conflict", "Mục này vừa được người khác thay đổi. Đã tải lại; hãy kiểm tra rồi thử lại.", "Someone else changed this item meanwhile. It has been reloaded; check it and try again."),
+    ("queue.created", "Tạo lúc", "Created"),
+    ("queue.due", "Hạn xử lý", "Due"),
+    ("queue.due_before", "Hạn trước ngày", "Due before"),
+    ("queue.empty", "Không có mục nào.", "Nothing here."),
+    ("queue.history", "Lịch sử", "History"),
+    ("queue.items_for_article", "Trong danh sách cần xử lý", "In the review queue"),
+    ("queue.note", "Ghi chú", "Note"),
+    ("queue.open", "Đang mở", "Open"),
+    ("queue.overdue", "Quá hạn", "Overdue"),
+    ("queue.overdue_only", "Chỉ mục quá hạn", "Overdue only"),
+    ("queue.response", "Phản hồi chính thức", "Official response"),
+    ("queue.response_text", "Nội dung phản hồi", "Response text"),
+    ("queue.response_url", "Đường dẫn phản hồi", "Response link"),
+    ("queue.state", "Trạng thái", "State"),
+    ("queue.version", "Phiên bản", "Version"),
+    ("role.admin", "Quản trị", "Admin"),
+    ("role.analyst", "Phân tích", "Analyst"),
+    ("role.leader", "Lãnh đạo", "Leader"),
+    ("role.triage", "Xử lý", "Triage"),
+    ("save", "Lưu", "Save"),
+    ("search.by_date", "Mới nhất", "Newest"),
+    ("search.by_relevance", "Liên quan nhất", "Most relevant"),
+    ("search.go", "Tìm", "Search"),
+    ("search.none_saved", "Chưa có tìm kiếm đã lưu.", "No saved searches yet."),
+    ("search.nothing_today", "Hôm nay chưa có bài nào; dưới đây là các bài mới nhất.", "Nothing yet today; the newest articles follow."),
+    ("search.placeholder", "biển đảo, bien dao, \"Trường Sa\", topic:bien-dao …", "biển đảo, bien dao, \"Trường Sa\", topic:bien-dao …"),
+    ("search.results", "kết quả", "results"),
+    ("search.save", "Lưu tìm kiếm", "Save search"),
+    ("search.save_name", "Tên tìm kiếm", "Search name"),
+    ("search.saved", "Tìm kiếm đã lưu", "Saved searches"),
+    ("search.sort", "Sắp xếp", "Sort"),
+    ("search.syntax", "Cú pháp tìm kiếm", "Search syntax"),
+    ("search.syntax_help", "Gõ có dấu hoặc không dấu. \"cụm từ\" tìm đúng thứ tự; AND, OR, NOT hoặc -từ; (ngoặc); title:, source:, lang:, topic:, locality:, origin:; date:2026-11-01..2026-11-07.", "Type with or without diacritics. \"phrase\" keeps word order; AND, OR, NOT or -word; (parentheses); title:, source:, lang:, topic:, locality:, origin:; date:2026-11-01..2026-11-07."),
+    ("search.today", "Tin hôm nay", "Today's coverage"),
+    ("sources.articles", "Số bài", "Articles"),
+    ("sources.error", "Lỗi gần nhất", "Last error"),
+    ("sources.failures", "Lỗi liên tiếp / tổng", "Failures in a row / total"),
+    ("sources.last_success", "Lần thành công gần nhất", "Last success"),
+    ("sources.next", "Lần thu thập tới", "Next fetch"),
+    ("sources.origin", "Loại nguồn", "Origin"),
+    ("sources.queued", "Nguồn sẽ được thu thập ngay.", "The source will be fetched now."),
+    ("sources.run", "Thu thập ngay", "Fetch now"),
+    ("sources.source", "Nguồn", "Source"),
+    ("state.assigned", "Đã giao", "Assigned"),
+    ("state.closed", "Đã đóng", "Closed"),
+    ("state.dismissed", "Đã bỏ qua", "Dismissed"),
+    ("state.in_review", "Đang xem xét", "In review"),
+    ("state.new", "Mới", "New"),
+    ("state.overdue", "Quá hạn", "Overdue"),
+    ("state.responded", "Đã phản hồi", "Responded"),
+    ("users.active", "Đang hoạt động", "Active"),
+    ("users.add", "Thêm người dùng", "Add user"),
+    ("users.change", "Thay đổi", "Change"),
+    ("users.disabled", "Đã khoá", "Disabled"),
+    ("users.last_used", "Dùng lần cuối", "Last used"),
+    ("users.new_password", "Mật khẩu mới (để trống nếu giữ)", "New password (blank keeps it)"),
+    ("users.new_token", "Tạo mã API", "New API token"),
+    ("users.revoke", "Thu hồi", "Revoke"),
+    ("users.role", "Vai trò", "Role"),
+    ("users.status", "Tình trạng", "Status"),
+    ("users.token", "Mã API", "API token"),
+    ("users.token_label", "Mô tả mã", "Token label"),
+    ("users.token_once", "Mã API mới (chỉ hiện một lần, hãy lưu lại):", "New API token (shown once, keep it now):"),
+    ("users.tokens", "Mã API đang dùng", "Active API tokens"),
+    ("why", "Khớp với", "Matched"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_every_template_key_exists() {
+        assert!(TABLE.windows(2).all(|w| w[0].0 < w[1].0), "TABLE must stay sorted for binary search");
+        let templates = [
+            include_str!("templates/base.html"),
+            include_str!("templates/login.html"),
+            include_str!("templates/search.html"),
+            include_str!("templates/article.html"),
+            include_str!("templates/queue.html"),
+            include_str!("templates/item.html"),
+            include_str!("templates/users.html"),
+            include_str!("templates/sources.html"),
+            include_str!("templates/audit.html"),
+        ];
+        for src in templates {
+            for quote in ['"', '\''] {
+                let open = format!("t({quote}");
+                for part in src.split(open.as_str()).skip(1) {
+                    let key = &part[..part.find(quote).unwrap()];
+                    if key.ends_with('.') {
+                        continue; // a prefix completed at run time, checked below
+                    }
+                    assert_ne!(t(Lang::En, key), key, "missing translation key `{key}`");
+                }
+            }
+        }
+        for prefix in ["state.", "priority.", "role.", "origin."] {
+            let n = TABLE.iter().filter(|(k, _, _)| k.starts_with(prefix)).count();
+            assert!(n >= 3, "{prefix}");
+        }
+        for a in ["start_review", "assign", "respond", "close", "dismiss", "reopen", "edit"] {
+            assert_ne!(t(Lang::Vi, &format!("action.{a}")), format!("action.{a}"));
+            assert_ne!(t(Lang::Vi, &format!("audit.queue.{a}")), format!("audit.queue.{a}"));
+        }
+        assert_eq!(t(Lang::Vi, "nav.search"), "Tìm kiếm");
+        assert_eq!(t(Lang::En, "nav.search"), "Search");
+    }
+}

@@ -1,0 +1,178 @@
+//! The web UI and JSON API, served by `serve` next to the crawler. Server-rendered HTML (minijinja,
+//! auto-escaped) with a little plain JS, everything served from the binary. Every route and the
+//! roles it admits are listed in `access::RULES`; `service` holds what pages and API share.
+
+pub mod access;
+mod api;
+pub mod auth;
+pub mod error;
+mod i18n;
+pub mod metrics;
+mod pages;
+mod service;
+
+use crate::config::Config;
+use crate::search::searcher::Searcher;
+use crate::store::Store;
+use axum::extract::Request;
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+pub use i18n::Lang;
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub cfg: Arc<Config>,
+    pub store: Store,
+    pub searcher: Arc<Searcher>,
+    pub metrics: Arc<metrics::Metrics>,
+    /// Wakes the crawl loop (an admin re-ran a source).
+    pub wake_crawler: Arc<Notify>,
+    templates: Arc<minijinja::Environment<'static>>,
+    limiter: Arc<auth::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(
+        cfg: Arc<Config>,
+        store: Store,
+        searcher: Arc<Searcher>,
+        metrics: Arc<metrics::Metrics>,
+        wake_crawler: Arc<Notify>,
+    ) -> AppState {
+        AppState {
+            cfg,
+            store,
+            searcher,
+            metrics,
+            wake_crawler,
+            templates: Arc::new(templates()),
+            // five wrong passwords per user name or client address per five minutes
+            limiter: Arc::new(auth::LoginLimiter::new(5, Duration::from_secs(300))),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let app = Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/search") }))
+        .route("/healthz", get(api::healthz))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang", get(pages::set_lang))
+        .route("/static/{file}", get(pages::static_file))
+        .route("/search", get(pages::search))
+        .route("/searches", post(pages::save_search))
+        .route("/searches/{id}/delete", post(pages::delete_search))
+        .route("/articles/{id}", get(pages::article))
+        .route("/articles/{id}/flag", post(pages::flag))
+        .route("/queue", get(pages::queue))
+        .route("/queue/{id}", get(pages::queue_item))
+        .route("/queue/{id}/action", post(pages::queue_action))
+        .route("/queue/{id}/notes", post(pages::queue_note))
+        .route("/admin/users", get(pages::users).post(pages::add_user))
+        .route("/admin/users/{id}", post(pages::update_user))
+        .route("/admin/users/{id}/tokens", post(pages::create_token))
+        .route("/admin/tokens/{id}/revoke", post(pages::revoke_token))
+        .route("/admin/sources", get(pages::sources))
+        .route("/admin/sources/{id}/run", post(pages::run_source))
+        .route("/admin/audit", get(pages::audit))
+        .route("/admin/audit/export", get(api::audit_export))
+        .route("/metrics", get(metrics::endpoint))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/meta", get(api::meta))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/articles/{id}", get(api::article))
+        .route("/api/v1/articles/{id}/flag", post(api::flag))
+        .route("/api/v1/queue", get(api::queue))
+        .route("/api/v1/queue/{id}", get(api::queue_item))
+        .route("/api/v1/queue/{id}/actions", post(api::queue_action))
+        .route("/api/v1/queue/{id}/notes", post(api::queue_note))
+        .route("/api/v1/searches", get(api::saved_searches).post(api::save_search))
+        .route("/api/v1/searches/{id}", delete(api::delete_search))
+        .route("/api/v1/tokens", post(api::create_token))
+        .route("/api/v1/users", get(api::users).post(api::add_user))
+        .route("/api/v1/users/{id}", axum::routing::patch(api::update_user))
+        .route("/api/v1/sources", get(api::sources))
+        .route("/api/v1/sources/{id}/run", post(api::run_source))
+        .route("/api/v1/audit", get(api::audit_export))
+        .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn(access::security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024));
+    app.with_state(state)
+}
+
+async fn not_found(req: Request) -> axum::response::Response {
+    let f = error::Fail::NotFound(format!("page {}", req.uri().path()));
+    if req.uri().path().starts_with("/api/") {
+        f.json()
+    } else {
+        error::page_error(&f)
+    }
+}
+
+/// Serves until `shutdown` turns true, then finishes the requests in flight.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            while !*shutdown.borrow() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await
+}
+
+/// HTML-escapes text for the few places that build HTML outside templates.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn templates() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    for (name, src) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("search.html", include_str!("templates/search.html")),
+        ("article.html", include_str!("templates/article.html")),
+        ("queue.html", include_str!("templates/queue.html")),
+        ("item.html", include_str!("templates/item.html")),
+        ("users.html", include_str!("templates/users.html")),
+        ("sources.html", include_str!("templates/sources.html")),
+        ("audit.html", include_str!("templates/audit.html")),
+    ] {
+        // the templates are part of the binary: a broken one is a build bug caught by the tests
+        env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));
+    }
+    env.add_function("t", i18n::t_function);
+    env.add_filter("vntime", |s: String| vn_time(&s, "%d/%m/%Y %H:%M"));
+    env.add_filter("vndate", |s: String| vn_time(&s, "%d/%m/%Y"));
+    env.add_filter("isodate", |s: String| vn_time(&s, "%Y-%m-%d"));
+    env
+}
+
+/// An RFC 3339 time as Vietnam local time; empty for none.
+fn vn_time(s: &str, fmt: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&crate::time::ZONE).format(fmt).to_string()).unwrap_or_default()
+}

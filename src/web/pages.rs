@@ -1,0 +1,636 @@
+//! The HTML pages: each handler turns a request into a `service` call and renders a template.
+//! Forms post back here; after a successful change the browser is redirected (POST/redirect/GET).
+
+use super::auth::{self, Principal};
+use super::error::{Fail, PageError};
+use super::i18n::{t, Lang};
+use super::service::{self, SearchParams};
+use super::AppState;
+use crate::model::{Priority, QueueState, Role};
+use crate::store::{AuditFilter, QueueFilter};
+use crate::triage::Action;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+
+type PageResult = Result<Response, PageError>;
+
+fn lang_of(h: &HeaderMap) -> Lang {
+    Lang::from_code(auth::read_cookie(h, auth::LANG_COOKIE).as_deref())
+}
+
+/// Only a path on this site: `next=` and `back=` must not send anyone elsewhere.
+fn local_path(p: Option<&str>) -> String {
+    match p {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        _ => "/search".to_string(),
+    }
+}
+
+fn here(h: &HeaderMap, uri: &axum::http::Uri) -> String {
+    let _ = h;
+    uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+}
+
+/// Renders `name` with the fields every page has (language, user, CSRF token, current path).
+fn render(st: &AppState, name: &str, lang: Lang, p: Option<&Principal>, here: &str, section: &str, extra: Value) -> Result<String, Fail> {
+    let mut ctx = serde_json::Map::new();
+    ctx.insert("lang".into(), json!(lang.code()));
+    ctx.insert("here".into(), json!(here));
+    ctx.insert("section".into(), json!(section));
+    if let Some(p) = p {
+        ctx.insert("user".into(), json!({"id": p.user.id, "name": p.user.name, "role": p.user.role}));
+        ctx.insert("csrf".into(), json!(p.csrf.clone().unwrap_or_default()));
+    }
+    if let Value::Object(m) = extra {
+        ctx.extend(m);
+    }
+    let tpl = st.templates.get_template(name).map_err(|e| Fail::Internal(e.to_string()))?;
+    tpl.render(Value::Object(ctx)).map_err(|e| Fail::Internal(format!("template {name}: {e:#}")))
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (status, Html(body)).into_response()
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+// ---- login ----
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> PageResult {
+    let lang = lang_of(&headers);
+    let body = render(&st, "login.html", lang, None, "/login", "login", json!({"next": local_path(q.next.as_deref()), "name": ""}))?;
+    Ok(html(StatusCode::OK, body))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    name: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    let lang = lang_of(&headers);
+    let name = f.name.trim().to_string();
+    let keys = [format!("u:{name}"), format!("ip:{}", addr.ip())];
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    if let Some(wait) = st.limiter.blocked(&keys) {
+        return Err(Fail::RateLimited(wait).into());
+    }
+    let found = st.store.password_hash(&name).await?;
+    let password = f.password.clone();
+    let ok_user = tokio::task::spawn_blocking(move || match found {
+        Some((user, hash)) if auth::verify_password(&password, &hash) && !user.disabled => Some(user),
+        Some(_) => None,
+        None => {
+            auth::verify_dummy(&password);
+            None
+        }
+    })
+    .await
+    .map_err(|e| Fail::Internal(e.to_string()))?;
+    let Some(user) = ok_user else {
+        st.limiter.failed(&keys);
+        tracing::warn!(user = name, client = %addr.ip(), "failed login");
+        let body = render(
+            &st,
+            "login.html",
+            lang,
+            None,
+            "/login",
+            "login",
+            json!({"next": local_path(f.next.as_deref()), "name": name, "error": t(lang, "login.failed")}),
+        )?;
+        return Ok(html(StatusCode::UNAUTHORIZED, body));
+    };
+    st.limiter.succeeded(keys[0]);
+    let sid = auth::new_secret();
+    let now = Utc::now();
+    let idle = chrono::Duration::from_std(st.cfg.server.session_idle).unwrap_or(chrono::Duration::hours(8));
+    st.store.create_session(&auth::digest(&sid), user.id, &auth::new_secret(), now, now + idle).await?;
+    let secure = secure(&st, &headers);
+    let cookie = auth::cookie(auth::SESSION_COOKIE, &sid, None, secure, true);
+    let mut r = see_other(&local_path(f.next.as_deref()));
+    r.headers_mut().append(header::SET_COOKIE, cookie.parse().map_err(|_| Fail::Internal("cookie".into()))?);
+    Ok(r)
+}
+
+fn secure(st: &AppState, h: &HeaderMap) -> bool {
+    st.cfg.server.secure_cookies || h.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+}
+
+pub async fn logout(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>) -> PageResult {
+    if let Some(h) = &p.session_hash {
+        st.store.delete_session(h).await?;
+    }
+    let cookie = auth::cookie(auth::SESSION_COOKIE, "", Some(chrono::Duration::zero()), secure(&st, &headers), true);
+    let mut r = see_other("/login");
+    r.headers_mut().append(header::SET_COOKIE, cookie.parse().map_err(|_| Fail::Internal("cookie".into()))?);
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    to: Option<String>,
+    back: Option<String>,
+}
+
+pub async fn set_lang(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
+    let lang = Lang::from_code(q.to.as_deref());
+    let cookie = auth::cookie(auth::LANG_COOKIE, lang.code(), Some(chrono::Duration::days(365)), secure(&st, &headers), true);
+    let mut r = see_other(&local_path(q.back.as_deref()));
+    if let Ok(v) = cookie.parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+pub async fn static_file(Path(file): Path<String>) -> Response {
+    let (body, ty) = match file.as_str() {
+        "app.css" => (include_str!("static/app.css"), "text/css; charset=utf-8"),
+        "app.js" => (include_str!("static/app.js"), "text/javascript; charset=utf-8"),
+        _ => return super::error::page_error(&Fail::NotFound(format!("static file {file}"))),
+    };
+    ([(header::CONTENT_TYPE, ty), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+// ---- search and articles ----
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    sort: Option<String>,
+    offset: Option<usize>,
+}
+
+pub async fn search(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<SearchQuery>,
+) -> PageResult {
+    let lang = lang_of(&headers);
+    let by_date = q.sort.as_deref() == Some("date");
+    let params = SearchParams { q: q.q.clone(), sort_by_date: by_date, offset: q.offset.unwrap_or(0), limit: 20 };
+    let saved = st.store.saved_searches(p.user.id).await?;
+    let here = here(&headers, &uri);
+    let (view, error) = match service::search(&st, params, lang).await {
+        Ok(v) => (Some(v), None),
+        Err(Fail::InvalidQuery(m)) => (None, Some(m)),
+        Err(e) => return Err(e.into()),
+    };
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let mut ctx = json!({"saved": saved, "q": q.q, "sort": if by_date {"date"} else {"relevance"}, "error": error, "hits": [], "facets": [], "total": 0, "offset": 0});
+    if let Some(v) = view {
+        let prev = (v.offset > 0).then(|| service::search_href(&v.q, by_date, v.offset.saturating_sub(v.limit)));
+        let next = (v.offset + v.hits.len() < v.total).then(|| service::search_href(&v.q, by_date, v.offset + v.limit));
+        let mut m = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+        m["prev_href"] = json!(prev);
+        m["next_href"] = json!(next);
+        m["saved"] = ctx["saved"].take();
+        m["error"] = Value::Null;
+        ctx = m;
+    }
+    let body = render(&st, "search.html", lang, Some(&p), &here, "search", ctx)?;
+    Ok(html(status, body))
+}
+
+#[derive(Deserialize)]
+pub struct SaveSearchForm {
+    name: String,
+    query: String,
+}
+
+pub async fn save_search(State(st): State<AppState>, Extension(p): Extension<Principal>, Form(f): Form<SaveSearchForm>) -> PageResult {
+    service::check_query(&f.query)?;
+    let name = f.name.trim();
+    if name.is_empty() {
+        return Err(Fail::BadRequest("a saved search needs a name".into()).into());
+    }
+    st.store.save_search(p.user.id, name, f.query.trim(), Utc::now()).await?;
+    Ok(see_other(&service::search_href(f.query.trim(), false, 0)))
+}
+
+pub async fn delete_search(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
+    st.store.delete_saved_search(p.user.id, id).await?;
+    Ok(see_other("/search"))
+}
+
+pub async fn article(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let lang = lang_of(&headers);
+    let v = service::article(&st, id, lang).await?;
+    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+    ctx["can_flag"] = json!(super::access::allows(p.user.role, "POST", "/articles/{id}/flag"));
+    ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
+    let body = render(&st, "article.html", lang, Some(&p), &here(&headers, &uri), "search", ctx)?;
+    Ok(html(StatusCode::OK, body))
+}
+
+#[derive(Deserialize)]
+pub struct FlagForm {
+    reason: String,
+    priority: Option<String>,
+}
+
+pub async fn flag(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    Form(f): Form<FlagForm>,
+) -> PageResult {
+    let priority = parse_priority(f.priority.as_deref())?.unwrap_or(Priority::Normal);
+    let item = service::flag(&st, &p, id, &f.reason, priority).await?;
+    Ok(see_other(&format!("/queue/{}", item.id)))
+}
+
+fn parse_priority(s: Option<&str>) -> Result<Option<Priority>, Fail> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => Priority::parse(s).map(Some).ok_or_else(|| Fail::BadRequest(format!("priority `{s}`: low, normal, high or urgent"))),
+    }
+}
+
+// ---- the queue ----
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    state: Option<String>,
+    priority: Option<String>,
+    agency: Option<String>,
+    assignee: Option<String>,
+    due_before: Option<String>,
+    overdue: Option<String>,
+    offset: Option<i64>,
+}
+
+/// The filter a queue listing asks for; shared by the page and the API.
+pub(super) fn queue_filter(q: &QueueQuery) -> Result<QueueFilter, Fail> {
+    let state = q.state.as_deref().unwrap_or("open");
+    let states = match state {
+        "open" | "" => QueueState::ALL.into_iter().filter(|s| s.is_open()).collect(),
+        "all" => Vec::new(),
+        s => vec![QueueState::parse(s).ok_or_else(|| {
+            Fail::BadRequest(format!("state `{s}`: open, all, or one of new, in_review, assigned, responded, closed, dismissed"))
+        })?],
+    };
+    let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    Ok(QueueFilter {
+        states,
+        priority: parse_priority(q.priority.as_deref())?,
+        agency: nonempty(&q.agency),
+        assignee: match nonempty(&q.assignee) {
+            Some(a) => Some(a.parse().map_err(|_| Fail::BadRequest(format!("assignee `{a}` is not a user id")))?),
+            None => None,
+        },
+        due_before: match nonempty(&q.due_before) {
+            Some(d) => service::parse_due(&d)?,
+            None => None,
+        },
+        overdue_only: q.overdue.as_deref().is_some_and(|v| v == "1" || v == "true"),
+        article: None,
+        limit: 50,
+        offset: q.offset.unwrap_or(0).max(0),
+    })
+}
+
+pub async fn queue(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<QueueQuery>,
+) -> PageResult {
+    let lang = lang_of(&headers);
+    let filter = queue_filter(&q)?;
+    let now = Utc::now();
+    let (rows, total) = st.store.queue_items(&filter, now).await?;
+    let counts = st.store.queue_counts(now).await?;
+    let users = st.store.users().await?;
+    let page_href = |offset: i64| {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("state", &q.state),
+            ("priority", &q.priority),
+            ("agency", &q.agency),
+            ("assignee", &q.assignee),
+            ("due_before", &q.due_before),
+            ("overdue", &q.overdue),
+        ] {
+            if let Some(v) = v {
+                s.append_pair(k, v);
+            }
+        }
+        s.append_pair("offset", &offset.to_string());
+        format!("/queue?{}", s.finish())
+    };
+    let ctx = json!({
+        "rows": rows,
+        "counts": counts,
+        "states": QueueState::ALL.map(|s| s.as_str()),
+        "priorities": Priority::ALL.map(|x| x.as_str()),
+        "agencies": st.cfg.agencies.iter().map(|a| json!({"id": a.id, "name": a.name})).collect::<Vec<_>>(),
+        "agency_names": st.agency_names(),
+        "users": users.iter().filter(|u| !u.disabled).map(|u| json!({"id": u.id, "name": u.name})).collect::<Vec<_>>(),
+        "f": {"state": q.state.clone().unwrap_or_else(|| "open".into()), "priority": q.priority, "agency": q.agency, "assignee": q.assignee, "due_before": q.due_before, "overdue": filter.overdue_only},
+        "prev_href": (filter.offset > 0).then(|| page_href((filter.offset - 50).max(0))),
+        "next_href": (filter.offset + (rows.len() as i64) < total).then(|| page_href(filter.offset + 50)),
+    });
+    let body = render(&st, "queue.html", lang, Some(&p), &here(&headers, &uri), "queue", ctx)?;
+    Ok(html(StatusCode::OK, body))
+}
+
+async fn render_item(
+    st: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    p: &Principal,
+    id: i64,
+    status: StatusCode,
+    error: Option<String>,
+) -> PageResult {
+    let lang = lang_of(headers);
+    let v = service::item(st, id).await?;
+    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+    let users = st.store.users().await?;
+    ctx["users"] = json!(users.iter().filter(|u| !u.disabled).map(|u| json!({"id": u.id, "name": u.name})).collect::<Vec<_>>());
+    ctx["agencies"] = json!(st.cfg.agencies.iter().map(|a| json!({"id": a.id, "name": a.name})).collect::<Vec<_>>());
+    ctx["agency_names"] = json!(st.agency_names());
+    ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
+    ctx["can_work"] = json!(super::access::allows(p.user.role, "POST", "/queue/{id}/action"));
+    ctx["error"] = json!(error);
+    let body = render(st, "item.html", lang, Some(p), &format!("/queue/{id}"), "queue", ctx)?;
+    let _ = uri;
+    Ok(html(status, body))
+}
+
+pub async fn queue_item(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+) -> PageResult {
+    render_item(&st, &headers, &uri, &p, id, StatusCode::OK, None).await
+}
+
+/// The item form's fields; which ones matter depends on `action`.
+#[derive(Deserialize)]
+pub struct ActionForm {
+    action: String,
+    version: i64,
+    agency: Option<String>,
+    assignee: Option<String>,
+    due: Option<String>,
+    priority: Option<String>,
+    response_url: Option<String>,
+    response_text: Option<String>,
+    reason: Option<String>,
+}
+
+fn form_action(f: &ActionForm) -> Result<Action, Fail> {
+    let opt = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let assignee = match opt(&f.assignee) {
+        Some(a) => Some(a.parse::<i64>().map_err(|_| Fail::BadRequest(format!("assignee `{a}` is not a user id")))?),
+        None => None,
+    };
+    let due = match opt(&f.due) {
+        Some(d) => service::parse_due(&d)?,
+        None => None,
+    };
+    Ok(match f.action.as_str() {
+        "start_review" => Action::StartReview,
+        "assign" => Action::Assign { agency: opt(&f.agency).unwrap_or_default(), assignee, due },
+        "respond" => Action::Respond { response_url: opt(&f.response_url), response_text: opt(&f.response_text) },
+        "close" => Action::Close,
+        "dismiss" => Action::Dismiss { reason: opt(&f.reason).unwrap_or_default() },
+        "reopen" => Action::Reopen { reason: opt(&f.reason).unwrap_or_default() },
+        "edit" => Action::Edit {
+            priority: parse_priority(f.priority.as_deref())?,
+            agency: opt(&f.agency),
+            clear_assignee: assignee.is_none(),
+            assignee,
+            clear_due: due.is_none(),
+            due,
+        },
+        other => return Err(Fail::BadRequest(format!("unknown action `{other}`"))),
+    })
+}
+
+pub async fn queue_action(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    Form(f): Form<ActionForm>,
+) -> PageResult {
+    let result = match form_action(&f) {
+        Ok(a) => service::act(&st, &p, id, f.version, &a).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/queue/{id}"))),
+        // show the item as it is now, with the reason, so the user can redo their change
+        Err(e @ (Fail::Conflict(_) | Fail::IllegalTransition(_) | Fail::BadRequest(_))) => {
+            let lang = lang_of(&headers);
+            let msg = if matches!(e, Fail::Conflict(_)) { format!("{} ({})", t(lang, "queue.conflict"), e) } else { e.to_string() };
+            render_item(&st, &headers, &uri, &p, id, e.status(), Some(msg)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    text: String,
+}
+
+pub async fn queue_note(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    service::note(&st, &p, id, &f.text).await?;
+    Ok(see_other(&format!("/queue/{id}")))
+}
+
+// ---- admin ----
+
+async fn render_users(
+    st: &AppState,
+    headers: &HeaderMap,
+    p: &Principal,
+    new_token: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let lang = lang_of(headers);
+    let ctx = json!({
+        "users": st.store.users().await?,
+        "tokens": st.store.tokens().await?,
+        "roles": Role::ALL.map(|r| r.as_str()),
+        "new_token": new_token,
+        "error": error,
+    });
+    let body = render(st, "users.html", lang, Some(p), "/admin/users", "users", ctx)?;
+    Ok(html(status, body))
+}
+
+pub async fn users(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>) -> PageResult {
+    render_users(&st, &headers, &p, None, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct AddUserForm {
+    name: String,
+    role: String,
+    password: String,
+}
+
+fn parse_role(s: &str) -> Result<Role, Fail> {
+    Role::parse(s.trim()).ok_or_else(|| Fail::BadRequest(format!("role `{s}`: admin, analyst, triage or leader")))
+}
+
+pub async fn add_user(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Extension(p): Extension<Principal>,
+    Form(f): Form<AddUserForm>,
+) -> PageResult {
+    let r = match parse_role(&f.role) {
+        Ok(role) => service::add_user(&st, &p, &f.name, role, f.password).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(_) => Ok(see_other("/admin/users")),
+        Err(e @ (Fail::BadRequest(_) | Fail::Conflict(_))) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateUserForm {
+    role: Option<String>,
+    disabled: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn update_user(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    Form(f): Form<UpdateUserForm>,
+) -> PageResult {
+    let role = match f.role.as_deref() {
+        Some(r) => match parse_role(r) {
+            Ok(r) => Some(r),
+            Err(e) => return render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
+        },
+        None => None,
+    };
+    let disabled = f.disabled.as_deref().map(|d| d == "1" || d == "true");
+    match service::update_user(&st, &p, id, role, disabled, f.password).await {
+        Ok(_) => Ok(see_other("/admin/users")),
+        Err(e @ Fail::BadRequest(_)) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    label: String,
+}
+
+pub async fn create_token(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    Form(f): Form<TokenForm>,
+) -> PageResult {
+    let token = service::create_token(&st, &p, id, &f.label).await?;
+    render_users(&st, &headers, &p, Some(token), None, StatusCode::OK).await
+}
+
+pub async fn revoke_token(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
+    service::revoke_token(&st, &p, id).await?;
+    Ok(see_other("/admin/users"))
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn sources(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let lang = lang_of(&headers);
+    // only known messages: a link must not be able to put words on the page
+    let notice = q.notice.as_deref().filter(|n| *n == "sources.queued").map(|n| t(lang, n));
+    let ctx = json!({"sources": service::sources(&st).await?, "notice": notice});
+    let body = render(&st, "sources.html", lang, Some(&p), "/admin/sources", "sources", ctx)?;
+    Ok(html(StatusCode::OK, body))
+}
+
+pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>) -> PageResult {
+    service::run_source(&st, &p, &id).await?;
+    Ok(see_other("/admin/sources?notice=sources.queued"))
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    before: Option<i64>,
+}
+
+pub async fn audit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<AuditQuery>,
+) -> PageResult {
+    let lang = lang_of(&headers);
+    let entries = st.store.audit_entries(&AuditFilter { before_id: q.before, limit: 100, ..Default::default() }).await?;
+    let next = if entries.len() == 100 { entries.last().map(|e| format!("/admin/audit?before={}", e.id)) } else { None };
+    let rows: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::to_value(e).unwrap_or_default();
+            v["detail_text"] = json!(e.detail.to_string());
+            v
+        })
+        .collect();
+    let body = render(&st, "audit.html", lang, Some(&p), "/admin/audit", "audit", json!({"entries": rows, "next_href": next}))?;
+    Ok(html(StatusCode::OK, body))
+}

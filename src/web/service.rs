@@ -1,0 +1,540 @@
+//! What the HTML pages and the JSON API share: searching with facets and highlights, the article view,
+//! queue actions with their audit entries, and admin changes. Handlers only translate HTTP to these.
+
+use super::auth::{self, Principal};
+use super::error::Fail;
+use super::i18n::{t, Lang};
+use super::AppState;
+use crate::model::{Article, ArticleId, Priority, QueueItem, Role, SourceId, Tag, User};
+use crate::query::Expr;
+use crate::search::searcher::{positive_words, snippet, SearchRequest};
+use crate::store::NewAudit;
+use crate::text;
+use crate::triage::{self, Action, Known};
+use chrono::Utc;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TagView {
+    pub id: String,
+    pub name: String,
+    pub matched: Vec<String>,
+    pub in_title: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HitView {
+    pub id: i64,
+    pub url: String,
+    pub title: String,
+    pub source: String,
+    pub source_name: String,
+    pub origin: String,
+    pub lang: String,
+    pub published_at: Option<chrono::DateTime<Utc>>,
+    pub score: f32,
+    pub topics: Vec<TagView>,
+    pub localities: Vec<TagView>,
+    /// The snippet as (text, is_match) pieces: the template escapes each and marks the matches.
+    pub snippet: Vec<(String, bool)>,
+    pub flagged: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub label: String,
+    pub count: u64,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetView {
+    pub name: &'static str,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchView {
+    pub q: String,
+    /// The query actually run (the landing view runs "today").
+    pub query: String,
+    pub landing: bool,
+    pub today: String,
+    pub sort: &'static str,
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub hits: Vec<HitView>,
+    pub facets: Vec<FacetView>,
+}
+
+pub struct SearchParams {
+    pub q: String,
+    pub sort_by_date: bool,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl AppState {
+    fn source_name(&self, id: &str) -> String {
+        self.cfg.source(&SourceId(id.to_string())).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string())
+    }
+    fn topic_name(&self, id: &str, lang: Lang) -> String {
+        match self.cfg.topics.iter().find(|x| x.id == id) {
+            Some(x) if lang == Lang::En => x.name_en.clone().unwrap_or_else(|| x.name.clone()),
+            Some(x) => x.name.clone(),
+            None => id.to_string(),
+        }
+    }
+    fn locality_name(&self, id: &str) -> String {
+        self.cfg.localities.iter().find(|x| x.id == id).map(|x| x.name.clone()).unwrap_or_else(|| id.to_string())
+    }
+    pub fn agency_names(&self) -> HashMap<String, String> {
+        self.cfg.agencies.iter().map(|a| (a.id.clone(), a.name.clone())).collect()
+    }
+    fn tag_views(&self, tags: &[Tag], topic: bool, lang: Lang) -> Vec<TagView> {
+        tags.iter()
+            .map(|x| TagView {
+                id: x.id.clone(),
+                name: if topic { self.topic_name(&x.id, lang) } else { self.locality_name(&x.id) },
+                matched: x.matched.clone(),
+                in_title: x.in_title,
+            })
+            .collect()
+    }
+}
+
+pub fn search_href(q: &str, sort_by_date: bool, offset: usize) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair("q", q);
+    if sort_by_date {
+        s.append_pair("sort", "date");
+    }
+    if offset > 0 {
+        s.append_pair("offset", &offset.to_string());
+    }
+    format!("/search?{}", s.finish())
+}
+
+pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<SearchView, Fail> {
+    let today = Utc::now().with_timezone(&crate::time::ZONE).date_naive();
+    let q = p.q.trim().to_string();
+    let landing = q.is_empty();
+    let limit = p.limit.clamp(1, 100);
+    let run = |query: String, by_date: bool| {
+        let searcher = st.searcher.clone();
+        let req = SearchRequest { query, limit, offset: p.offset, sort_by_date: by_date, facets: true };
+        async move { tokio::task::spawn_blocking(move || searcher.search(&req)).await.map_err(|e| Fail::Internal(e.to_string())) }
+    };
+    // the landing view is today's coverage, newest first; before anything arrives today, the newest
+    let (mut query, mut by_date) = if landing { (format!("date:{today}"), true) } else { (q.clone(), p.sort_by_date) };
+    let mut res = run(query.clone(), by_date).await??;
+    if landing && res.total == 0 {
+        query = format!("date:<={today}");
+        by_date = true;
+        res = run(query.clone(), by_date).await??;
+    }
+    let ids: Vec<ArticleId> = res.hits.iter().map(|h| ArticleId(h.id)).collect();
+    let articles: HashMap<i64, Article> = st.store.articles(&ids).await?.into_iter().map(|a| (a.id.0, a)).collect();
+    let flagged = st.store.flagged_articles(&ids).await?;
+    let mut wanted = Vec::new();
+    if let Some(e) = &res.expr {
+        positive_words(e, &mut wanted);
+    }
+    let hits = res
+        .hits
+        .iter()
+        .map(|h| {
+            let a = articles.get(&h.id);
+            let snip = a.map(|a| snippet(&a.text, res.expr.as_ref(), 260)).unwrap_or_default();
+            HitView {
+                id: h.id,
+                url: h.url.clone(),
+                title: h.title.clone(),
+                source: h.source.clone(),
+                source_name: st.source_name(&h.source),
+                origin: a.and_then(|a| a.origin).map(|o| o.as_str()).unwrap_or("unknown").to_string(),
+                lang: h.lang.clone(),
+                published_at: h.published_at,
+                score: h.score,
+                topics: a.map(|a| st.tag_views(&a.topics, true, lang)).unwrap_or_default(),
+                localities: a.map(|a| st.tag_views(&a.localities, false, lang)).unwrap_or_default(),
+                snippet: highlight(&snip, &wanted),
+                flagged: flagged.contains(&h.id),
+            }
+        })
+        .collect();
+    let mut facets = Vec::new();
+    for name in ["topic", "locality", "origin", "lang", "source", "date"] {
+        let Some(list) = res.facets.get(name) else { continue };
+        let values = list
+            .iter()
+            .map(|(value, count)| {
+                let label = match name {
+                    "topic" => st.topic_name(value, lang),
+                    "locality" => st.locality_name(value),
+                    "source" => st.source_name(value),
+                    "origin" => t(lang, &format!("origin.{value}")).to_string(),
+                    _ => value.clone(),
+                };
+                let refined = if q.is_empty() { format!("{name}:{value}") } else { format!("{q} {name}:{value}") };
+                FacetValue { value: value.clone(), label, count: *count, href: search_href(&refined, p.sort_by_date, 0) }
+            })
+            .collect::<Vec<_>>();
+        if !values.is_empty() {
+            facets.push(FacetView { name, values });
+        }
+    }
+    if let Some(date) = facets.iter_mut().find(|f| f.name == "date") {
+        date.values.reverse(); // newest day first
+        date.values.truncate(14);
+    }
+    Ok(SearchView {
+        q,
+        query,
+        landing,
+        today: today.format("%d/%m/%Y").to_string(),
+        sort: if by_date { "date" } else { "relevance" },
+        total: res.total,
+        offset: p.offset,
+        limit,
+        hits,
+        facets,
+    })
+}
+
+/// Splits `snippet` into plain and matching pieces; a word matches when its folded form is wanted.
+pub fn highlight(snippet: &str, wanted: &[String]) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for w in text::words(snippet) {
+        if wanted.contains(&w.folded()) {
+            if w.start > at {
+                out.push((snippet[at..w.start].to_string(), false));
+            }
+            out.push((snippet[w.start..w.end].to_string(), true));
+            at = w.end;
+        }
+    }
+    if at < snippet.len() {
+        out.push((snippet[at..].to_string(), false));
+    }
+    out
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleView {
+    #[serde(rename = "a")]
+    pub article: Article,
+    pub source_name: String,
+    pub origin: String,
+    /// The original URL when it is an http(s) link (never a `javascript:` or other scheme).
+    pub link: Option<String>,
+    pub seen_in: Vec<String>,
+    pub topics: Vec<TagView>,
+    pub localities: Vec<TagView>,
+    pub paragraphs: Vec<String>,
+    pub items: Vec<QueueItem>,
+}
+
+pub fn safe_link(u: &str) -> Option<String> {
+    triage::check_link(u).ok().map(|_| u.to_string())
+}
+
+pub async fn article(st: &AppState, id: i64, lang: Lang) -> Result<ArticleView, Fail> {
+    let a = st.store.articles(&[ArticleId(id)]).await?.pop().ok_or_else(|| Fail::NotFound(format!("article {id}")))?;
+    let seen_in = st.store.sightings_of(a.id.clone()).await?.iter().map(|s| st.source_name(s)).collect();
+    let filter = crate::store::QueueFilter { article: Some(a.id.clone()), limit: 100, ..Default::default() };
+    let items = st.store.queue_items(&filter, Utc::now()).await?.0.into_iter().map(|r| r.item).collect();
+    // the stored text is plain text: paragraphs by line
+    let paragraphs = a.text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect();
+    Ok(ArticleView {
+        source_name: st.source_name(&a.source.0),
+        origin: a.origin.map(|o| o.as_str()).unwrap_or("unknown").to_string(),
+        link: safe_link(&a.url),
+        seen_in,
+        topics: st.tag_views(&a.topics, true, lang),
+        localities: st.tag_views(&a.localities, false, lang),
+        paragraphs,
+        items,
+        article: a,
+    })
+}
+
+fn actor(p: &Principal) -> (i64, &str) {
+    (p.user.id, p.user.name.as_str())
+}
+
+pub async fn flag(st: &AppState, p: &Principal, article: i64, reason: &str, priority: Priority) -> Result<QueueItem, Fail> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Fail::BadRequest("a reason is required to flag an article".into()));
+    }
+    if reason.chars().count() > 4000 {
+        return Err(Fail::BadRequest("the reason is longer than 4000 characters".into()));
+    }
+    Ok(st.store.create_queue_item(ArticleId(article), reason, priority, actor(p), Utc::now()).await?)
+}
+
+/// Applies a triage action if the item is still at `version`; the audit entry commits with it.
+pub async fn act(st: &AppState, p: &Principal, id: i64, version: i64, action: &Action) -> Result<QueueItem, Fail> {
+    let item = st.store.queue_item(id).await?.ok_or_else(|| Fail::NotFound(format!("queue item {id}")))?;
+    if item.version != version {
+        return Err(crate::store::StoreError::Conflict { current: item.version }.into());
+    }
+    let active: HashSet<i64> = st.store.users().await?.into_iter().filter(|u| !u.disabled).map(|u| u.id).collect();
+    let agencies: HashSet<&str> = st.cfg.agencies.iter().map(|a| a.id.as_str()).collect();
+    let known = Known { agency: &|a| agencies.contains(a), user: &|u| active.contains(&u) };
+    let now = Utc::now();
+    let next = triage::apply(&item, action, &known, now)?;
+    let name = format!("queue.{}", action.name());
+    let audit = NewAudit {
+        actor_id: Some(p.user.id),
+        actor: &p.user.name,
+        action: &name,
+        target_kind: "queue_item",
+        target_id: id.to_string(),
+        detail: triage::diff(&item, &next),
+        reason: action.reason(),
+    };
+    st.store.update_queue_item(version, &next, &audit, now).await?;
+    st.metrics.queue_action(action.name());
+    Ok(next)
+}
+
+pub async fn note(st: &AppState, p: &Principal, id: i64, text: &str) -> Result<(), Fail> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Fail::BadRequest("the note is empty".into()));
+    }
+    st.store.add_queue_note(id, actor(p), text, Utc::now()).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryView {
+    pub at: chrono::DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub reason: Option<String>,
+    /// (field, before, after) as text.
+    pub changes: Vec<(String, String, String)>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemView {
+    pub it: QueueItem,
+    pub article: Option<Article>,
+    pub source_name: Option<String>,
+    pub assignee: Option<String>,
+    pub created_by: Option<String>,
+    pub overdue: bool,
+    pub response_link: Option<String>,
+    pub actions: Vec<&'static str>,
+    pub history: Vec<HistoryView>,
+}
+
+pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
+    let it = st.store.queue_item(id).await?.ok_or_else(|| Fail::NotFound(format!("queue item {id}")))?;
+    let article = match &it.article_id {
+        Some(a) => st.store.articles(std::slice::from_ref(a)).await?.pop(),
+        None => None,
+    };
+    let name_of = |u: Option<User>| u.map(|u| u.name);
+    let assignee = match it.assignee_id {
+        Some(u) => name_of(st.store.user(u).await?),
+        None => None,
+    };
+    let created_by = match it.created_by {
+        Some(u) => name_of(st.store.user(u).await?),
+        None => None,
+    };
+    let filter = crate::store::AuditFilter {
+        target_kind: Some("queue_item".into()),
+        target_id: Some(id.to_string()),
+        limit: 500,
+        ..Default::default()
+    };
+    let mut entries = st.store.audit_entries(&filter).await?;
+    entries.reverse(); // oldest first reads as a story
+    let history = entries
+        .into_iter()
+        .map(|e| {
+            let changes = match (&e.action[..], e.detail.as_object()) {
+                ("queue.create" | "queue.note", _) | (_, None) => Vec::new(),
+                (_, Some(m)) => m.iter().map(|(k, v)| (k.clone(), show(&v[0]), show(&v[1]))).collect(),
+            };
+            let note = if e.action == "queue.note" { e.detail["note"].as_str().map(str::to_string) } else { None };
+            HistoryView { at: e.at, actor: e.actor, action: e.action, reason: e.reason, changes, note }
+        })
+        .collect();
+    Ok(ItemView {
+        overdue: it.is_overdue(Utc::now()),
+        response_link: it.response_url.as_deref().and_then(safe_link),
+        actions: triage::legal_actions(it.state).to_vec(),
+        source_name: article.as_ref().map(|a| st.source_name(&a.source.0)),
+        article,
+        assignee,
+        created_by,
+        history,
+        it,
+    })
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+// ---- admin ----
+
+fn valid_user_name(name: &str) -> Result<(), Fail> {
+    let ok = (2..=40).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Fail::BadRequest(format!("user name `{name}`: 2–40 characters from A–Z, a–z, 0–9, `.`, `_`, `-`")))
+    }
+}
+
+pub async fn hash(password: String) -> Result<String, Fail> {
+    auth::check_new_password(&password).map_err(Fail::BadRequest)?;
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?
+        .map_err(Fail::Internal)
+}
+
+pub async fn add_user(st: &AppState, p: &Principal, name: &str, role: Role, password: String) -> Result<User, Fail> {
+    let name = name.trim();
+    valid_user_name(name)?;
+    let h = hash(password).await?;
+    let now = Utc::now();
+    let u = st.store.create_user(name, role, &h, now).await?;
+    let detail = serde_json::json!({"name": u.name, "role": role.as_str()});
+    admin_audit(st, p, "user.create", "user", u.id.to_string(), detail, None).await?;
+    Ok(u)
+}
+
+pub async fn update_user(
+    st: &AppState,
+    p: &Principal,
+    id: i64,
+    role: Option<Role>,
+    disabled: Option<bool>,
+    password: Option<String>,
+) -> Result<User, Fail> {
+    let before = st.store.user(id).await?.ok_or_else(|| Fail::NotFound(format!("user {id}")))?;
+    if id == p.user.id && (role.is_some_and(|r| r != before.role) || disabled == Some(true)) {
+        return Err(Fail::BadRequest("you cannot change your own role or disable yourself; ask another admin".into()));
+    }
+    let h = match password.filter(|s| !s.is_empty()) {
+        Some(pw) => Some(hash(pw).await?),
+        None => None,
+    };
+    let role = role.filter(|r| *r != before.role);
+    let disabled = disabled.filter(|d| *d != before.disabled);
+    if role.is_none() && disabled.is_none() && h.is_none() {
+        return Ok(before);
+    }
+    let after = st.store.update_user(id, role, disabled, h.as_deref()).await?;
+    let mut detail = serde_json::Map::new();
+    if role.is_some() {
+        detail.insert("role".into(), serde_json::json!([before.role, after.role]));
+    }
+    if disabled.is_some() {
+        detail.insert("disabled".into(), serde_json::json!([before.disabled, after.disabled]));
+    }
+    if h.is_some() {
+        detail.insert("password".into(), serde_json::json!("changed"));
+    }
+    admin_audit(st, p, "user.update", "user", id.to_string(), detail.into(), None).await?;
+    Ok(after)
+}
+
+/// A new API token for `user_id`; the token itself is returned once and only its hash is kept.
+pub async fn create_token(st: &AppState, p: &Principal, user_id: i64, label: &str) -> Result<String, Fail> {
+    let label = label.trim();
+    if label.is_empty() {
+        return Err(Fail::BadRequest("a token needs a label saying what uses it".into()));
+    }
+    let u = st.store.user(user_id).await?.ok_or_else(|| Fail::NotFound(format!("user {user_id}")))?;
+    let token = format!("pw_{}", auth::new_secret());
+    let id = st.store.create_token(&auth::digest(&token), u.id, label, Utc::now()).await?;
+    admin_audit(st, p, "token.create", "api_token", id.to_string(), serde_json::json!({"user": u.name, "label": label}), None).await?;
+    Ok(token)
+}
+
+pub async fn revoke_token(st: &AppState, p: &Principal, id: i64) -> Result<(), Fail> {
+    st.store.revoke_token(id).await?;
+    admin_audit(st, p, "token.revoke", "api_token", id.to_string(), serde_json::json!({}), None).await
+}
+
+pub async fn run_source(st: &AppState, p: &Principal, id: &str) -> Result<(), Fail> {
+    if !st.store.run_source_now(&SourceId(id.to_string()), Utc::now()).await? {
+        return Err(Fail::NotFound(format!("enabled source `{id}`")));
+    }
+    st.wake_crawler.notify_one();
+    admin_audit(st, p, "source.run", "source", id.to_string(), serde_json::json!({}), None).await
+}
+
+async fn admin_audit(
+    st: &AppState,
+    p: &Principal,
+    action: &str,
+    kind: &str,
+    target: String,
+    detail: serde_json::Value,
+    reason: Option<&str>,
+) -> Result<(), Fail> {
+    let e = NewAudit { actor_id: Some(p.user.id), actor: &p.user.name, action, target_kind: kind, target_id: target, detail, reason };
+    st.store.audit(&e, Utc::now()).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRow {
+    pub source_id: String,
+    pub name: String,
+    pub url: String,
+    pub origin: String,
+    #[serde(flatten)]
+    pub health: crate::store::SourceHealth,
+}
+
+pub async fn sources(st: &AppState) -> Result<Vec<SourceRow>, Fail> {
+    let health = st.store.source_health().await?;
+    Ok(health
+        .into_iter()
+        .filter_map(|h| {
+            let s = st.cfg.source(&SourceId(h.source_id.clone()))?;
+            Some(SourceRow {
+                source_id: h.source_id.clone(),
+                name: s.name.clone(),
+                url: s.url.to_string(),
+                origin: s.origin.as_str().into(),
+                health: h,
+            })
+        })
+        .collect())
+}
+
+/// Parses `YYYY-MM-DD` (the end of that day in Vietnam: a deadline) or an RFC 3339 time.
+pub fn parse_due(s: &str) -> Result<Option<chrono::DateTime<Utc>>, Fail> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    crate::commands::parse_cli_date(s, true).map(Some).map_err(|_| Fail::BadRequest(format!("due date `{s}`: write YYYY-MM-DD")))
+}
+
+/// What a query like `q` would find, without running it (for a saved search's validity).
+pub fn check_query(q: &str) -> Result<Expr, Fail> {
+    crate::query::parse(q).map_err(|e| Fail::InvalidQuery(e.to_string()))
+}
