@@ -6,4 +6,6 @@ mod integration {
     pub mod crawl;
     pub mod fixture;
     pub mod shared_eval;
+    pub mod web;
+    pub mod webapp;
 }

@@ -35,6 +35,7 @@ pub struct AppState {
     pub wake_crawler: Arc<Notify>,
     templates: Arc<minijinja::Environment<'static>>,
     limiter: Arc<auth::LoginLimiter>,
+    ip_limiter: Arc<auth::LoginLimiter>,
 }
 
 impl AppState {
@@ -52,8 +53,10 @@ impl AppState {
             metrics,
             wake_crawler,
             templates: Arc::new(templates()),
-            // five wrong passwords per user name or client address per five minutes
+            // five wrong passwords per user name per five minutes; an office behind one address
+            // gets more, so one person's typos do not lock out their colleagues
             limiter: Arc::new(auth::LoginLimiter::new(5, Duration::from_secs(300))),
+            ip_limiter: Arc::new(auth::LoginLimiter::new(30, Duration::from_secs(300))),
         }
     }
 }

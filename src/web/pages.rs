@@ -90,9 +90,9 @@ pub async fn login(
 ) -> PageResult {
     let lang = lang_of(&headers);
     let name = f.name.trim().to_string();
-    let keys = [format!("u:{name}"), format!("ip:{}", addr.ip())];
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    if let Some(wait) = st.limiter.blocked(&keys) {
+    let user_key = format!("u:{name}");
+    let ip_key = format!("ip:{}", addr.ip());
+    if let Some(wait) = st.limiter.blocked(&[&user_key]).or_else(|| st.ip_limiter.blocked(&[&ip_key])) {
         return Err(Fail::RateLimited(wait).into());
     }
     let found = st.store.password_hash(&name).await?;
@@ -108,7 +108,8 @@ pub async fn login(
     .await
     .map_err(|e| Fail::Internal(e.to_string()))?;
     let Some(user) = ok_user else {
-        st.limiter.failed(&keys);
+        st.limiter.failed(&[&user_key]);
+        st.ip_limiter.failed(&[&ip_key]);
         tracing::warn!(user = name, client = %addr.ip(), "failed login");
         let body = render(
             &st,
@@ -121,7 +122,7 @@ pub async fn login(
         )?;
         return Ok(html(StatusCode::UNAUTHORIZED, body));
     };
-    st.limiter.succeeded(keys[0]);
+    st.limiter.succeeded(&user_key);
     let sid = auth::new_secret();
     let now = Utc::now();
     let idle = chrono::Duration::from_std(st.cfg.server.session_idle).unwrap_or(chrono::Duration::hours(8));

@@ -1,0 +1,449 @@
+//! The web server over real HTTP: who may do what, CSRF, sessions, the queue's state machine and
+//! its conflicts, the audit log, sanitising, the API's error shape, metrics and the OpenAPI file.
+
+use super::webapp::{start, App, Session, PASSWORD};
+use presswatch::model::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+#[derive(Clone, Copy)]
+enum Body {
+    None,
+    Form(&'static str),
+    Json(&'static str),
+}
+
+const ALL: &[Role] = &[Role::Admin, Role::Analyst, Role::Triage, Role::Leader];
+const FLAG: &[Role] = &[Role::Admin, Role::Analyst, Role::Triage];
+const WORK: &[Role] = &[Role::Admin, Role::Triage];
+const ADMIN: &[Role] = &[Role::Admin];
+/// Marks a route anyone may use.
+const PUBLIC: &[Role] = &[];
+
+/// (method, route pattern, concrete path, body, roles allowed). Written out here, independently of
+/// `access::RULES`, so a change to the rules that is not meant shows up as a failure.
+fn matrix(app: &App, item: i64) -> Vec<(&'static str, &'static str, String, Body, &'static [Role])> {
+    let art = app.articles["du-lich"];
+    let leader = app.users[&Role::Leader];
+    vec![
+        ("GET", "/", "/".into(), Body::None, PUBLIC),
+        ("GET", "/healthz", "/healthz".into(), Body::None, PUBLIC),
+        ("GET", "/login", "/login".into(), Body::None, PUBLIC),
+        ("POST", "/login", "/login".into(), Body::Form("name=leader&password=m%E1%BA%ADt-kh%E1%BA%A9u-%C4%91%E1%BB%A7-d%C3%A0i-1"), PUBLIC),
+        ("GET", "/lang", "/lang?to=en&back=/search".into(), Body::None, PUBLIC),
+        ("GET", "/static/{file}", "/static/app.css".into(), Body::None, PUBLIC),
+        ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json".into(), Body::None, PUBLIC),
+        ("POST", "/logout", "/logout".into(), Body::Form(""), ALL),
+        ("GET", "/search", "/search?q=bien+dao".into(), Body::None, ALL),
+        ("POST", "/searches", "/searches".into(), Body::Form("name=x&query=bien"), ALL),
+        ("POST", "/searches/{id}/delete", "/searches/999999/delete".into(), Body::Form(""), ALL),
+        ("GET", "/articles/{id}", format!("/articles/{art}"), Body::None, ALL),
+        ("POST", "/articles/{id}/flag", format!("/articles/{art}/flag"), Body::Form("reason=ma+tran&priority=low"), FLAG),
+        ("GET", "/queue", "/queue".into(), Body::None, ALL),
+        ("GET", "/queue/{id}", format!("/queue/{item}"), Body::None, ALL),
+        ("POST", "/queue/{id}/action", format!("/queue/{item}/action"), Body::Form("action=close&version=0"), WORK),
+        ("POST", "/queue/{id}/notes", format!("/queue/{item}/notes"), Body::Form("text=ghi+chu"), WORK),
+        ("GET", "/admin/users", "/admin/users".into(), Body::None, ADMIN),
+        ("POST", "/admin/users", "/admin/users".into(), Body::Form("name=x&role=leader&password=short"), ADMIN),
+        ("POST", "/admin/users/{id}", format!("/admin/users/{leader}"), Body::Form(""), ADMIN),
+        ("POST", "/admin/users/{id}/tokens", format!("/admin/users/{leader}/tokens"), Body::Form("label=matrix"), ADMIN),
+        ("POST", "/admin/tokens/{id}/revoke", "/admin/tokens/999999/revoke".into(), Body::Form(""), ADMIN),
+        ("GET", "/admin/sources", "/admin/sources".into(), Body::None, ADMIN),
+        ("POST", "/admin/sources/{id}/run", "/admin/sources/bao-mau/run".into(), Body::Form(""), ADMIN),
+        ("GET", "/admin/audit", "/admin/audit".into(), Body::None, ADMIN),
+        ("GET", "/admin/audit/export", "/admin/audit/export?format=csv".into(), Body::None, ADMIN),
+        ("GET", "/metrics", "/metrics".into(), Body::None, ADMIN),
+        ("GET", "/api/v1/me", "/api/v1/me".into(), Body::None, ALL),
+        ("GET", "/api/v1/meta", "/api/v1/meta".into(), Body::None, ALL),
+        ("GET", "/api/v1/search", "/api/v1/search?q=bien".into(), Body::None, ALL),
+        ("GET", "/api/v1/articles/{id}", format!("/api/v1/articles/{art}"), Body::None, ALL),
+        ("POST", "/api/v1/articles/{id}/flag", format!("/api/v1/articles/{art}/flag"), Body::Json(r#"{"reason":"x"}"#), FLAG),
+        ("GET", "/api/v1/queue", "/api/v1/queue".into(), Body::None, ALL),
+        ("GET", "/api/v1/queue/{id}", format!("/api/v1/queue/{item}"), Body::None, ALL),
+        ("POST", "/api/v1/queue/{id}/actions", format!("/api/v1/queue/{item}/actions"), Body::Json(r#"{"version":0,"action":"close"}"#), WORK),
+        ("POST", "/api/v1/queue/{id}/notes", format!("/api/v1/queue/{item}/notes"), Body::Json(r#"{"text":"x"}"#), WORK),
+        ("GET", "/api/v1/searches", "/api/v1/searches".into(), Body::None, ALL),
+        ("POST", "/api/v1/searches", "/api/v1/searches".into(), Body::Json(r#"{"name":"x","query":"bien"}"#), ALL),
+        ("DELETE", "/api/v1/searches/{id}", "/api/v1/searches/999999".into(), Body::None, ALL),
+        ("POST", "/api/v1/tokens", "/api/v1/tokens".into(), Body::Json(r#"{"label":"x"}"#), ALL),
+        ("GET", "/api/v1/users", "/api/v1/users".into(), Body::None, ADMIN),
+        ("POST", "/api/v1/users", "/api/v1/users".into(), Body::Json(r#"{"name":"x","role":"leader","password":"short"}"#), ADMIN),
+        ("PATCH", "/api/v1/users/{id}", format!("/api/v1/users/{leader}"), Body::Json("{}"), ADMIN),
+        ("GET", "/api/v1/sources", "/api/v1/sources".into(), Body::None, ADMIN),
+        ("POST", "/api/v1/sources/{id}/run", "/api/v1/sources/bao-mau/run".into(), Body::None, ADMIN),
+        ("GET", "/api/v1/audit", "/api/v1/audit".into(), Body::None, ADMIN),
+    ]
+}
+
+enum Who<'a> {
+    Anonymous,
+    Browser(&'a Session),
+    Token(&'a str),
+}
+
+async fn call(app: &App, method: &str, path: &str, body: Body, who: &Who<'_>) -> reqwest::Response {
+    let m = Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = app.http.request(m, app.url(path));
+    match who {
+        Who::Anonymous => {}
+        Who::Browser(s) => req = req.header("cookie", &s.cookie),
+        Who::Token(t) => req = req.bearer_auth(t),
+    }
+    match body {
+        Body::None => {
+            if let Who::Browser(s) = who {
+                req = req.header("x-csrf-token", &s.csrf);
+            }
+        }
+        Body::Form(f) => {
+            let csrf = match who {
+                Who::Browser(s) => format!("csrf={}&", s.csrf),
+                _ => String::new(),
+            };
+            req = req.header("content-type", "application/x-www-form-urlencoded").body(format!("{csrf}{f}"));
+        }
+        Body::Json(j) => {
+            if let Who::Browser(s) = who {
+                req = req.header("x-csrf-token", &s.csrf);
+            }
+            req = req.header("content-type", "application/json").body(j);
+        }
+    }
+    req.send().await.expect("request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_matrix_every_route_every_role_and_anonymous() {
+    let app = start("8h").await;
+    let item = app.store.create_queue_item(presswatch::model::ArticleId(app.articles["bien-dao"]), "ma trận", presswatch::model::Priority::Normal, (app.users[&Role::Analyst], "analyst"), chrono::Utc::now()).await.unwrap().id;
+    let routes = matrix(&app, item);
+
+    // the matrix covers every route the server has, and nothing it lacks
+    let ours: HashSet<(String, String)> = routes.iter().map(|(m, p, ..)| (m.to_string(), p.to_string())).collect();
+    let rules: HashSet<(String, String)> = presswatch::web::access::RULES.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(ours, rules, "the access matrix test must list exactly the routes of access::RULES");
+
+    let mut sessions = Vec::new();
+    for role in Role::ALL {
+        sessions.push((role, app.login(role.as_str()).await, app.token(role).await));
+    }
+    let mut failures = Vec::new();
+    for (method, pattern, path, body, allowed) in &routes {
+        let api = path.starts_with("/api/");
+        // anonymous
+        let r = call(&app, method, path, *body, &Who::Anonymous).await;
+        let s = r.status().as_u16();
+        if allowed.is_empty() {
+            if s == 401 || s == 403 || s >= 500 {
+                failures.push(format!("anonymous {method} {path}: {s}, expected public"));
+            }
+        } else if api && s != 401 {
+            failures.push(format!("anonymous {method} {path}: {s}, expected 401"));
+        } else if !api {
+            let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            if s != 303 || !loc.starts_with("/login") {
+                failures.push(format!("anonymous {method} {path}: {s} {loc}, expected a redirect to /login"));
+            }
+        }
+        // logging out is checked last, below: it ends the session the other checks use
+        if allowed.is_empty() || *path == "/logout" {
+            continue;
+        }
+        for (role, session, token) in &sessions {
+            let who = if api { Who::Token(token) } else { Who::Browser(session) };
+            let r = call(&app, method, path, *body, &who).await;
+            let s = r.status().as_u16();
+            let may = allowed.contains(role);
+            if may && (s == 401 || s == 403 || s >= 500) {
+                let text = r.text().await.unwrap_or_default();
+                failures.push(format!("{role:?} {method} {path}: {s}, expected allowed: {}", text.chars().take(200).collect::<String>()));
+            } else if !may && s != 403 {
+                failures.push(format!("{role:?} {method} {path}: {s}, expected 403"));
+            } else if !may && api {
+                let v: Value = r.json().await.unwrap_or_default();
+                if v["error"]["code"] != "forbidden" {
+                    failures.push(format!("{role:?} {method} {path}: error code {}", v["error"]["code"]));
+                }
+            }
+        }
+        let _ = pattern;
+    }
+    // logging out works for everyone, and the session is gone afterwards
+    for (role, session, _) in &sessions {
+        let r = call(&app, "POST", "/logout", Body::Form(""), &Who::Browser(session)).await;
+        assert_eq!(r.status(), 303, "{role:?} logout");
+        let r = call(&app, "GET", "/search", Body::None, &Who::Browser(session)).await;
+        assert_eq!(r.status(), 303, "{role:?} after logout");
+    }
+    assert!(failures.is_empty(), "access matrix failures:\n{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_same_origin_and_login_limits() {
+    let app = start("8h").await;
+    let s = app.login("analyst").await;
+    let art = app.articles["bien-dao"];
+    let flag = |body: String| {
+        app.http
+            .post(app.url(&format!("/articles/{art}/flag")))
+            .header("cookie", &s.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    let r = flag("reason=khong+co+token".into()).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("data-code=\"csrf\""));
+    let r = flag(format!("csrf={}x&reason=sai+token", &s.csrf[..63])).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = flag(format!("csrf={}&reason=dung+token", s.csrf)).header("origin", "http://evil.example").send().await.unwrap();
+    assert_eq!(r.status(), 403, "a cross-site form post is refused even with the token");
+    let r = flag(format!("csrf={}&reason=dung+token", s.csrf)).header("origin", format!("http://{}", app.addr)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    // JSON with the session needs the header; a token needs no CSRF
+    let api = format!("/api/v1/articles/{art}/flag");
+    let r = app.http.post(app.url(&api)).header("cookie", &s.cookie).json(&json!({"reason": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf");
+    let r = app.http.post(app.url(&api)).header("cookie", &s.cookie).header("x-csrf-token", &s.csrf).json(&json!({"reason": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let token = app.token(Role::Analyst).await;
+    let r = app.http.post(app.url(&api)).bearer_auth(&token).json(&json!({"reason": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let r = app.http.get(app.url("/api/v1/me")).bearer_auth("pw_not_a_token").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    // five wrong passwords for one name, then even the right one waits; other users still log in
+    for i in 0..5 {
+        let r = app.http.post(app.url("/login")).form(&[("name", "triage"), ("password", "sai-mat-khau")]).send().await.unwrap();
+        assert_eq!(r.status(), 401, "attempt {i}");
+        assert!(r.text().await.unwrap().contains("Sai tên đăng nhập"));
+    }
+    let r = app.http.post(app.url("/login")).form(&[("name", "triage"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let r = app.http.post(app.url("/login")).form(&[("name", "admin"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 303, "a colleague at the same address is not locked out");
+    // a disabled user cannot log in, and their token stops working
+    let admin = app.token(Role::Admin).await;
+    let leader_token = app.token(Role::Leader).await;
+    let r = app.http.patch(app.url(&format!("/api/v1/users/{}", app.users[&Role::Leader]))).bearer_auth(&admin).json(&json!({"disabled": true})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.http.post(app.url("/login")).form(&[("name", "leader"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app.http.get(app.url("/api/v1/me")).bearer_auth(&leader_token).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // an admin cannot lock themselves out
+    let r = app.http.patch(app.url(&format!("/api/v1/users/{}", app.users[&Role::Admin]))).bearer_auth(&admin).json(&json!({"role": "leader"})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_after_idle_time() {
+    let app = start("1s").await;
+    let s = app.login("leader").await;
+    let r = app.http.get(app.url("/queue")).header("cookie", &s.cookie).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let r = app.http.get(app.url("/queue")).header("cookie", &s.cookie).send().await.unwrap();
+    assert_eq!(r.status(), 303, "an idle session has expired");
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next=%2Fqueue"));
+}
+
+async fn act(app: &App, token: &str, item: i64, body: Value) -> (u16, Value) {
+    let r = app.http.post(app.url(&format!("/api/v1/queue/{item}/actions"))).bearer_auth(token).json(&body).send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_state_machine_conflicts_and_audit() {
+    let app = start("8h").await;
+    let analyst = app.token(Role::Analyst).await;
+    let triage = app.token(Role::Triage).await;
+    let admin = app.token(Role::Admin).await;
+    let art = app.articles["bien-dao"];
+    let r = app.http.post(app.url(&format!("/api/v1/articles/{art}/flag"))).bearer_auth(&analyst).json(&json!({"reason": "Thông tin sai về Cần Giờ", "priority": "urgent"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let item: Value = r.json().await.unwrap();
+    let id = item["id"].as_i64().unwrap();
+    assert_eq!((item["state"].as_str(), item["version"].as_i64()), (Some("new"), Some(1)));
+
+    // illegal transitions are 409 with a reason
+    let (s, v) = act(&app, &triage, id, json!({"version": 1, "action": "close"})).await;
+    assert_eq!(s, 409);
+    assert_eq!(v["error"]["code"], "illegal_transition");
+    assert!(v["error"]["message"].as_str().unwrap().contains("cannot close an item that is new"), "{v}");
+    let (s, _) = act(&app, &triage, id, json!({"version": 1, "action": "fly"})).await;
+    assert_eq!(s, 400, "an unknown action is a bad request");
+
+    let (s, v) = act(&app, &triage, id, json!({"version": 1, "action": "start_review"})).await;
+    assert_eq!((s, v["state"].as_str()), (200, Some("in_review")));
+    // two people act on version 2 at once: one wins, the other gets a conflict, nothing is overwritten
+    let assign = json!({"version": 2, "action": "assign", "agency": "cong-an", "assignee": app.users[&Role::Triage], "due": "2026-12-01T10:00:00Z"});
+    let dismiss = json!({"version": 2, "action": "dismiss", "reason": "trùng lặp"});
+    let ((s1, v1), (s2, v2)) = tokio::join!(act(&app, &triage, id, assign.clone()), act(&app, &admin, id, dismiss.clone()));
+    let mut statuses = [s1, s2];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{v1} {v2}");
+    let loser = if s1 == 409 { &v1 } else { &v2 };
+    assert_eq!(loser["error"]["code"], "conflict");
+    let now: Value = app.http.get(app.url(&format!("/api/v1/queue/{id}"))).bearer_auth(&triage).send().await.unwrap().json().await.unwrap();
+    assert_eq!(now["item"]["version"], 3);
+    if now["item"]["state"] == "dismissed" {
+        let (s, _) = act(&app, &triage, id, json!({"version": 3, "action": "reopen", "reason": "cần xử lý"})).await;
+        assert_eq!(s, 200);
+        let (s, _) = act(&app, &triage, id, json!({"version": 4, "action": "assign", "agency": "cong-an"})).await;
+        assert_eq!(s, 200);
+    }
+    let item: Value = app.http.get(app.url(&format!("/api/v1/queue/{id}"))).bearer_auth(&triage).send().await.unwrap().json().await.unwrap();
+    let v = item["item"]["version"].as_i64().unwrap();
+    assert_eq!(item["item"]["state"], "assigned");
+    assert_eq!(item["legal_actions"], json!(["respond", "dismiss", "edit"]));
+
+    let (s, e) = act(&app, &triage, id, json!({"version": v, "action": "assign", "agency": "khong-co"})).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (409, Some("illegal_transition")));
+    let (s, e) = act(&app, &triage, id, json!({"version": v, "action": "edit", "agency": "khong-co"})).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (400, Some("bad_request")), "unknown agencies are refused");
+    let (s, e) = act(&app, &triage, id, json!({"version": v, "action": "respond", "response_url": "javascript:alert(1)"})).await;
+    assert_eq!(s, 400, "{e}");
+    let (s, _) = act(&app, &triage, id, json!({"version": v, "action": "respond", "response_url": "https://ubnd.example/thong-cao", "response_text": "Đã có thông cáo chính thức."})).await;
+    assert_eq!(s, 200);
+    let r = app.http.post(app.url(&format!("/api/v1/queue/{id}/notes"))).bearer_auth(&triage).json(&json!({"text": "Đã gửi báo"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let (s, closed) = act(&app, &triage, id, json!({"version": v + 1, "action": "close"})).await;
+    assert_eq!((s, closed["state"].as_str()), (200, Some("closed")));
+    let (s, _) = act(&app, &triage, id, json!({"version": v + 2, "action": "edit", "priority": "low"})).await;
+    assert_eq!(s, 409, "a closed item is not edited");
+
+    // the queue lists it by state, and the audit log tells the whole story in order
+    let q: Value = app.http.get(app.url("/api/v1/queue?state=closed")).bearer_auth(&triage).send().await.unwrap().json().await.unwrap();
+    assert_eq!(q["total"], 1);
+    let open: Value = app.http.get(app.url("/api/v1/queue")).bearer_auth(&triage).send().await.unwrap().json().await.unwrap();
+    assert_eq!(open["total"], 0);
+    let log: Value = app.http.get(app.url(&format!("/api/v1/audit?target_kind=queue_item&target_id={id}"))).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let actions: Vec<&str> = log["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.first(), Some(&"queue.create"));
+    assert_eq!(actions.last(), Some(&"queue.close"));
+    for a in ["queue.start_review", "queue.assign", "queue.respond", "queue.note"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    let assign_entry = log["entries"].as_array().unwrap().iter().find(|e| e["action"] == "queue.assign").unwrap();
+    assert_eq!(assign_entry["detail"]["agency_id"], json!([null, "cong-an"]));
+    assert!(log["entries"].as_array().unwrap().iter().all(|e| e["actor"].is_string() && e["at"].is_string()));
+    let csv = app.http.get(app.url("/api/v1/audit?format=csv")).bearer_auth(&admin).send().await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("id,at,actor,action,target_kind,target_id,detail,reason"));
+    assert!(csv.contains("queue.respond"));
+
+    // the log is append-only in the database itself
+    let pool = sqlx::SqlitePool::connect(&app.cfg.storage.database_url).await.unwrap();
+    let e = sqlx::query("UPDATE audit_log SET actor = 'someone else'").execute(&pool).await.unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+    assert!(sqlx::query("DELETE FROM audit_log").execute(&pool).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_search_sanitise_and_handle_conflicts() {
+    let app = start("8h").await;
+    let s = app.login("triage").await;
+    let get = |path: String| app.http.get(app.url(&path)).header("cookie", &s.cookie).send();
+
+    // search without diacritics finds the article, highlights the match, explains the tags
+    let page = get("/search?q=bien+dao".into()).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Ngư dân Cần Giờ nói về biển đảo"), "{page}");
+    assert!(page.contains("<mark>biển</mark> <mark>đảo</mark>"), "highlighted");
+    assert!(page.contains("data-facet=\"topic:bien-dao\""));
+    assert!(page.contains("Biển đảo <small>(biển đảo, Biển Đông)</small>"), "why-tagged");
+    // the landing view is today's coverage, newest first
+    let landing = get("/search".into()).await.unwrap().text().await.unwrap();
+    assert!(landing.contains("Tin hôm nay"));
+    // a bad query is a 400 with the parser's message, on the page
+    let r = get("/search?q=%22unclosed".into()).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r: Value = app.http.get(app.url("/api/v1/search?q=date:yesterday")).bearer_auth(app.token(Role::Triage).await).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["error"]["code"], "invalid_query");
+
+    // hostile crawled text is shown as text, and a javascript: URL is not made a link
+    let hostile = app.articles["hostile"];
+    let page = get(format!("/articles/{hostile}")).await.unwrap().text().await.unwrap();
+    assert!(!page.contains("<script>window"), "script escaped");
+    assert!(!page.contains("<img src=x"), "img escaped");
+    assert!(page.contains("&lt;script&gt;window.__pwned = 3&lt;&#x2f;script&gt;"), "{page}");
+    assert!(!page.contains("href=\"javascript:"), "no javascript: link");
+    let hits = get("/search?q=pwned".into()).await.unwrap().text().await.unwrap();
+    assert!(!hits.contains("<script>window") && !hits.contains("<img src=x"));
+
+    // English is one click away and sticks
+    let r = get("/lang?to=en&back=//evil.example/".into()).await.unwrap();
+    assert_eq!(r.headers()["location"], "/search", "no open redirect");
+    let cookie = format!("{}; pw_lang=en", s.cookie);
+    let page = app.http.get(app.url("/queue")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Review queue") && page.contains("lang=\"en\""));
+
+    // flag from the article page, then two tabs act on the same version: the second sees a conflict
+    let art = app.articles["bien-dao"];
+    let form = |body: String, path: String| {
+        app.http.post(app.url(&path)).header("cookie", &s.cookie).header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    let r = form(format!("csrf={}&reason=Sai+s%E1%BB%B1+th%E1%BA%ADt&priority=high", s.csrf), format!("/articles/{art}/flag")).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let item_path = r.headers()["location"].to_str().unwrap().to_string();
+    let r = form(format!("csrf={}&action=start_review&version=1", s.csrf), format!("{item_path}/action")).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = form(format!("csrf={}&action=dismiss&version=1&reason=x", s.csrf), format!("{item_path}/action")).await.unwrap();
+    assert_eq!(r.status(), 409);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("vừa được người khác thay đổi"), "{body}");
+    assert!(body.contains("data-state=\"in_review\""), "the page shows the item as it is now");
+    let page = get(item_path.clone()).await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-action=\"assign\"") && !page.contains("data-action=\"close\""), "only legal actions are offered");
+    assert!(page.contains("bắt đầu xem xét"), "history shows the review");
+    // the queue lists urgent/overdue first and filters
+    let list = get("/queue?priority=high".into()).await.unwrap().text().await.unwrap();
+    assert!(list.contains(&item_path));
+    let list = get("/queue?priority=low".into()).await.unwrap().text().await.unwrap();
+    assert!(!list.contains(&item_path));
+    let r = get("/queue?state=bogus".into()).await.unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_metrics_openapi_health() {
+    let app = start("8h").await;
+    let admin = app.token(Role::Admin).await;
+    let r = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["articles"], 3);
+    // malformed bodies and unknown things get the stable error shape
+    let r = app.http.post(app.url("/api/v1/users")).bearer_auth(&admin).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
+    let r = app.http.get(app.url("/api/v1/articles/999999")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "not_found");
+    let r = app.http.get(app.url("/api/v1/nothing-here")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app.http.post(app.url("/api/v1/users")).bearer_auth(&admin).json(&json!({"name": "bien.tap", "role": "analyst", "password": "mat-khau-du-dai"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let r = app.http.post(app.url("/api/v1/users")).bearer_auth(&admin).json(&json!({"name": "bien.tap", "role": "analyst", "password": "mat-khau-du-dai"})).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    // responses carry the security headers
+    let r = app.http.get(app.url("/login")).send().await.unwrap();
+    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+
+    let _ = app.http.get(app.url("/api/v1/search?q=can+gio")).bearer_auth(&admin).send().await.unwrap();
+    let m = app.http.get(app.url("/metrics")).bearer_auth(&admin).send().await.unwrap().text().await.unwrap();
+    assert!(m.contains("presswatch_articles 3"), "{m}");
+    assert!(m.contains("route=\"/api/v1/search\""), "{m}");
+    assert!(m.contains("presswatch_queue_items{name=\"new\"}"));
+    assert!(m.contains("presswatch_http_request_duration_seconds_bucket"));
+
+    // every API route is documented with its method
+    let spec: Value = app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for (method, path, _) in presswatch::web::access::RULES {
+        if path.starts_with("/api/") {
+            assert!(spec["paths"][path][method.to_lowercase()].is_object(), "{method} {path} missing from openapi.json");
+        }
+    }
+}

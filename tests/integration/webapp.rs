@@ -1,0 +1,171 @@
+//! A real presswatch web server on a free loopback port with a fresh database, a few articles written
+//! for these tests (one of them hostile), and one user per role.
+
+use chrono::{Duration, Utc};
+use presswatch::config::Config;
+use presswatch::model::{Analysis, NewArticle, Role, SourceId, Tag};
+use presswatch::search::indexer::Indexer;
+use presswatch::search::searcher::Searcher;
+use presswatch::store::Store;
+use presswatch::web::{self, auth, metrics::Metrics, AppState};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::{watch, Notify};
+
+pub const PASSWORD: &str = "mật-khẩu-đủ-dài-1";
+
+pub struct App {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub cfg: Arc<Config>,
+    pub http: reqwest::Client,
+    /// Article ids by fixture name.
+    pub articles: HashMap<&'static str, i64>,
+    pub users: HashMap<Role, i64>,
+    _stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+fn tag(id: &str, words: &[&str], in_title: bool) -> Tag {
+    Tag { id: id.into(), matched: words.iter().map(|w| w.to_string()).collect(), in_title }
+}
+
+fn article(url: &str, title: &str, text: &str, hours_ago: i64, topics: Vec<Tag>, places: Vec<Tag>) -> NewArticle {
+    let now = Utc::now();
+    NewArticle {
+        url: url.into(),
+        canonical_url: url.into(),
+        source_id: SourceId("bao-mau".into()),
+        title: title.into(),
+        text: text.into(),
+        lang: "vi".into(),
+        published_at: Some(now - Duration::hours(hours_ago)),
+        fetched_at: now,
+        content_hash: presswatch::model::content_hash(text),
+        analysis: Analysis { lang: "vi".into(), topics, localities: places },
+    }
+}
+
+pub async fn start(session_idle: &str) -> App {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let toml = format!(
+        r#"include = ["{root}/config/topics.toml", "{root}/config/localities.toml", "{root}/config/agencies.toml"]
+[storage]
+database_url = "sqlite://{db}"
+index_dir = "{idx}"
+[server]
+listen = "127.0.0.1:0"
+session_idle = "{session_idle}"
+[[source]]
+id = "bao-mau"
+name = "Báo Mẫu"
+url = "http://127.0.0.1:9/rss.xml"
+origin = "overseas"
+"#,
+        db = dir.path().join("db.sqlite").display(),
+        idx = dir.path().join("index").display(),
+    );
+    let path = dir.path().join("presswatch.toml");
+    std::fs::write(&path, toml).expect("write config");
+    let cfg = Arc::new(Config::load(&path).expect("config"));
+    let store = Store::open(&cfg.storage.database_url).await.expect("store");
+    store.sync_sources(&cfg.sources, cfg.crawl.interval, Utc::now()).await.expect("sources");
+
+    let mut articles = HashMap::new();
+    let fixtures = [
+        (
+            "bien-dao",
+            article(
+                "https://bao-mau.example/bien-dao-can-gio",
+                "Ngư dân Cần Giờ nói về biển đảo",
+                "Một bài viết thử nghiệm về biển đảo và ngư dân huyện Cần Giờ.\nĐoạn thứ hai kể chuyện đánh bắt xa bờ ở Biển Đông.",
+                2,
+                vec![tag("bien-dao", &["biển đảo", "Biển Đông"], true)],
+                vec![tag("can-gio", &["Cần Giờ"], true)],
+            ),
+        ),
+        (
+            "du-lich",
+            article(
+                "https://bao-mau.example/du-lich",
+                "Mùa du lịch mới ở Cần Giờ",
+                "Bài thử nghiệm về du lịch rừng ngập mặn Cần Giờ, không nói gì về biển đảo chủ quyền.",
+                30,
+                vec![],
+                vec![tag("can-gio", &["Cần Giờ"], true)],
+            ),
+        ),
+        (
+            "hostile",
+            article(
+                "javascript:alert('url')",
+                "<script>window.__pwned = 1</script> Tin giả về Cần Giờ <img src=x onerror=\"window.__pwned = 2\">",
+                "Đoạn có mã độc <script>window.__pwned = 3</script> và <a href=\"javascript:window.__pwned = 4\">liên kết</a>.\n\
+                 <img src=x onerror=\"window.__pwned = 5\"> Đoạn hai nói về Cần Giờ.",
+                1,
+                vec![],
+                vec![tag("can-gio", &["Cần Giờ"], false)],
+            ),
+        ),
+    ];
+    for (name, a) in fixtures {
+        let stored = store.insert_article(&a, std::slice::from_ref(&a.url)).await.expect("insert");
+        let id = match stored {
+            presswatch::store::Stored::New(id) | presswatch::store::Stored::Known(id) => id.0,
+        };
+        store.record_sighting(&a.url, &SourceId("bao-mau".into()), None, Utc::now()).await.expect("sighting");
+        articles.insert(name, id);
+    }
+    let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await.expect("indexer");
+    indexer.catch_up().await.expect("index");
+    drop(indexer);
+
+    let hash = auth::hash_password(PASSWORD).expect("hash");
+    let mut users = HashMap::new();
+    for role in Role::ALL {
+        let u = store.create_user(role.as_str(), role, &hash, Utc::now()).await.expect("user");
+        users.insert(role, u.id);
+    }
+
+    let searcher = Arc::new(Searcher::open(&cfg.storage.index_dir).expect("searcher"));
+    let state = AppState::new(cfg.clone(), store.clone(), searcher, Arc::new(Metrics::new()), Arc::new(Notify::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(web::serve(listener, state, rx));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    App { addr, store, cfg, http, articles, users, _stop: tx, _dir: dir }
+}
+
+/// A logged-in browser-like client: its session cookie and CSRF token.
+#[derive(Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn login(&self, name: &str) -> Session {
+        let r = self.http.post(self.url("/login")).form(&[("name", name), ("password", PASSWORD), ("next", "/search")]).send().await.expect("login");
+        assert_eq!(r.status(), 303, "login of {name}");
+        let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("session cookie").to_string();
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+        let cookie = set.split(';').next().unwrap_or_default().to_string();
+        let page = self.http.get(self.url("/search")).header("cookie", &cookie).send().await.expect("search").text().await.expect("body");
+        let csrf = page.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf in page").to_string();
+        Session { cookie, csrf }
+    }
+
+    pub async fn token(&self, role: Role) -> String {
+        let token = format!("pw_test_{}", role.as_str());
+        self.store.create_token(&auth::digest(&token), self.users[&role], "test", Utc::now()).await.expect("token");
+        token
+    }
+}
