@@ -2,6 +2,7 @@
 //! Everything is served from 127.0.0.x by `fixture`; nothing here touches the internet.
 
 mod integration {
+    pub mod browser;
     pub mod cli;
     pub mod crawl;
     pub mod fixture;

@@ -80,10 +80,7 @@ impl Searcher {
         let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, 1000);
         let top = TopDocs::with_limit(limit).and_offset(req.offset);
-        let (addrs, total, aggs): (Vec<(f32, tantivy::DocAddress)>, usize, Option<serde_json::Value>) = if req.sort_by_date {
-            let (docs, total) = searcher.search(&q, &(top.order_by_fast_field::<tantivy::DateTime>("published", Order::Desc), Count))?;
-            (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total, None)
-        } else if req.facets {
+        let collector = if req.facets {
             let mut spec: serde_json::Map<String, serde_json::Value> =
                 FACETS.iter().map(|f| (f.to_string(), serde_json::json!({"terms": {"field": f, "size": 50}}))).collect();
             // days in Vietnam (UTC+7, no DST): buckets start at 17:00 UTC
@@ -93,12 +90,17 @@ impl Searcher {
             );
             let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(spec))
                 .map_err(|e| SearchError::Index(tantivy::TantivyError::InvalidArgument(e.to_string())))?;
-            let collector = AggregationCollector::from_aggs(aggs, Default::default());
-            let (docs, total, agg) = searcher.search(&q, &(top.order_by_score(), Count, collector))?;
-            (docs, total, serde_json::to_value(agg).ok())
+            Some(AggregationCollector::from_aggs(aggs, Default::default()))
         } else {
-            let (docs, total) = searcher.search(&q, &(top.order_by_score(), Count))?;
-            (docs, total, None)
+            None
+        };
+        let (addrs, total, aggs): (Vec<(f32, tantivy::DocAddress)>, usize, Option<serde_json::Value>) = if req.sort_by_date {
+            let by_date = top.order_by_fast_field::<tantivy::DateTime>("published", Order::Desc);
+            let (docs, total, agg) = searcher.search(&q, &(by_date, Count, collector))?;
+            (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total, agg.and_then(|a| serde_json::to_value(a).ok()))
+        } else {
+            let (docs, total, agg) = searcher.search(&q, &(top.order_by_score(), Count, collector))?;
+            (docs, total, agg.and_then(|a| serde_json::to_value(a).ok()))
         };
         let mut facets = BTreeMap::new();
         if let Some(v) = aggs {

@@ -141,8 +141,8 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
 
 /// A browser says where an unsafe request comes from; refuse those from other sites.
 fn cross_site(h: &HeaderMap) -> bool {
-    if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
-        return true;
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "cross-site" | "same-site");
     }
     let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
@@ -207,7 +207,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     );
     set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "no-referrer");
+    // `same-origin`, not `no-referrer`: the latter makes browsers send `Origin: null` on our own
+    // form posts, which the same-origin check must refuse
+    set(h, "referrer-policy", "same-origin");
     set(h, "x-frame-options", "DENY");
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, "cache-control", "no-store");

@@ -210,6 +210,10 @@ pub async fn search(
         m["next_href"] = json!(next);
         m["saved"] = ctx["saved"].take();
         m["error"] = Value::Null;
+        // the landing view is newest first by itself; a query typed there is ranked by relevance
+        if v.landing {
+            m["sort"] = json!("relevance");
+        }
         ctx = m;
     }
     let body = render(&st, "search.html", lang, Some(&p), &here, "search", ctx)?;

@@ -198,6 +198,8 @@ async fn csrf_same_origin_and_login_limits() {
     assert_eq!(r.status(), 403);
     let r = flag(format!("csrf={}&reason=dung+token", s.csrf)).header("origin", "http://evil.example").send().await.unwrap();
     assert_eq!(r.status(), 403, "a cross-site form post is refused even with the token");
+    let r = flag(format!("csrf={}&reason=dung+token", s.csrf)).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(r.status(), 403, "so is one the browser marks cross-site");
     let r = flag(format!("csrf={}&reason=dung+token", s.csrf)).header("origin", format!("http://{}", app.addr)).send().await.unwrap();
     assert_eq!(r.status(), 303);
     // JSON with the session needs the header; a token needs no CSRF
@@ -354,6 +356,8 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert!(page.contains("<mark>biển</mark> <mark>đảo</mark>"), "highlighted");
     assert!(page.contains("data-facet=\"topic:bien-dao\""));
     assert!(page.contains("Biển đảo <small>(biển đảo, Biển Đông)</small>"), "why-tagged");
+    let by_date = get("/search?q=bien+dao&sort=date".into()).await.unwrap().text().await.unwrap();
+    assert!(by_date.contains("data-facet=\"topic:bien-dao\""), "facets also when sorted by date");
     // the landing view is today's coverage, newest first
     let landing = get("/search".into()).await.unwrap().text().await.unwrap();
     assert!(landing.contains("Tin hôm nay"));
@@ -430,7 +434,7 @@ async fn api_errors_metrics_openapi_health() {
     // responses carry the security headers
     let r = app.http.get(app.url("/login")).send().await.unwrap();
     assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
-    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(r.headers()["referrer-policy"], "same-origin");
 
     let _ = app.http.get(app.url("/api/v1/search?q=can+gio")).bearer_auth(&admin).send().await.unwrap();
     let m = app.http.get(app.url("/metrics")).bearer_auth(&admin).send().await.unwrap().text().await.unwrap();
