@@ -30,6 +30,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
+    /// Search pages and API answered by the real web server over HTTP, on a corpus made by `corpus`.
+    Web {
+        /// The `--dir` of a `bench corpus` run.
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+    },
 }
 
 pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
@@ -43,6 +51,7 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
             Ok(())
         }
         BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
+        BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,
     }
 }
 
@@ -197,4 +206,61 @@ mod tests {
         assert_eq!(p, None);
         assert_eq!(r, Some(0.0));
     }
+}
+
+/// Times `/search` (the HTML page: search, facets, snippets, template) and `/api/v1/search` over
+/// loopback HTTP, one request at a time, as a user's browser sees the server.
+async fn web(config: &Path, dir: &Path, requests: usize) -> Result<()> {
+    use crate::web::{auth, metrics::Metrics, AppState};
+    use std::sync::Arc;
+    let mut cfg = crate::config::Config::load(config)?;
+    cfg.storage.database_url = format!("sqlite://{}", dir.join("bench.sqlite").display());
+    cfg.storage.index_dir = dir.join("index");
+    let cfg = Arc::new(cfg);
+    let store = crate::store::Store::open(&cfg.storage.database_url).await?;
+    let searcher = Arc::new(crate::search::searcher::Searcher::open(&cfg.storage.index_dir)?);
+    let now = chrono::Utc::now();
+    let user = match store.user_by_name("bench").await? {
+        Some(u) => u,
+        None => store.create_user("bench", crate::model::Role::Analyst, &auth::hash_password("bench-password").map_err(anyhow::Error::msg)?, now).await?,
+    };
+    let sid = auth::new_secret();
+    store.create_session(&auth::digest(&sid), user.id, &auth::new_secret(), now, now + chrono::Duration::hours(1)).await?;
+    let token = format!("pw_{}", auth::new_secret());
+    store.create_token(&auth::digest(&token), user.id, "bench", now).await?;
+    let state = AppState::new(cfg.clone(), store.clone(), searcher.clone(), Arc::new(Metrics::new()), Arc::new(tokio::sync::Notify::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(crate::web::serve(listener, state, rx));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    println!("web: {} articles indexed, {requests} sequential requests per query", searcher.num_docs());
+    let queries = ["", "biển đảo", "bien dao", "\"Trường Sa\"", "Cần Giờ OR \"Can Gio\"", "topic:bien-dao lang:vi", "nhân quyền -tôn", "date:2026-01-01..2026-12-31 Hoàng Sa"];
+    for q in queries {
+        for (what, path) in [("page", "/search"), ("api", "/api/v1/search")] {
+            let url = format!("http://{addr}{path}?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
+            let mut times = Vec::with_capacity(requests);
+            let mut total = 0;
+            for i in 0..requests + 5 {
+                let t = Instant::now();
+                let req = http.get(&url);
+                let req = if what == "page" { req.header("cookie", format!("{}={sid}", auth::SESSION_COOKIE)) } else { req.bearer_auth(&token) };
+                let r = req.send().await?;
+                if !r.status().is_success() {
+                    bail!("{url}: {}", r.status());
+                }
+                let body = r.bytes().await?;
+                total = body.len();
+                if i >= 5 {
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            times.sort_by(|a, b| a.total_cmp(b));
+            let p = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+            println!("  {what:4} {:<38} p50 {:>6.2} ms  p99 {:>6.2} ms  ({} bytes)", format!("{q:?}"), p(0.5), p(0.99), total);
+        }
+    }
+    store.close().await;
+    Ok(())
 }

@@ -387,7 +387,11 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
 fn show(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "—".into(),
-        serde_json::Value::String(s) => s.clone(),
+        // times as a reader in Vietnam reads them
+        serde_json::Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(d) => d.with_timezone(&crate::time::ZONE).format("%d/%m/%Y %H:%M").to_string(),
+            Err(_) => s.clone(),
+        },
         other => other.to_string(),
     }
 }
