@@ -222,7 +222,11 @@ async fn web(config: &Path, dir: &Path, requests: usize) -> Result<()> {
     let now = chrono::Utc::now();
     let user = match store.user_by_name("bench").await? {
         Some(u) => u,
-        None => store.create_user("bench", crate::model::Role::Analyst, &auth::hash_password("bench-password").map_err(anyhow::Error::msg)?, now).await?,
+        None => {
+            store
+                .create_user("bench", crate::model::Role::Analyst, &auth::hash_password("bench-password").map_err(anyhow::Error::msg)?, now)
+                .await?
+        }
     };
     let sid = auth::new_secret();
     store.create_session(&auth::digest(&sid), user.id, &auth::new_secret(), now, now + chrono::Duration::hours(1)).await?;
@@ -236,7 +240,16 @@ async fn web(config: &Path, dir: &Path, requests: usize) -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     println!("web: {} articles indexed, {requests} sequential requests per query", searcher.num_docs());
-    let queries = ["", "biển đảo", "bien dao", "\"Trường Sa\"", "Cần Giờ OR \"Can Gio\"", "topic:bien-dao lang:vi", "nhân quyền -tôn", "date:2026-01-01..2026-12-31 Hoàng Sa"];
+    let queries = [
+        "",
+        "biển đảo",
+        "bien dao",
+        "\"Trường Sa\"",
+        "Cần Giờ OR \"Can Gio\"",
+        "topic:bien-dao lang:vi",
+        "nhân quyền -tôn",
+        "date:2026-01-01..2026-12-31 Hoàng Sa",
+    ];
     for q in queries {
         for (what, path) in [("page", "/search"), ("api", "/api/v1/search")] {
             let url = format!("http://{addr}{path}?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
@@ -245,7 +258,8 @@ async fn web(config: &Path, dir: &Path, requests: usize) -> Result<()> {
             for i in 0..requests + 5 {
                 let t = Instant::now();
                 let req = http.get(&url);
-                let req = if what == "page" { req.header("cookie", format!("{}={sid}", auth::SESSION_COOKIE)) } else { req.bearer_auth(&token) };
+                let req =
+                    if what == "page" { req.header("cookie", format!("{}={sid}", auth::SESSION_COOKIE)) } else { req.bearer_auth(&token) };
                 let r = req.send().await?;
                 if !r.status().is_success() {
                     bail!("{url}: {}", r.status());

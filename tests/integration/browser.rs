@@ -48,7 +48,11 @@ async fn browser_flow_login_search_flag_assign_respond_close_audit_and_no_script
     assert!(out.status.success(), "browser flow failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("browser flow ok"));
     // what the browser did is in the database too
-    let log = app.store.audit_entries(&presswatch::store::AuditFilter { target_kind: Some("queue_item".into()), limit: 100, ..Default::default() }).await.expect("audit");
+    let log = app
+        .store
+        .audit_entries(&presswatch::store::AuditFilter { target_kind: Some("queue_item".into()), limit: 100, ..Default::default() })
+        .await
+        .expect("audit");
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"queue.close") && actions.contains(&"queue.create"), "{actions:?}");
 }

@@ -119,6 +119,24 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let world = rt.block_on(super::crawl::world());
     let cfg = world.config_path.to_str().unwrap_or_default().to_string();
+    // a free port for the web server (a fixed one could be taken on a shared machine)
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let mut toml = std::fs::read_to_string(&world.config_path).expect("config");
+    toml.push_str(&format!("\n[server]\nlisten = \"127.0.0.1:{port}\"\n"));
+    std::fs::write(&world.config_path, toml).expect("config");
+    // the first user, password on stdin
+    let mut add = bin()
+        .args(["--config", &cfg, "user", "add", "chi.lan", "--role", "triage"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("user add");
+    {
+        use std::io::Write;
+        add.stdin.take().expect("stdin").write_all(b"mat-khau-that-dai\n").expect("password");
+    }
+    let added = add.wait_with_output().expect("user add output");
+    assert!(added.status.success() && String::from_utf8_lossy(&added.stdout).contains("chi.lan (triage) created"));
     // stderr to a file: a pipe nobody reads would block the server once full
     let log_path = world.dir.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log file");
@@ -143,6 +161,20 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
         rt.block_on(async { tokio::time::sleep(std::time::Duration::from_millis(500)).await });
     }
     assert!(stored >= 9, "serve stored {stored} articles; its log, newest first:\n{}", log_tail());
+    // the web server answers next to the crawler, and the user made on the command line logs in
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let (health, login) = rt.block_on(async {
+        let h = http.get(format!("http://127.0.0.1:{port}/healthz")).send().await.expect("healthz");
+        let l = http
+            .post(format!("http://127.0.0.1:{port}/login"))
+            .form(&[("name", "chi.lan"), ("password", "mat-khau-that-dai")])
+            .send()
+            .await
+            .expect("login");
+        (h.status().as_u16(), l.status().as_u16())
+    });
+    assert_eq!((health, login), (200, 303), "log:\n{}", log_tail());
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let exit = rt.block_on(async { tokio::task::spawn_blocking(move || child.wait()).await }).expect("join").expect("wait");

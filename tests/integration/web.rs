@@ -61,7 +61,13 @@ fn matrix(app: &App, item: i64) -> Vec<(&'static str, &'static str, String, Body
         ("POST", "/api/v1/articles/{id}/flag", format!("/api/v1/articles/{art}/flag"), Body::Json(r#"{"reason":"x"}"#), FLAG),
         ("GET", "/api/v1/queue", "/api/v1/queue".into(), Body::None, ALL),
         ("GET", "/api/v1/queue/{id}", format!("/api/v1/queue/{item}"), Body::None, ALL),
-        ("POST", "/api/v1/queue/{id}/actions", format!("/api/v1/queue/{item}/actions"), Body::Json(r#"{"version":0,"action":"close"}"#), WORK),
+        (
+            "POST",
+            "/api/v1/queue/{id}/actions",
+            format!("/api/v1/queue/{item}/actions"),
+            Body::Json(r#"{"version":0,"action":"close"}"#),
+            WORK,
+        ),
         ("POST", "/api/v1/queue/{id}/notes", format!("/api/v1/queue/{item}/notes"), Body::Json(r#"{"text":"x"}"#), WORK),
         ("GET", "/api/v1/searches", "/api/v1/searches".into(), Body::None, ALL),
         ("POST", "/api/v1/searches", "/api/v1/searches".into(), Body::Json(r#"{"name":"x","query":"bien"}"#), ALL),
@@ -116,7 +122,18 @@ async fn call(app: &App, method: &str, path: &str, body: Body, who: &Who<'_>) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_matrix_every_route_every_role_and_anonymous() {
     let app = start("8h").await;
-    let item = app.store.create_queue_item(presswatch::model::ArticleId(app.articles["bien-dao"]), "ma trận", presswatch::model::Priority::Normal, (app.users[&Role::Analyst], "analyst"), chrono::Utc::now()).await.unwrap().id;
+    let item = app
+        .store
+        .create_queue_item(
+            presswatch::model::ArticleId(app.articles["bien-dao"]),
+            "ma trận",
+            presswatch::model::Priority::Normal,
+            (app.users[&Role::Analyst], "analyst"),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .id;
     let routes = matrix(&app, item);
 
     // the matrix covers every route the server has, and nothing it lacks
@@ -207,7 +224,15 @@ async fn csrf_same_origin_and_login_limits() {
     let r = app.http.post(app.url(&api)).header("cookie", &s.cookie).json(&json!({"reason": "x"})).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "csrf");
-    let r = app.http.post(app.url(&api)).header("cookie", &s.cookie).header("x-csrf-token", &s.csrf).json(&json!({"reason": "x"})).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url(&api))
+        .header("cookie", &s.cookie)
+        .header("x-csrf-token", &s.csrf)
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let token = app.token(Role::Analyst).await;
     let r = app.http.post(app.url(&api)).bearer_auth(&token).json(&json!({"reason": "x"})).send().await.unwrap();
@@ -229,14 +254,28 @@ async fn csrf_same_origin_and_login_limits() {
     // a disabled user cannot log in, and their token stops working
     let admin = app.token(Role::Admin).await;
     let leader_token = app.token(Role::Leader).await;
-    let r = app.http.patch(app.url(&format!("/api/v1/users/{}", app.users[&Role::Leader]))).bearer_auth(&admin).json(&json!({"disabled": true})).send().await.unwrap();
+    let r = app
+        .http
+        .patch(app.url(&format!("/api/v1/users/{}", app.users[&Role::Leader])))
+        .bearer_auth(&admin)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let r = app.http.post(app.url("/login")).form(&[("name", "leader"), ("password", PASSWORD)]).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let r = app.http.get(app.url("/api/v1/me")).bearer_auth(&leader_token).send().await.unwrap();
     assert_eq!(r.status(), 401);
     // an admin cannot lock themselves out
-    let r = app.http.patch(app.url(&format!("/api/v1/users/{}", app.users[&Role::Admin]))).bearer_auth(&admin).json(&json!({"role": "leader"})).send().await.unwrap();
+    let r = app
+        .http
+        .patch(app.url(&format!("/api/v1/users/{}", app.users[&Role::Admin])))
+        .bearer_auth(&admin)
+        .json(&json!({"role": "leader"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }
 
@@ -265,7 +304,14 @@ async fn queue_state_machine_conflicts_and_audit() {
     let triage = app.token(Role::Triage).await;
     let admin = app.token(Role::Admin).await;
     let art = app.articles["bien-dao"];
-    let r = app.http.post(app.url(&format!("/api/v1/articles/{art}/flag"))).bearer_auth(&analyst).json(&json!({"reason": "Thông tin sai về Cần Giờ", "priority": "urgent"})).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v1/articles/{art}/flag")))
+        .bearer_auth(&analyst)
+        .json(&json!({"reason": "Thông tin sai về Cần Giờ", "priority": "urgent"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let item: Value = r.json().await.unwrap();
     let id = item["id"].as_i64().unwrap();
@@ -282,7 +328,8 @@ async fn queue_state_machine_conflicts_and_audit() {
     let (s, v) = act(&app, &triage, id, json!({"version": 1, "action": "start_review"})).await;
     assert_eq!((s, v["state"].as_str()), (200, Some("in_review")));
     // two people act on version 2 at once: one wins, the other gets a conflict, nothing is overwritten
-    let assign = json!({"version": 2, "action": "assign", "agency": "cong-an", "assignee": app.users[&Role::Triage], "due": "2026-12-01T10:00:00Z"});
+    let assign =
+        json!({"version": 2, "action": "assign", "agency": "cong-an", "assignee": app.users[&Role::Triage], "due": "2026-12-01T10:00:00Z"});
     let dismiss = json!({"version": 2, "action": "dismiss", "reason": "trùng lặp"});
     let ((s1, v1), (s2, v2)) = tokio::join!(act(&app, &triage, id, assign.clone()), act(&app, &admin, id, dismiss.clone()));
     let mut statuses = [s1, s2];
@@ -298,7 +345,8 @@ async fn queue_state_machine_conflicts_and_audit() {
         let (s, _) = act(&app, &triage, id, json!({"version": 4, "action": "assign", "agency": "cong-an"})).await;
         assert_eq!(s, 200);
     }
-    let item: Value = app.http.get(app.url(&format!("/api/v1/queue/{id}"))).bearer_auth(&triage).send().await.unwrap().json().await.unwrap();
+    let item: Value =
+        app.http.get(app.url(&format!("/api/v1/queue/{id}"))).bearer_auth(&triage).send().await.unwrap().json().await.unwrap();
     let v = item["item"]["version"].as_i64().unwrap();
     assert_eq!(item["item"]["state"], "assigned");
     assert_eq!(item["legal_actions"], json!(["respond", "dismiss", "edit"]));
@@ -311,7 +359,14 @@ async fn queue_state_machine_conflicts_and_audit() {
     assert_eq!(s, 400, "{e}");
     let (s, _) = act(&app, &triage, id, json!({"version": v, "action": "respond", "response_url": "https://ubnd.example/thong-cao", "response_text": "Đã có thông cáo chính thức."})).await;
     assert_eq!(s, 200);
-    let r = app.http.post(app.url(&format!("/api/v1/queue/{id}/notes"))).bearer_auth(&triage).json(&json!({"text": "Đã gửi báo"})).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url(&format!("/api/v1/queue/{id}/notes")))
+        .bearer_auth(&triage)
+        .json(&json!({"text": "Đã gửi báo"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let (s, closed) = act(&app, &triage, id, json!({"version": v + 1, "action": "close"})).await;
     assert_eq!((s, closed["state"].as_str()), (200, Some("closed")));
@@ -323,7 +378,16 @@ async fn queue_state_machine_conflicts_and_audit() {
     assert_eq!(q["total"], 1);
     let open: Value = app.http.get(app.url("/api/v1/queue")).bearer_auth(&triage).send().await.unwrap().json().await.unwrap();
     assert_eq!(open["total"], 0);
-    let log: Value = app.http.get(app.url(&format!("/api/v1/audit?target_kind=queue_item&target_id={id}"))).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let log: Value = app
+        .http
+        .get(app.url(&format!("/api/v1/audit?target_kind=queue_item&target_id={id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let actions: Vec<&str> = log["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions.first(), Some(&"queue.create"));
     assert_eq!(actions.last(), Some(&"queue.close"));
@@ -364,7 +428,16 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     // a bad query is a 400 with the parser's message, on the page
     let r = get("/search?q=%22unclosed".into()).await.unwrap();
     assert_eq!(r.status(), 400);
-    let r: Value = app.http.get(app.url("/api/v1/search?q=date:yesterday")).bearer_auth(app.token(Role::Triage).await).send().await.unwrap().json().await.unwrap();
+    let r: Value = app
+        .http
+        .get(app.url("/api/v1/search?q=date:yesterday"))
+        .bearer_auth(app.token(Role::Triage).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["error"]["code"], "invalid_query");
 
     // hostile crawled text is shown as text, and a javascript: URL is not made a link
@@ -387,9 +460,15 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     // flag from the article page, then two tabs act on the same version: the second sees a conflict
     let art = app.articles["bien-dao"];
     let form = |body: String, path: String| {
-        app.http.post(app.url(&path)).header("cookie", &s.cookie).header("content-type", "application/x-www-form-urlencoded").body(body).send()
+        app.http
+            .post(app.url(&path))
+            .header("cookie", &s.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
     };
-    let r = form(format!("csrf={}&reason=Sai+s%E1%BB%B1+th%E1%BA%ADt&priority=high", s.csrf), format!("/articles/{art}/flag")).await.unwrap();
+    let r =
+        form(format!("csrf={}&reason=Sai+s%E1%BB%B1+th%E1%BA%ADt&priority=high", s.csrf), format!("/articles/{art}/flag")).await.unwrap();
     assert_eq!(r.status(), 303);
     let item_path = r.headers()["location"].to_str().unwrap().to_string();
     let r = form(format!("csrf={}&action=start_review&version=1", s.csrf), format!("{item_path}/action")).await.unwrap();
@@ -419,7 +498,15 @@ async fn api_errors_metrics_openapi_health() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["articles"], 3);
     // malformed bodies and unknown things get the stable error shape
-    let r = app.http.post(app.url("/api/v1/users")).bearer_auth(&admin).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
     let r = app.http.get(app.url("/api/v1/articles/999999")).bearer_auth(&admin).send().await.unwrap();
@@ -427,9 +514,23 @@ async fn api_errors_metrics_openapi_health() {
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "not_found");
     let r = app.http.get(app.url("/api/v1/nothing-here")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    let r = app.http.post(app.url("/api/v1/users")).bearer_auth(&admin).json(&json!({"name": "bien.tap", "role": "analyst", "password": "mat-khau-du-dai"})).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "bien.tap", "role": "analyst", "password": "mat-khau-du-dai"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
-    let r = app.http.post(app.url("/api/v1/users")).bearer_auth(&admin).json(&json!({"name": "bien.tap", "role": "analyst", "password": "mat-khau-du-dai"})).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/users"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "bien.tap", "role": "analyst", "password": "mat-khau-du-dai"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     // responses carry the security headers
     let r = app.http.get(app.url("/login")).send().await.unwrap();

@@ -153,7 +153,13 @@ impl App {
     }
 
     pub async fn login(&self, name: &str) -> Session {
-        let r = self.http.post(self.url("/login")).form(&[("name", name), ("password", PASSWORD), ("next", "/search")]).send().await.expect("login");
+        let r = self
+            .http
+            .post(self.url("/login"))
+            .form(&[("name", name), ("password", PASSWORD), ("next", "/search")])
+            .send()
+            .await
+            .expect("login");
         assert_eq!(r.status(), 303, "login of {name}");
         let set = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("session cookie").to_string();
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
