@@ -230,7 +230,7 @@ async fn web(config: &Path, dir: &Path, requests: usize) -> Result<()> {
     };
     let sid = auth::new_secret();
     store.create_session(&auth::digest(&sid), user.id, &auth::new_secret(), now, now + chrono::Duration::hours(1)).await?;
-    let token = format!("pw_{}", auth::new_secret());
+    let token = auth::new_token();
     store.create_token(&auth::digest(&token), user.id, "bench", now).await?;
     let state = AppState::new(cfg.clone(), store.clone(), searcher.clone(), Arc::new(Metrics::new()), Arc::new(tokio::sync::Notify::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

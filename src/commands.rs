@@ -181,10 +181,7 @@ pub async fn user_add(cfg: Config, name: &str, role: &str) -> Result<()> {
     std::io::stdin().read_line(&mut password).context("reading the password from stdin")?;
     let password = password.trim_end_matches(['\n', '\r']).to_string();
     crate::web::auth::check_new_password(&password).map_err(anyhow::Error::msg)?;
-    let ok_name = (2..=40).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !ok_name {
-        bail!("user name `{name}`: 2-40 characters from A-Z, a-z, 0-9, `.`, `_`, `-`");
-    }
+    crate::web::auth::check_user_name(name).map_err(anyhow::Error::msg)?;
     let hash = crate::web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
     let store = Store::open(&cfg.storage.database_url).await?;
     let now = Utc::now();
@@ -208,7 +205,7 @@ pub async fn user_add(cfg: Config, name: &str, role: &str) -> Result<()> {
 pub async fn user_token(cfg: Config, name: &str, label: &str) -> Result<()> {
     let store = Store::open(&cfg.storage.database_url).await?;
     let user = store.user_by_name(name).await?.with_context(|| format!("no user `{name}`"))?;
-    let token = format!("pw_{}", crate::web::auth::new_secret());
+    let token = crate::web::auth::new_token();
     let now = Utc::now();
     let id = store.create_token(&crate::web::auth::digest(&token), user.id, label, now).await?;
     let audit = crate::store::NewAudit {

@@ -53,6 +53,21 @@ pub fn check_new_password(p: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The rule for user names, shared by the admin pages, the API and `presswatch user add`.
+pub fn check_user_name(name: &str) -> Result<(), String> {
+    let ok = (2..=40).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("user name `{name}`: 2–40 characters from A–Z, a–z, 0–9, `.`, `_`, `-`"))
+    }
+}
+
+/// A new API token as handed to its user; `pw_` makes it recognisable in a leaked file.
+pub fn new_token() -> String {
+    format!("pw_{}", new_secret())
+}
+
 /// 32 random bytes as hex: session ids, CSRF tokens, API tokens.
 pub fn new_secret() -> String {
     let mut b = [0u8; 32];

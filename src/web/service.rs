@@ -398,15 +398,6 @@ fn show(v: &serde_json::Value) -> String {
 
 // ---- admin ----
 
-fn valid_user_name(name: &str) -> Result<(), Fail> {
-    let ok = (2..=40).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Fail::BadRequest(format!("user name `{name}`: 2–40 characters from A–Z, a–z, 0–9, `.`, `_`, `-`")))
-    }
-}
-
 pub async fn hash(password: String) -> Result<String, Fail> {
     auth::check_new_password(&password).map_err(Fail::BadRequest)?;
     tokio::task::spawn_blocking(move || auth::hash_password(&password))
@@ -417,7 +408,7 @@ pub async fn hash(password: String) -> Result<String, Fail> {
 
 pub async fn add_user(st: &AppState, p: &Principal, name: &str, role: Role, password: String) -> Result<User, Fail> {
     let name = name.trim();
-    valid_user_name(name)?;
+    auth::check_user_name(name).map_err(Fail::BadRequest)?;
     let h = hash(password).await?;
     let now = Utc::now();
     let u = st.store.create_user(name, role, &h, now).await?;
@@ -469,7 +460,7 @@ pub async fn create_token(st: &AppState, p: &Principal, user_id: i64, label: &st
         return Err(Fail::BadRequest("a token needs a label saying what uses it".into()));
     }
     let u = st.store.user(user_id).await?.ok_or_else(|| Fail::NotFound(format!("user {user_id}")))?;
-    let token = format!("pw_{}", auth::new_secret());
+    let token = auth::new_token();
     let id = st.store.create_token(&auth::digest(&token), u.id, label, Utc::now()).await?;
     admin_audit(st, p, "token.create", "api_token", id.to_string(), serde_json::json!({"user": u.name, "label": label}), None).await?;
     Ok(token)
