@@ -32,8 +32,7 @@ fn local_path(p: Option<&str>) -> String {
     }
 }
 
-fn here(h: &HeaderMap, uri: &axum::http::Uri) -> String {
-    let _ = h;
+fn here(uri: &axum::http::Uri) -> String {
     uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
 }
 
@@ -194,7 +193,7 @@ pub async fn search(
     let by_date = q.sort.as_deref() == Some("date");
     let params = SearchParams { q: q.q.clone(), sort_by_date: by_date, offset: q.offset.unwrap_or(0), limit: 20 };
     let saved = st.store.saved_searches(p.user.id).await?;
-    let here = here(&headers, &uri);
+    let here = here(&uri);
     let (view, error) = match service::search(&st, params, lang).await {
         Ok(v) => (Some(v), None),
         Err(Fail::InvalidQuery(m)) => (None, Some(m)),
@@ -253,7 +252,7 @@ pub async fn article(
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
     ctx["can_flag"] = json!(super::access::allows(p.user.role, "POST", "/articles/{id}/flag"));
     ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
-    let body = render(&st, "article.html", lang, Some(&p), &here(&headers, &uri), "search", ctx)?;
+    let body = render(&st, "article.html", lang, Some(&p), &here(&uri), "search", ctx)?;
     Ok(html(StatusCode::OK, body))
 }
 
@@ -366,42 +365,31 @@ pub async fn queue(
         "prev_href": (filter.offset > 0).then(|| page_href((filter.offset - 50).max(0))),
         "next_href": (filter.offset + (rows.len() as i64) < total).then(|| page_href(filter.offset + 50)),
     });
-    let body = render(&st, "queue.html", lang, Some(&p), &here(&headers, &uri), "queue", ctx)?;
+    let body = render(&st, "queue.html", lang, Some(&p), &here(&uri), "queue", ctx)?;
     Ok(html(StatusCode::OK, body))
 }
 
-async fn render_item(
-    st: &AppState,
-    headers: &HeaderMap,
-    uri: &axum::http::Uri,
-    p: &Principal,
-    id: i64,
-    status: StatusCode,
-    error: Option<String>,
-) -> PageResult {
+async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64, status: StatusCode, error: Option<String>) -> PageResult {
     let lang = lang_of(headers);
     let v = service::item(st, id).await?;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
-    let users = st.store.users().await?;
-    ctx["users"] = json!(users.iter().filter(|u| !u.disabled).map(|u| json!({"id": u.id, "name": u.name})).collect::<Vec<_>>());
+    ctx["users"] = json!(v.users.iter().filter(|u| !u.disabled).map(|u| json!({"id": u.id, "name": u.name})).collect::<Vec<_>>());
     ctx["agencies"] = json!(st.cfg.agencies.iter().map(|a| json!({"id": a.id, "name": a.name})).collect::<Vec<_>>());
     ctx["agency_names"] = json!(st.agency_names());
     ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
     ctx["can_work"] = json!(super::access::allows(p.user.role, "POST", "/queue/{id}/action"));
     ctx["error"] = json!(error);
     let body = render(st, "item.html", lang, Some(p), &format!("/queue/{id}"), "queue", ctx)?;
-    let _ = uri;
     Ok(html(status, body))
 }
 
 pub async fn queue_item(
     State(st): State<AppState>,
     headers: HeaderMap,
-    uri: axum::http::Uri,
     Extension(p): Extension<Principal>,
     Path(id): Path<i64>,
 ) -> PageResult {
-    render_item(&st, &headers, &uri, &p, id, StatusCode::OK, None).await
+    render_item(&st, &headers, &p, id, StatusCode::OK, None).await
 }
 
 /// The item form's fields; which ones matter depends on `action`.
@@ -450,7 +438,6 @@ fn form_action(f: &ActionForm) -> Result<Action, Fail> {
 pub async fn queue_action(
     State(st): State<AppState>,
     headers: HeaderMap,
-    uri: axum::http::Uri,
     Extension(p): Extension<Principal>,
     Path(id): Path<i64>,
     Form(f): Form<ActionForm>,
@@ -465,7 +452,7 @@ pub async fn queue_action(
         Err(e @ (Fail::Conflict(_) | Fail::IllegalTransition(_) | Fail::BadRequest(_))) => {
             let lang = lang_of(&headers);
             let msg = if matches!(e, Fail::Conflict(_)) { format!("{} ({})", t(lang, "queue.conflict"), e) } else { e.to_string() };
-            render_item(&st, &headers, &uri, &p, id, e.status(), Some(msg)).await
+            render_item(&st, &headers, &p, id, e.status(), Some(msg)).await
         }
         Err(e) => Err(e.into()),
     }

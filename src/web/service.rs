@@ -335,6 +335,9 @@ pub struct ItemView {
     pub response_link: Option<String>,
     pub actions: Vec<&'static str>,
     pub history: Vec<HistoryView>,
+    /// Every user (the page offers the active ones as assignees); one load serves the names too.
+    #[serde(skip)]
+    pub users: Vec<User>,
 }
 
 pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
@@ -343,15 +346,10 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
         Some(a) => st.store.articles(std::slice::from_ref(a)).await?.pop(),
         None => None,
     };
-    let name_of = |u: Option<User>| u.map(|u| u.name);
-    let assignee = match it.assignee_id {
-        Some(u) => name_of(st.store.user(u).await?),
-        None => None,
-    };
-    let created_by = match it.created_by {
-        Some(u) => name_of(st.store.user(u).await?),
-        None => None,
-    };
+    let users = st.store.users().await?;
+    let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
+    let assignee = it.assignee_id.and_then(|u| names.get(&u).cloned());
+    let created_by = it.created_by.and_then(|u| names.get(&u).cloned());
     let filter = crate::store::AuditFilter {
         target_kind: Some("queue_item".into()),
         target_id: Some(id.to_string()),
@@ -380,6 +378,7 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
         assignee,
         created_by,
         history,
+        users,
         it,
     })
 }
