@@ -105,9 +105,13 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
     if unsafe_method && cross_site(req.headers()) {
         return fail(Fail::Forbidden("cross-site request refused".into()));
     }
-    let principal = match authenticate(&st, req.headers()).await {
-        Ok(p) => p,
-        Err(f) => return fail(f),
+    // public routes (login, static files, health) need no one: spare them the session lookup
+    let principal = match need {
+        Need::Public => None,
+        Need::Roles(_) => match authenticate(&st, req.headers()).await {
+            Ok(p) => p,
+            Err(f) => return fail(f),
+        },
     };
     if let Need::Roles(roles) = need {
         match &principal {
@@ -125,7 +129,7 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
         }
     }
     let mut req = req;
-    if unsafe_method && need != Need::Public {
+    if unsafe_method {
         if let Some(expected) = principal.as_ref().and_then(|p| p.csrf.clone()) {
             req = match check_csrf(req, &expected).await {
                 Ok(r) => r,
