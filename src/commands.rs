@@ -134,6 +134,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
 
     let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone());
     let web_task = tokio::spawn(crate::web::serve(listener, state, shutdown.clone()));
+    let report_task = tokio::spawn(report_schedule(cfg.clone(), store.clone(), shutdown.clone()));
     if store.count_users().await? == 0 {
         tracing::warn!("no users yet: create one with `presswatch user add admin --role admin` (password on stdin)");
     }
@@ -161,6 +162,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
         }
     }
     let _ = indexer_task.await;
+    let _ = report_task.await;
     match web_task.await {
         Ok(Err(e)) => tracing::error!("web server: {e}"),
         Err(e) => tracing::error!("web server task: {e}"),
@@ -169,6 +171,25 @@ pub async fn serve(cfg: Config) -> Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes the weekly report when it falls due (checked every few minutes, so a machine that was off at
+/// the due time catches up when it starts).
+async fn report_schedule(cfg: Arc<Config>, store: Store, mut shutdown: watch::Receiver<bool>) {
+    if cfg.report.schedule.is_none() {
+        return;
+    }
+    loop {
+        match crate::report::scheduled(&store, &cfg, Utc::now()).await {
+            Ok(Some(id)) => tracing::info!(report = id, "weekly report written"),
+            Ok(None) => {}
+            Err(e) => tracing::error!("weekly report failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
 }
 
 /// `user add`: the password comes from stdin (one line), never from the command line.
@@ -324,6 +345,60 @@ pub fn parse_cli_date(s: &str, end: bool) -> Result<DateTime<Utc>> {
         Ok(d) => Ok(d.with_timezone(&Utc)),
         Err(_) => bail!("bad date {s:?}: write YYYY-MM-DD or an RFC 3339 time"),
     }
+}
+
+/// `report`: renders the period's report to a file or standard output.
+pub async fn report(
+    cfg: Config,
+    week: Option<String>,
+    range: Option<(String, String)>,
+    format: Option<String>,
+    out: Option<std::path::PathBuf>,
+    keep: bool,
+) -> Result<()> {
+    use crate::report::{Format, Period};
+    let now = Utc::now();
+    let period = match (week, range) {
+        (Some(w), _) => Period::parse_week(&w)?,
+        (None, Some((from, to))) => Period::parse_dates(&from, &to)?,
+        (None, None) => Period::last_full_week(now),
+    };
+    let from_ext = out.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).and_then(Format::parse);
+    let format = match format {
+        Some(f) => Format::parse(&f).with_context(|| format!("--format {f}: write html, docx, md or json"))?,
+        None => from_ext.unwrap_or(Format::Html),
+    };
+    if format == Format::Docx && out.is_none() && std::io::stdout().is_terminal() {
+        bail!("a DOCX report is binary: give --out FILE.docx (or redirect standard output)");
+    }
+    let store = Store::open(&cfg.storage.database_url).await?;
+    let report = if keep {
+        let (id, r) = crate::report::generate(&store, &cfg, period, now, "cli").await?;
+        match crate::report::email(&store, &cfg, id, &r, now).await {
+            Ok(true) => eprintln!("report {id} kept and e-mailed to {}", cfg.report.email_to.join(", ")),
+            Ok(false) => eprintln!("report {id} kept"),
+            Err(e) => eprintln!("report {id} kept; {e}"),
+        }
+        r
+    } else {
+        crate::report::build(&store, &cfg, period, now).await?
+    };
+    store.close().await;
+    let bytes = crate::report::render(&report, format)?;
+    match out {
+        Some(p) => {
+            // write beside, then rename: a failed run never leaves half a report under the name
+            let tmp = p.with_extension("partial");
+            std::fs::write(&tmp, &bytes).with_context(|| format!("--out {}: cannot write", p.display()))?;
+            std::fs::rename(&tmp, &p).with_context(|| format!("--out {}: cannot write", p.display()))?;
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(&bytes)?;
+            o.flush()?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

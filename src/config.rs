@@ -26,6 +26,8 @@ struct RawFile {
     storage: Option<RawStorage>,
     server: Option<RawServer>,
     crawl: Option<RawCrawl>,
+    report: Option<RawReport>,
+    smtp: Option<RawSmtp>,
     #[serde(default)]
     locality: Vec<RawLocality>,
     #[serde(default)]
@@ -49,6 +51,33 @@ struct RawServer {
     listen: Option<String>,
     session_idle: Option<String>,
     secure_cookies: Option<bool>,
+    public_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    organization: Option<String>,
+    parent_organization: Option<String>,
+    place: Option<String>,
+    signer: Option<String>,
+    schedule: Option<bool>,
+    weekday: Option<String>,
+    hour: Option<i64>,
+    email_to: Option<Vec<String>>,
+    attach: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: Option<i64>,
+    from: String,
+    username: Option<String>,
+    password_env: Option<String>,
+    tls: Option<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +157,57 @@ pub struct Config {
     pub topics: Vec<Topic>,
     pub sources: Vec<Source>,
     pub agencies: Vec<Agency>,
+    pub report: ReportConfig,
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// The weekly leadership report: who issues it, when `serve` writes it, who receives it.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub organization: String,
+    pub parent_organization: Option<String>,
+    /// The place in the date line (`Cần Giờ, ngày ...`).
+    pub place: String,
+    pub signer: String,
+    /// Weekday and local hour (Asia/Ho_Chi_Minh) at which `serve` writes last week's report; None: off.
+    pub schedule: Option<(chrono::Weekday, u32)>,
+    pub email_to: Vec<String>,
+    pub attach: Vec<crate::report::Format>,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            organization: "Bộ phận theo dõi báo chí".into(),
+            parent_organization: None,
+            place: "Việt Nam".into(),
+            signer: "Người lập báo cáo".into(),
+            schedule: Some((chrono::Weekday::Mon, 7)),
+            email_to: Vec::new(),
+            attach: vec![crate::report::Format::Docx, crate::report::Format::Html],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP: only for a relay on this machine or a trusted network.
+    None,
+    Starttls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub from: String,
+    pub username: Option<String>,
+    /// The password is read from this environment variable when mail is sent, never from the file.
+    pub password_env: String,
+    pub tls: SmtpTls,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -144,11 +224,18 @@ pub struct ServerConfig {
     /// Always mark cookies `Secure` (set this behind a TLS proxy that does not send
     /// `X-Forwarded-Proto: https`; with that header they are marked anyway).
     pub secure_cookies: bool,
+    /// The address users reach the web UI at; links in reports and e-mails point there.
+    pub public_url: String,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: ([127, 0, 0, 1], 8080).into(), session_idle: Duration::from_secs(8 * 3600), secure_cookies: false }
+        ServerConfig {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            session_idle: Duration::from_secs(8 * 3600),
+            secure_cookies: false,
+            public_url: "http://127.0.0.1:8080".into(),
+        }
     }
 }
 
@@ -299,6 +386,8 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
     let mut storage = None;
     let mut server = None;
     let mut crawl = None;
+    let mut report = None;
+    let mut smtp = None;
     let mut localities = Vec::new();
     let mut topics = Vec::new();
     let mut sources = Vec::new();
@@ -326,6 +415,8 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
         once!(storage, storage, "storage");
         once!(server, server, "server");
         once!(crawl, crawl, "crawl");
+        once!(report, report, "report");
+        once!(smtp, smtp, "smtp");
 
         for (i, l) in f.locality.iter().enumerate() {
             let key = |k: &str| format!("locality[{i}].{k}");
@@ -437,6 +528,16 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
             if let Some(v) = &s.session_idle {
                 server.session_idle = parse_duration(v).map_err(|m| At(&p).err("server.session_idle", m))?;
             }
+            server.public_url = match &s.public_url {
+                Some(u) => {
+                    let parsed = url::Url::parse(u).map_err(|e| At(&p).err("server.public_url", format!("invalid URL \"{u}\": {e}")))?;
+                    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+                        return Err(At(&p).err("server.public_url", format!("\"{u}\" is not an http(s) address without a query")));
+                    }
+                    u.trim_end_matches('/').to_string()
+                }
+                None => format!("http://{}", server.listen),
+            };
             server
         }
     };
@@ -496,7 +597,102 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
         }
     }
 
-    Ok(Config { path: main_path.to_path_buf(), storage, server, crawl: crawl_cfg, localities, topics, sources, agencies })
+    let report = match report {
+        None => ReportConfig { place: localities.first().map(|l| l.name.clone()).unwrap_or_else(|| "Việt Nam".into()), ..Default::default() },
+        Some((p, r)) => validate_report(&At(&p), r, &localities)?,
+    };
+    let smtp = smtp.map(|(p, s)| validate_smtp(&At(&p), s)).transpose()?;
+    if !report.email_to.is_empty() && smtp.is_none() {
+        return Err(ConfigError::Invalid {
+            path: main_path.to_path_buf(),
+            key: "report.email_to".into(),
+            message: "recipients are set but there is no [smtp] section to send through".into(),
+        });
+    }
+    Ok(Config { path: main_path.to_path_buf(), storage, server, crawl: crawl_cfg, localities, topics, sources, agencies, report, smtp })
+}
+
+fn check_mailbox(at: &At, key: &str, v: &str) -> Result<(), ConfigError> {
+    v.parse::<lettre::message::Mailbox>()
+        .map(|_| ())
+        .map_err(|e| at.err(key, format!("\"{v}\" is not an e-mail address like \"Văn phòng <vp@example.org>\" ({e})")))
+}
+
+fn validate_report(at: &At, r: &RawReport, localities: &[Locality]) -> Result<ReportConfig, ConfigError> {
+    let mut c = ReportConfig::default();
+    let text = |v: &Option<String>, key: &str, slot: &mut String| -> Result<(), ConfigError> {
+        if let Some(v) = v {
+            if v.trim().is_empty() {
+                return Err(at.err(format!("report.{key}"), "must not be empty"));
+            }
+            *slot = v.trim().to_string();
+        }
+        Ok(())
+    };
+    text(&r.organization, "organization", &mut c.organization)?;
+    c.place = localities.first().map(|l| l.name.clone()).unwrap_or(c.place);
+    text(&r.place, "place", &mut c.place)?;
+    text(&r.signer, "signer", &mut c.signer)?;
+    c.parent_organization = r.parent_organization.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let weekday = match r.weekday.as_deref() {
+        None => chrono::Weekday::Mon,
+        Some(w) => w.parse::<chrono::Weekday>().map_err(|_| at.err("report.weekday", format!("\"{w}\" is not a weekday like \"mon\" or \"monday\"")))?,
+    };
+    let hour = match r.hour {
+        None => 7,
+        Some(h) if (0..=23).contains(&h) => h as u32,
+        Some(h) => return Err(at.err("report.hour", format!("{h} is out of range 0..=23"))),
+    };
+    c.schedule = r.schedule.unwrap_or(true).then_some((weekday, hour));
+    for (i, m) in r.email_to.iter().flatten().enumerate() {
+        check_mailbox(at, &format!("report.email_to[{i}]"), m)?;
+    }
+    c.email_to = r.email_to.clone().unwrap_or_default();
+    if let Some(a) = &r.attach {
+        c.attach = Vec::new();
+        for (i, f) in a.iter().enumerate() {
+            let f = crate::report::Format::parse(f)
+                .ok_or_else(|| at.err(format!("report.attach[{i}]"), format!("\"{f}\" is not one of html, docx, md, json")))?;
+            if !c.attach.contains(&f) {
+                c.attach.push(f);
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn validate_smtp(at: &At, s: &RawSmtp) -> Result<SmtpConfig, ConfigError> {
+    if s.host.trim().is_empty() || s.host.contains(['/', ' ']) {
+        return Err(at.err("smtp.host", format!("\"{}\" is not a host name", s.host)));
+    }
+    let tls = match s.tls.as_deref().unwrap_or("starttls") {
+        "none" => SmtpTls::None,
+        "starttls" => SmtpTls::Starttls,
+        "tls" => SmtpTls::Tls,
+        other => return Err(at.err("smtp.tls", format!("\"{other}\" is not one of none, starttls, tls"))),
+    };
+    let port = match s.port {
+        None => match tls {
+            SmtpTls::Tls => 465,
+            _ => 587,
+        },
+        Some(p) if (1..=65535).contains(&p) => p as u16,
+        Some(p) => return Err(at.err("smtp.port", format!("{p} is out of range 1..=65535"))),
+    };
+    check_mailbox(at, "smtp.from", &s.from)?;
+    let timeout = match &s.timeout {
+        None => Duration::from_secs(30),
+        Some(t) => parse_duration(t).map_err(|m| at.err("smtp.timeout", m))?,
+    };
+    Ok(SmtpConfig {
+        host: s.host.trim().to_string(),
+        port,
+        from: s.from.clone(),
+        username: s.username.clone().filter(|u| !u.is_empty()),
+        password_env: s.password_env.clone().unwrap_or_else(|| "PRESSWATCH_SMTP_PASSWORD".into()),
+        tls,
+        timeout,
+    })
 }
 
 /// Topics are evaluated per article, so they may not refer to other tags or dates.

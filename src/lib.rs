@@ -11,6 +11,7 @@ pub mod extract;
 pub mod model;
 pub mod opml;
 pub mod query;
+pub mod report;
 pub mod search;
 pub mod store;
 pub mod text;

@@ -55,6 +55,27 @@ enum Command {
         #[arg(long)]
         until: Option<String>,
     },
+    /// The leadership summary for a period (default: the last full ISO week, Vietnam time).
+    Report {
+        /// An ISO week, like 2026-W47.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        week: Option<String>,
+        /// First day (YYYY-MM-DD, Vietnam time).
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// Last day, inclusive.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// html, docx, md or json (default: from the --out extension, else html).
+        #[arg(long)]
+        format: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Also keep it in the database (listed in the web UI) and e-mail it if [report] email_to is set.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Rebuild the search index from the database.
     Reindex,
     /// Validate the configuration and say exactly what is wrong and where.
@@ -184,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             commands::export(cfg, f, since, until).await.map(|_| ())
         }
+        Command::Report { week, from, to, format, out, keep } => commands::report(cfg, week, from.zip(to), format, out, keep).await,
         Command::Reindex => {
             let n = commands::reindex(cfg).await?;
             println!("reindexed {n} articles");

@@ -38,11 +38,15 @@ type Result<T> = std::result::Result<T, StoreError>;
 const REQUEUE_FAILED_AFTER: i64 = 6 * 3600;
 
 const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/0001_init.sql")), (2, "web", include_str!("../../migrations/0002_web.sql"))];
+    &[(1, "init", include_str!("../../migrations/0001_init.sql")), (2, "web", include_str!("../../migrations/0002_web.sql")),
+    (3, "reports", include_str!("../../migrations/0003_reports.sql")),
+];
 
 mod queue;
+mod reports;
 mod users;
 pub use queue::{AuditFilter, NewAudit, QueueFilter, QueueRow};
+pub use reports::{FeedHealthRow, ReportArticle, ReportInfo};
 pub use users::{SavedSearch, Session, TokenInfo};
 
 #[derive(Clone)]

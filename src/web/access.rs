@@ -26,6 +26,8 @@ const FLAG: Need = Need::Roles(&[Role::Admin, Role::Analyst, Role::Triage]);
 /// Working the queue.
 const WORK: Need = Need::Roles(&[Role::Admin, Role::Triage]);
 const ADMIN: Need = Need::Roles(&[Role::Admin]);
+/// Writing a report on demand: leaders, triage staff and admins (analysts read them).
+const REPORT: Need = Need::Roles(&[Role::Admin, Role::Triage, Role::Leader]);
 
 /// Every route of `web::router`, with who may use it.
 pub const RULES: &[(&str, &str, Need)] = &[
@@ -46,6 +48,9 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/queue/{id}", ANY),
     ("POST", "/queue/{id}/action", WORK),
     ("POST", "/queue/{id}/notes", WORK),
+    ("GET", "/reports", ANY),
+    ("POST", "/reports", REPORT),
+    ("GET", "/reports/{id}", ANY),
     ("GET", "/admin/users", ADMIN),
     ("POST", "/admin/users", ADMIN),
     ("POST", "/admin/users/{id}", ADMIN),
@@ -56,6 +61,9 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/admin/audit", ADMIN),
     ("GET", "/admin/audit/export", ADMIN),
     ("GET", "/metrics", ADMIN),
+    ("GET", "/api/v1/reports", ANY),
+    ("POST", "/api/v1/reports", REPORT),
+    ("GET", "/api/v1/reports/{id}", ANY),
     ("GET", "/api/v1/me", ANY),
     ("GET", "/api/v1/meta", ANY),
     ("GET", "/api/v1/search", ANY),
@@ -205,11 +213,14 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, axum::http::HeaderValue::from_static(v));
     };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    );
+    // a handler may set a stricter policy of its own (the report view: inline styles, nothing else)
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            h,
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        );
+    }
     set(h, "x-content-type-options", "nosniff");
     // `same-origin`, not `no-referrer`: the latter makes browsers send `Origin: null` on our own
     // form posts, which the same-origin check must refuse

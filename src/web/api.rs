@@ -338,3 +338,40 @@ pub async fn audit_export(State(st): State<AppState>, Query(q): Query<AuditQuery
         }
     }
 }
+
+// ---- reports ----
+
+pub async fn reports(State(st): State<AppState>) -> ApiResult {
+    ok(json!({"reports": st.store.reports(200).await?}))
+}
+
+#[derive(Deserialize)]
+struct ReportRequest {
+    week: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Writes a report for a period and answers with it (JSON), `Location` naming where it is kept.
+pub async fn generate_report(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
+    let req: ReportRequest = if bytes.is_empty() { ReportRequest { week: None, from: None, to: None } } else { body(&bytes)? };
+    let period = service::report_period(req.week.as_deref(), req.from.as_deref(), req.to.as_deref())?;
+    let id = service::generate_report(&st, &p, period).await?;
+    let (info, report) = service::report(&st, id).await?;
+    let location = format!("/api/v1/reports/{id}");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({"id": id, "info": info, "report": report}))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    format: Option<String>,
+}
+
+/// A kept report: its figures as JSON, or the rendered file with `?format=html|docx|md`.
+pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Query<ReportQuery>) -> ApiResult {
+    let (info, report) = service::report(&st, id).await?;
+    match q.format.as_deref() {
+        None | Some("json") => ok(json!({"id": id, "info": info, "report": report})),
+        Some(f) => Ok(service::report_file(&report, f)?),
+    }
+}

@@ -160,3 +160,14 @@ pub fn page_error(f: &Fail) -> Response {
     }
     r
 }
+
+impl From<crate::report::ReportError> for Fail {
+    fn from(e: crate::report::ReportError) -> Fail {
+        use crate::report::ReportError as R;
+        match e {
+            R::Period(p) => Fail::BadRequest(p.to_string()),
+            R::Store(s) => s.into(),
+            other => Fail::Internal(other.to_string()),
+        }
+    }
+}

@@ -626,3 +626,58 @@ pub async fn audit(
     let body = render(&st, "audit.html", lang, Some(&p), "/admin/audit", "audit", json!({"entries": rows, "next_href": next}))?;
     Ok(html(StatusCode::OK, body))
 }
+
+// ---- reports ----
+
+#[derive(Deserialize)]
+pub struct ReportForm {
+    week: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    format: Option<String>,
+}
+
+pub async fn reports(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>) -> PageResult {
+    render_reports(&st, &headers, &p, StatusCode::OK, None).await
+}
+
+async fn render_reports(st: &AppState, headers: &HeaderMap, p: &Principal, status: StatusCode, error: Option<String>) -> PageResult {
+    let lang = lang_of(headers);
+    let last = crate::report::Period::last_full_week(Utc::now());
+    let ctx = json!({
+        "reports": st.store.reports(200).await?,
+        "can_generate": super::access::allows(p.user.role, "POST", "/reports"),
+        "default_week": last.label(),
+        "schedule": st.cfg.report.schedule.map(|(d, h)| format!("{d} {h:02}:00")),
+        "error": error,
+    });
+    let body = render(st, "reports.html", lang, Some(p), "/reports", "reports", ctx)?;
+    Ok(html(status, body))
+}
+
+pub async fn generate_report(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Extension(p): Extension<Principal>,
+    Form(f): Form<ReportForm>,
+) -> PageResult {
+    let period = match service::report_period(f.week.as_deref(), f.from.as_deref(), f.to.as_deref()) {
+        Ok(period) => period,
+        Err(e) => return render_reports(&st, &headers, &p, e.status(), Some(e.public_message())).await,
+    };
+    let id = service::generate_report(&st, &p, period).await?;
+    Ok(see_other(&format!("/reports/{id}")))
+}
+
+/// The report itself (its own page, no site chrome), or a download with `?format=`.
+pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Query<ReportQuery>) -> PageResult {
+    let (_, r) = service::report(&st, id).await?;
+    Ok(match q.format.as_deref() {
+        None => service::report_page(&r)?,
+        Some(f) => service::report_file(&r, f)?,
+    })
+}

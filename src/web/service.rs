@@ -532,3 +532,58 @@ pub fn parse_due(s: &str) -> Result<Option<chrono::DateTime<Utc>>, Fail> {
 pub fn check_query(q: &str) -> Result<Expr, Fail> {
     crate::query::parse(q).map_err(|e| Fail::InvalidQuery(e.to_string()))
 }
+
+// ---- reports ----
+
+/// The period a request names: `week`, or `from` and `to`, or (nothing) the last full week.
+pub fn report_period(week: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<crate::report::Period, Fail> {
+    use crate::report::Period;
+    fn given(s: Option<&str>) -> Option<&str> {
+        s.map(str::trim).filter(|s| !s.is_empty())
+    }
+    let p = match (given(week), given(from), given(to)) {
+        (Some(w), None, None) => Period::parse_week(w),
+        (None, Some(f), Some(t)) => Period::parse_dates(f, t),
+        (None, None, None) => Ok(Period::last_full_week(Utc::now())),
+        _ => return Err(Fail::BadRequest("give either a week (YYYY-Www) or both from and to (YYYY-MM-DD)".into())),
+    };
+    p.map_err(|e| Fail::BadRequest(e.to_string()))
+}
+
+pub async fn generate_report(st: &AppState, p: &Principal, period: crate::report::Period) -> Result<i64, Fail> {
+    let (id, _) = crate::report::generate(&st.store, &st.cfg, period, Utc::now(), &p.user.name).await?;
+    Ok(id)
+}
+
+pub async fn report(st: &AppState, id: i64) -> Result<(crate::store::ReportInfo, crate::report::Report), Fail> {
+    crate::report::kept(&st.store, id).await?.ok_or_else(|| Fail::NotFound(format!("report {id}")))
+}
+
+/// A report as a download in the format asked for (`html`, `docx`, `md`, `json`).
+pub fn report_file(r: &crate::report::Report, format: &str) -> Result<axum::response::Response, Fail> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let f = crate::report::Format::parse(format).ok_or_else(|| Fail::BadRequest(format!("format {format:?}: html, docx, md or json")))?;
+    let bytes = crate::report::render(r, f)?;
+    let disposition = format!("attachment; filename=\"{}\"", crate::report::file_name(r, f));
+    Ok(([(header::CONTENT_TYPE, f.mime().to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+/// A report shown in the browser: its own self-contained page, under a policy that allows its inline
+/// styles and nothing else (it has no script).
+pub fn report_page(r: &crate::report::Report) -> Result<axum::response::Response, Fail> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let bytes = crate::report::render(r, crate::report::Format::Html)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,15 @@
+-- Leadership reports as generated: the figures are kept as JSON so a past report reads the same
+-- later, whatever has been crawled or triaged since; every format is rendered from this.
+CREATE TABLE reports (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    label        TEXT NOT NULL,
+    period_from  TEXT NOT NULL,
+    period_to    TEXT NOT NULL,
+    generated_at INTEGER NOT NULL,
+    -- a user name, or 'schedule' for the weekly report `serve` writes
+    generated_by TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    emailed_at   INTEGER,
+    email_error  TEXT
+);
+CREATE INDEX reports_period ON reports(period_from, period_to);

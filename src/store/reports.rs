@@ -1,0 +1,216 @@
+//! What the leadership report reads (compact rows over a time window, loaded in a few queries so a
+//! report over 100k articles stays well under a second) and the reports kept once generated.
+
+use super::{Result, Store};
+use crate::time::{from_unix, to_unix};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// One article as the report counts it.
+#[derive(Debug, Clone)]
+pub struct ReportArticle {
+    pub id: i64,
+    pub source_id: String,
+    pub origin: Option<String>,
+    pub lang: String,
+    /// Publication time, or fetch time when the page gave none (what `export --since` filters on).
+    pub at: DateTime<Utc>,
+    pub story_id: Option<i64>,
+    /// Empty unless asked for (only the report's own period needs titles).
+    pub title: String,
+    pub url: String,
+    pub topics: Vec<String>,
+    pub localities: Vec<String>,
+}
+
+/// A kept report, without its body.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportInfo {
+    pub id: i64,
+    pub label: String,
+    pub period_from: String,
+    pub period_to: String,
+    pub generated_at: DateTime<Utc>,
+    pub generated_by: String,
+    pub emailed_at: Option<DateTime<Utc>>,
+    pub email_error: Option<String>,
+}
+
+/// Feed health as the report shows it.
+#[derive(Debug, Clone)]
+pub struct FeedHealthRow {
+    pub source_id: String,
+    pub last_fetch_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: i64,
+    pub last_error_class: Option<String>,
+    pub last_error: Option<String>,
+}
+
+const WHEN: &str = "COALESCE(a.published_at, a.fetched_at)";
+
+impl Store {
+    /// Every article whose time falls in `[from, to]` (inclusive), with its tags.
+    pub async fn report_articles(&self, from: DateTime<Utc>, to: DateTime<Utc>, with_titles: bool) -> Result<Vec<ReportArticle>> {
+        let cols = if with_titles { "a.title, a.url" } else { "'', ''" };
+        let sql = format!(
+            "SELECT a.id, a.source_id, s.origin, a.lang, {WHEN}, a.story_id, {cols}
+             FROM articles a LEFT JOIN sources s ON s.id = a.source_id
+             WHERE {WHEN} >= ? AND {WHEN} <= ? ORDER BY a.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_unix(from)).bind(to_unix(to)).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut pos = std::collections::HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get(0)?;
+            pos.insert(id, out.len());
+            out.push(ReportArticle {
+                id,
+                source_id: r.try_get(1)?,
+                origin: r.try_get(2)?,
+                lang: r.try_get(3)?,
+                at: from_unix(r.try_get(4)?),
+                story_id: r.try_get(5)?,
+                title: r.try_get(6)?,
+                url: r.try_get(7)?,
+                topics: Vec::new(),
+                localities: Vec::new(),
+            });
+        }
+        for (table, col, locality) in [("article_topics", "topic_id", false), ("article_localities", "locality_id", true)] {
+            let sql = format!(
+                "SELECT t.article_id, t.{col} FROM {table} t JOIN articles a ON a.id = t.article_id
+                 WHERE {WHEN} >= ? AND {WHEN} <= ?"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_unix(from)).bind(to_unix(to)).fetch_all(&self.pool).await?;
+            for r in &rows {
+                let id: i64 = r.try_get(0)?;
+                if let Some(&i) = pos.get(&id) {
+                    let tag: String = r.try_get(1)?;
+                    if locality {
+                        out[i].localities.push(tag);
+                    } else {
+                        out[i].topics.push(tag);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// For each source, when it first published an article (any, and one covering a configured
+    /// locality): the report's "new sources".
+    pub async fn source_first_seen(&self) -> Result<Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)>> {
+        let sql = format!(
+            "SELECT a.source_id, MIN({WHEN}),
+                    MIN(CASE WHEN EXISTS (SELECT 1 FROM article_localities l WHERE l.article_id = a.id) THEN {WHEN} END)
+             FROM articles a GROUP BY a.source_id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, from_unix(r.try_get(1)?), r.try_get::<Option<i64>, _>(2)?.map(from_unix))))
+            .collect()
+    }
+
+    pub async fn feed_health_rows(&self) -> Result<Vec<FeedHealthRow>> {
+        let rows = sqlx::query(
+            "SELECT source_id, last_fetch_at, last_success_at, consecutive_failures, last_error_class, last_error
+             FROM feed_state ORDER BY source_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FeedHealthRow {
+                    source_id: r.try_get(0)?,
+                    last_fetch_at: r.try_get::<Option<i64>, _>(1)?.map(from_unix),
+                    last_success_at: r.try_get::<Option<i64>, _>(2)?.map(from_unix),
+                    consecutive_failures: r.try_get(3)?,
+                    last_error_class: r.try_get(4)?,
+                    last_error: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Failures by class whose last occurrence falls in `[from, to]`.
+    pub async fn failures_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query("SELECT source_id, class, count FROM failure_counts WHERE last_at >= ? AND last_at <= ? ORDER BY source_id, class")
+            .bind(to_unix(from))
+            .bind(to_unix(to))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    }
+
+    pub async fn save_report(&self, label: &str, from: &str, to: &str, by: &str, body: &str, now: DateTime<Utc>) -> Result<i64> {
+        let r = sqlx::query(
+            "INSERT INTO reports (label, period_from, period_to, generated_at, generated_by, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(label)
+        .bind(from)
+        .bind(to)
+        .bind(to_unix(now))
+        .bind(by)
+        .bind(body)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(r.try_get(0)?)
+    }
+
+    pub async fn record_report_email(&self, id: i64, error: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE reports SET emailed_at = ?, email_error = ? WHERE id = ?")
+            .bind(error.is_none().then_some(to_unix(now)))
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Kept reports, newest first.
+    pub async fn reports(&self, limit: i64) -> Result<Vec<ReportInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, label, period_from, period_to, generated_at, generated_by, emailed_at, email_error
+             FROM reports ORDER BY id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(report_info).collect()
+    }
+
+    /// A kept report and its body (the report's JSON).
+    pub async fn report(&self, id: i64) -> Result<Option<(ReportInfo, String)>> {
+        let r = sqlx::query(
+            "SELECT id, label, period_from, period_to, generated_at, generated_by, emailed_at, email_error, body
+             FROM reports WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match r {
+            None => Ok(None),
+            Some(r) => Ok(Some((report_info(&r)?, r.try_get(8)?))),
+        }
+    }
+
+    /// Whether the scheduler already wrote the report for this period label.
+    pub async fn scheduled_report_exists(&self, label: &str) -> Result<bool> {
+        let r = sqlx::query("SELECT COUNT(*) FROM reports WHERE label = ? AND generated_by = 'schedule'").bind(label).fetch_one(&self.pool).await?;
+        Ok(r.try_get::<i64, _>(0)? > 0)
+    }
+}
+
+fn report_info(r: &sqlx::sqlite::SqliteRow) -> Result<ReportInfo> {
+    Ok(ReportInfo {
+        id: r.try_get(0)?,
+        label: r.try_get(1)?,
+        period_from: r.try_get(2)?,
+        period_to: r.try_get(3)?,
+        generated_at: from_unix(r.try_get(4)?),
+        generated_by: r.try_get(5)?,
+        emailed_at: r.try_get::<Option<i64>, _>(6)?.map(from_unix),
+        email_error: r.try_get(7)?,
+    })
+}
