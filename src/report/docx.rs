@@ -88,7 +88,7 @@ pub fn render(r: &Report) -> Result<Vec<u8>, ReportError> {
                     doc = doc.add_paragraph(p);
                 }
             }
-            Block::Table { head, rows, numeric } => doc = doc.add_table(table(head, rows, numeric, &refnum)).add_paragraph(Paragraph::new()),
+            Block::Table { head, rows, numeric, widths } => doc = doc.add_table(table(head, rows, numeric, widths, &refnum)).add_paragraph(Paragraph::new()),
             Block::Chart { svg, caption } => {
                 let (png, w, hpx) = chart::png(svg, 2.0).map_err(err)?;
                 // fit the page width, keep the aspect ratio
@@ -131,7 +131,7 @@ pub fn render(r: &Report) -> Result<Vec<u8>, ReportError> {
             .enumerate()
             .map(|(i, q)| vec![Span { text: (i + 1).to_string(), ..Default::default() }, Span { text: q.clone(), ..Default::default() }])
             .collect();
-        doc = doc.add_table(table(&["Số".into(), "Truy vấn".into()], &rows, &[true, false], &|_| None));
+        doc = doc.add_table(table(&["Số".into(), "Truy vấn".into()], &rows, &[true, false], &[8, 92], &|_| None));
     }
     doc = doc.footer(Footer::new().add_paragraph(
         Paragraph::new()
@@ -164,13 +164,15 @@ fn spans(mut p: Paragraph, parts: &[Span], refnum: &dyn Fn(&str) -> Option<usize
     p
 }
 
-fn table(head: &[String], rows: &[Vec<Span>], numeric: &[bool], refnum: &dyn Fn(&str) -> Option<usize>) -> Table {
+fn table(head: &[String], rows: &[Vec<Span>], numeric: &[bool], widths: &[u8], refnum: &dyn Fn(&str) -> Option<usize>) -> Table {
+    let grid: Vec<usize> = widths.iter().map(|&pct| TEXT_WIDTH_TWIPS * pct as usize / 100).collect();
     let align = |i: usize| if numeric.get(i).copied().unwrap_or(false) { AlignmentType::Right } else { AlignmentType::Left };
     let mut out = vec![TableRow::new(
         head.iter()
             .enumerate()
             .map(|(i, h)| {
                 TableCell::new()
+                    .width(grid.get(i).copied().unwrap_or(0), WidthType::Dxa)
                     .shading(Shading::new().fill("E8EDF2"))
                     .add_paragraph(Paragraph::new().add_run(run(h).bold().size(SMALL)).align(align(i)))
             })
@@ -182,11 +184,11 @@ fn table(head: &[String], rows: &[Vec<Span>], numeric: &[bool], refnum: &dyn Fn(
             TableRow::new(
                 row.iter()
                     .enumerate()
-                    .map(|(i, s)| TableCell::new().add_paragraph(spans(Paragraph::new().align(align(i)), std::slice::from_ref(s), refnum, SMALL)))
+                    .map(|(i, s)| TableCell::new().width(grid.get(i).copied().unwrap_or(0), WidthType::Dxa).add_paragraph(spans(Paragraph::new().align(align(i)), std::slice::from_ref(s), refnum, SMALL)))
                     .collect(),
             )
             .cant_split(),
         );
     }
-    Table::new(out).width(TEXT_WIDTH_TWIPS, WidthType::Dxa).layout(TableLayoutType::Autofit)
+    Table::new(out).set_grid(grid.clone()).width(TEXT_WIDTH_TWIPS, WidthType::Dxa).layout(TableLayoutType::Fixed)
 }

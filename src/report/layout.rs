@@ -12,7 +12,8 @@ pub enum Block {
     Para { parts: Vec<Span> },
     /// The headline numbers, shown large.
     Figures { items: Vec<Figure> },
-    Table { head: Vec<String>, rows: Vec<Vec<Span>>, numeric: Vec<bool> },
+    /// `widths`: each column's share of the page width, in percent.
+    Table { head: Vec<String>, rows: Vec<Vec<Span>>, numeric: Vec<bool>, widths: Vec<u8> },
     Chart { svg: String, caption: String },
     Bullets { items: Vec<Vec<Span>> },
 }
@@ -82,6 +83,7 @@ fn count_table(r: &Report, first: &str, rows: &[Row]) -> Block {
     Block::Table {
         head: vec![first.into(), "Tổng số".into(), "Về địa bàn".into(), "Kỳ trước".into(), "Thay đổi".into()],
         numeric: vec![false, true, true, true, true],
+        widths: vec![36, 16, 16, 16, 16],
         rows: rows
             .iter()
             .map(|row| {
@@ -95,7 +97,6 @@ fn count_table(r: &Report, first: &str, rows: &[Row]) -> Block {
 pub fn blocks(r: &Report) -> Vec<Block> {
     let mut out = Vec::new();
     let a = &r.totals.articles;
-    let prev = period_text(&r.previous);
 
     out.push(Block::Heading { level: 1, text: "I. TỔNG QUAN".into() });
     out.push(Block::Figures {
@@ -104,13 +105,13 @@ pub fn blocks(r: &Report) -> Vec<Block> {
                 label: "Tin bài về địa bàn".into(),
                 value: n(r, a.local, &a.local_query),
                 change: change_text(a.local, a.prev_local),
-                note: format!("{} {prev}", thousands(a.prev_local)),
+                note: format!("kỳ trước: {}", thousands(a.prev_local)),
             },
             Figure {
                 label: "Tổng số tin bài thu thập".into(),
                 value: n(r, a.all, &a.query),
                 change: change_text(a.all, a.prev_all),
-                note: format!("{} {prev}", thousands(a.prev_all)),
+                note: format!("kỳ trước: {}", thousands(a.prev_all)),
             },
             Figure {
                 label: "Nguồn tin / ngôn ngữ".into(),
@@ -141,35 +142,48 @@ pub fn blocks(r: &Report) -> Vec<Block> {
     }
 
     out.push(Block::Heading { level: 1, text: "II. THEO CHỦ ĐỀ".into() });
-    out.push(Block::Para { parts: vec![t("Sáu chủ đề nhạy cảm được nêu trước. Ngày tăng đột biến (tô đỏ): cao gấp đôi mức trung bình 4 tuần trước và từ 5 bài trở lên.")] });
+    out.push(Block::Para {
+        parts: vec![t(format!(
+            "Các chủ đề nhạy cảm được nêu trước. Kỳ trước: {}. Ngày tăng đột biến (tô đỏ trên biểu đồ): từ 5 bài trở lên, cao gấp đôi mức trung bình 4 tuần trước.",
+            period_text(&r.previous)
+        ))],
+    });
     let topic_rows: Vec<Row> = r.topics.iter().map(|tp| Row { id: tp.id.clone(), name: tp.name.clone(), count: tp.count.clone() }).collect();
     out.push(count_table(r, "Chủ đề", &topic_rows));
+    // charts only for topics with coverage; the table above lists the rest as zero
     let series: Vec<(String, Vec<u64>, Vec<NaiveDate>)> =
-        r.topics.iter().map(|tp| (tp.name.clone(), tp.daily.clone(), tp.spikes.iter().map(|s| s.day).collect())).collect();
+        r.topics.iter().filter(|tp| tp.count.all > 0).map(|tp| (tp.name.clone(), tp.daily.clone(), tp.spikes.iter().map(|s| s.day).collect())).collect();
     if !series.is_empty() {
         out.push(Block::Chart { svg: chart::small_multiples(&series, &r.days, 2, 640), caption: "Số tin bài theo ngày, từng chủ đề".into() });
     }
-    for (i, tp) in r.topics.iter().enumerate() {
+    let mut quiet = Vec::new();
+    let mut number = 0;
+    for tp in &r.topics {
         let c = &tp.count;
-        out.push(Block::Heading { level: 2, text: format!("{}. {}{}", i + 1, tp.name, if tp.sensitive { " (nhạy cảm)" } else { "" }) });
-        let mut parts = vec![
-            n(r, c.all, &c.query),
-            t(format!(" tin bài ({} kỳ trước), trong đó ", change_text(c.all, c.prev_all))),
-            n(r, c.local, &c.local_query),
-            t(" về địa bàn."),
-        ];
+        if c.all == 0 {
+            quiet.push(tp.name.clone());
+            continue;
+        }
+        number += 1;
+        out.push(Block::Heading { level: 2, text: format!("{number}. {}{}", tp.name, if tp.sensitive { " (nhạy cảm)" } else { "" }) });
+        let change = match change_text(c.all, c.prev_all).as_str() {
+            "mới" => " (kỳ trước không có)".to_string(),
+            ch => format!(" ({ch} so với kỳ trước)"),
+        };
+        let mut parts = vec![n(r, c.all, &c.query), t(format!(" tin bài{change}, trong đó ")), n(r, c.local, &c.local_query), t(" về địa bàn.")];
         for s in &tp.spikes {
             parts.push(t(" Tăng đột biến ngày "));
             parts.push(b(vn_date(s.day)));
             parts.push(t(": "));
             parts.push(n(r, s.articles, &s.query));
-            parts.push(t(format!(" bài (trung bình {:.1}/ngày).", tp.baseline)));
+            parts.push(t(format!(" bài (trung bình {}/ngày).", format!("{:.1}", tp.baseline).replace('.', ","))));
         }
         out.push(Block::Para { parts });
         if !tp.stories.is_empty() {
             out.push(Block::Table {
                 head: vec!["Tin nổi bật".into(), "Số bài".into(), "Đăng đầu tiên".into(), "Các cơ quan báo chí".into()],
                 numeric: vec![false, true, false, false],
+                widths: vec![40, 8, 26, 26],
                 rows: tp
                     .stories
                     .iter()
@@ -184,6 +198,9 @@ pub fn blocks(r: &Report) -> Vec<Block> {
                     .collect(),
             });
         }
+    }
+    if !quiet.is_empty() {
+        out.push(Block::Para { parts: vec![t("Không có tin bài trong kỳ về: "), t(quiet.join("; ")), t(".")] });
     }
 
     out.push(Block::Heading { level: 1, text: "III. NGUỒN TIN".into() });
@@ -202,6 +219,7 @@ pub fn blocks(r: &Report) -> Vec<Block> {
     out.push(Block::Table {
         head: vec!["Trong kỳ".into(), "Số vụ việc".into()],
         numeric: vec![false, true],
+        widths: vec![70, 30],
         rows: vec![
             vec![t("Đưa vào hàng đợi"), t(thousands(q.flagged))],
             vec![t("Đã phản hồi"), t(thousands(q.responded))],
@@ -216,6 +234,7 @@ pub fn blocks(r: &Report) -> Vec<Block> {
         out.push(Block::Table {
             head: vec!["Cơ quan chủ trì".into(), "Tiếp nhận".into(), "Đã phản hồi".into(), "Đang mở".into(), "Quá hạn".into()],
             numeric: vec![false, true, true, true, true],
+            widths: vec![40, 15, 15, 15, 15],
             rows: q
                 .by_agency
                 .iter()
@@ -256,6 +275,7 @@ pub fn blocks(r: &Report) -> Vec<Block> {
         out.push(Block::Table {
             head: vec!["Nguồn".into(), "Tình trạng".into(), "Chi tiết".into(), "Lần thu thập thành công cuối".into()],
             numeric: vec![false, false, false, false],
+            widths: vec![22, 18, 38, 22],
             rows: r
                 .source_health
                 .iter()

@@ -60,7 +60,7 @@ pub fn render(r: &Report) -> String {
                 }
                 s.push('\n');
             }
-            Block::Table { head, rows, numeric } => {
+            Block::Table { head, rows, numeric, .. } => {
                 let _ = writeln!(s, "| {} |", head.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "));
                 let _ = writeln!(s, "|{}|", numeric.iter().map(|&n| if n { "---:" } else { "---" }).collect::<Vec<_>>().join("|"));
                 for row in rows {

@@ -168,6 +168,7 @@ fn templates() -> minijinja::Environment<'static> {
         ("users.html", include_str!("templates/users.html")),
         ("sources.html", include_str!("templates/sources.html")),
         ("audit.html", include_str!("templates/audit.html")),
+        ("reports.html", include_str!("templates/reports.html")),
     ] {
         // the templates are part of the binary: a broken one is a build bug caught by the tests
         env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));

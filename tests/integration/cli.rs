@@ -186,3 +186,64 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["total"], 1, "{v}");
 }
+
+/// `report` agrees with `export` for the same period: every count in the JSON report recomputed
+/// from the exported rows; the other formats written with `--out` carry the same totals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_counts_agree_with_export_for_the_same_period() {
+    let f = super::report::fixture("").await;
+    let config = f.config.to_str().unwrap_or_default().to_string();
+    let export = bin().args(["--config", &config, "export", "--since", "2026-11-16", "--until", "2026-11-22"]).output().expect("export");
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&export.stdout).lines().map(|l| serde_json::from_str(l).expect("JSONL")).collect();
+    let out = bin().args(["--config", &config, "report", "--week", "2026-W47", "--format", "json"]).output().expect("report");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: presswatch::report::Report = serde_json::from_slice(&out.stdout).expect("report JSON");
+
+    let local = |row: &serde_json::Value| row["localities"].as_array().is_some_and(|a| !a.is_empty());
+    let count = |pred: &dyn Fn(&serde_json::Value) -> bool| -> (u64, u64) {
+        let hits: Vec<_> = rows.iter().filter(|r| pred(r)).collect();
+        (hits.len() as u64, hits.iter().filter(|r| local(r)).count() as u64)
+    };
+    assert_eq!(rows.len(), 10);
+    assert_eq!((r.totals.articles.all, r.totals.articles.local), count(&|_| true));
+    for row in &r.by_lang {
+        assert_eq!((row.count.all, row.count.local), count(&|a| a["lang"] == row.id.as_str()), "lang {}", row.id);
+    }
+    for row in &r.by_origin {
+        assert_eq!((row.count.all, row.count.local), count(&|a| a["origin"] == row.id.as_str()), "origin {}", row.id);
+    }
+    for row in &r.top_sources {
+        assert_eq!((row.count.all, row.count.local), count(&|a| a["source"] == row.id.as_str()), "source {}", row.id);
+    }
+    for t in &r.topics {
+        let has = |a: &serde_json::Value| a["topics"].as_array().is_some_and(|ts| ts.iter().any(|x| x == t.id.as_str()));
+        assert_eq!((t.count.all, t.count.local), count(&has), "topic {}", t.id);
+        assert_eq!(t.daily.iter().sum::<u64>(), t.count.all, "topic {} daily series", t.id);
+    }
+
+    // the same totals in Markdown and DOCX, written to files named on the command line
+    let md = f.dir.path().join("tuan-47.md");
+    let docx = f.dir.path().join("tuan-47.docx");
+    for p in [&md, &docx] {
+        let out = bin().args(["--config", &config, "report", "--from", "2026-11-16", "--to", "2026-11-22", "--out"]).arg(p).output().expect("report");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let md = std::fs::read_to_string(&md).expect("md written");
+    assert!(md.contains("Tổng số tin bài thu thập: **[10]") && md.contains("Tin bài về địa bàn: **[5]"), "{md}");
+    let (text, _) = super::report::docx_text(&std::fs::read(&docx).expect("docx written"));
+    assert!(text.contains("Tổng số tin bài thu thập") && text.contains(" 10 "), "{text}");
+
+    // bad periods are one-line errors naming what is wrong
+    for (args, want) in [
+        (vec!["report", "--week", "2026-47"], "YYYY-Www"),
+        (vec!["report", "--from", "2026-11-30", "--to", "2026-11-01"], "before it starts"),
+        (vec!["report", "--format", "pdf"], "html, docx, md or json"),
+    ] {
+        let out = bin().args(["--config", &config]).args(&args).output().expect("report");
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want) && err.trim().lines().count() == 1, "{args:?}: {err}");
+    }
+}

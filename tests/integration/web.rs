@@ -18,12 +18,13 @@ const ALL: &[Role] = &[Role::Admin, Role::Analyst, Role::Triage, Role::Leader];
 const FLAG: &[Role] = &[Role::Admin, Role::Analyst, Role::Triage];
 const WORK: &[Role] = &[Role::Admin, Role::Triage];
 const ADMIN: &[Role] = &[Role::Admin];
+const REPORT: &[Role] = &[Role::Admin, Role::Triage, Role::Leader];
 /// Marks a route anyone may use.
 const PUBLIC: &[Role] = &[];
 
 /// (method, route pattern, concrete path, body, roles allowed). Written out here, independently of
 /// `access::RULES`, so a change to the rules that is not meant shows up as a failure.
-fn matrix(app: &App, item: i64) -> Vec<(&'static str, &'static str, String, Body, &'static [Role])> {
+fn matrix(app: &App, item: i64, report: i64) -> Vec<(&'static str, &'static str, String, Body, &'static [Role])> {
     let art = app.articles["du-lich"];
     let leader = app.users[&Role::Leader];
     vec![
@@ -44,6 +45,9 @@ fn matrix(app: &App, item: i64) -> Vec<(&'static str, &'static str, String, Body
         ("GET", "/queue/{id}", format!("/queue/{item}"), Body::None, ALL),
         ("POST", "/queue/{id}/action", format!("/queue/{item}/action"), Body::Form("action=close&version=0"), WORK),
         ("POST", "/queue/{id}/notes", format!("/queue/{item}/notes"), Body::Form("text=ghi+chu"), WORK),
+        ("GET", "/reports", "/reports".into(), Body::None, ALL),
+        ("POST", "/reports", "/reports".into(), Body::Form("week=2026-W47"), REPORT),
+        ("GET", "/reports/{id}", format!("/reports/{report}"), Body::None, ALL),
         ("GET", "/admin/users", "/admin/users".into(), Body::None, ADMIN),
         ("POST", "/admin/users", "/admin/users".into(), Body::Form("name=x&role=leader&password=short"), ADMIN),
         ("POST", "/admin/users/{id}", format!("/admin/users/{leader}"), Body::Form(""), ADMIN),
@@ -54,6 +58,9 @@ fn matrix(app: &App, item: i64) -> Vec<(&'static str, &'static str, String, Body
         ("GET", "/admin/audit", "/admin/audit".into(), Body::None, ADMIN),
         ("GET", "/admin/audit/export", "/admin/audit/export?format=csv".into(), Body::None, ADMIN),
         ("GET", "/metrics", "/metrics".into(), Body::None, ADMIN),
+        ("GET", "/api/v1/reports", "/api/v1/reports".into(), Body::None, ALL),
+        ("POST", "/api/v1/reports", "/api/v1/reports".into(), Body::Json(r#"{"week":"2026-W47"}"#), REPORT),
+        ("GET", "/api/v1/reports/{id}", format!("/api/v1/reports/{report}"), Body::None, ALL),
         ("GET", "/api/v1/me", "/api/v1/me".into(), Body::None, ALL),
         ("GET", "/api/v1/meta", "/api/v1/meta".into(), Body::None, ALL),
         ("GET", "/api/v1/search", "/api/v1/search?q=bien".into(), Body::None, ALL),
@@ -134,7 +141,9 @@ async fn access_matrix_every_route_every_role_and_anonymous() {
         .await
         .unwrap()
         .id;
-    let routes = matrix(&app, item);
+    let period = presswatch::report::Period::parse_week("2026-W47").unwrap();
+    let (report, _) = presswatch::report::generate(&app.store, &app.cfg, period, chrono::Utc::now(), "admin").await.unwrap();
+    let routes = matrix(&app, item, report);
 
     // the matrix covers every route the server has, and nothing it lacks
     let ours: HashSet<(String, String)> = routes.iter().map(|(m, p, ..)| (m.to_string(), p.to_string())).collect();
@@ -551,4 +560,78 @@ async fn api_errors_metrics_openapi_health() {
             assert!(spec["paths"][path][method.to_lowercase()].is_object(), "{method} {path} missing from openapi.json");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
+    let app = start("8h").await;
+    let leader = app.login("leader").await;
+    let get = |path: String, s: &Session| app.http.get(app.url(&path)).header("cookie", &s.cookie).send();
+
+    let page = get("/reports".into(), &leader).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Chưa có báo cáo nào."), "empty list");
+    // the week the fixture articles fall in
+    let week = presswatch::report::Period::last_full_week(chrono::Utc::now() + chrono::Duration::days(7)).label();
+    let r = app
+        .http
+        .post(app.url("/reports"))
+        .header("cookie", &leader.cookie)
+        .form(&[("csrf", leader.csrf.as_str()), ("week", week.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with("/reports/"), "{loc}");
+
+    let r = get(loc.clone(), &leader).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.starts_with("default-src 'none'") && !csp.contains("script-src"), "no script may run in a report: {csp}");
+    let html = r.text().await.unwrap().replace("&#x2f;", "/");
+    assert!(html.contains("BÁO CÁO") && html.contains(&format!("tuần {}", &week[6..])), "{}", &html[..html.len().min(3000)]);
+    // the hostile fixture article is in this week: its title is text, not markup
+    assert!(!html.contains("<script>window.__pwned"), "crawled titles are escaped");
+
+    let r = get(format!("{loc}?format=docx"), &leader).await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+    let cd = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert_eq!(cd, format!("attachment; filename=\"presswatch-{week}.docx\""));
+    let (text, _) = super::report::docx_text(&r.bytes().await.unwrap());
+    assert!(text.contains("Ngư dân Cần Giờ nói về biển đảo"), "{text}");
+    let r = get(format!("{loc}?format=pdf"), &leader).await.unwrap();
+    assert_eq!(r.status(), 400);
+
+    let list = get("/reports".into(), &leader).await.unwrap().text().await.unwrap();
+    assert!(list.contains(&format!("href=\"{loc}\"")) && list.contains(&week), "listed");
+
+    // a bad week is explained on the page, not a crash
+    let r = app
+        .http
+        .post(app.url("/reports"))
+        .header("cookie", &leader.cookie)
+        .form(&[("csrf", leader.csrf.as_str()), ("week", "tuần trước")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("YYYY-Www"));
+
+    // the API: the same report as JSON, a new one on demand, errors in the API's shape
+    let token = app.token(presswatch::model::Role::Leader).await;
+    let id = loc.trim_start_matches("/reports/");
+    let v: Value = app.http.get(app.url(&format!("/api/v1/reports/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["report"]["period"]["label"], week.as_str());
+    assert!(v["report"]["totals"]["articles"]["all"].as_u64().unwrap() >= 2, "{v}");
+    let r = app.http.post(app.url("/api/v1/reports")).bearer_auth(&token).json(&json!({"from": "2026-11-01", "to": "2026-11-30"})).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with("/api/v1/reports/"));
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["report"]["period"]["label"], "2026-11-01..2026-11-30");
+    let r = app.http.post(app.url("/api/v1/reports")).bearer_auth(&token).json(&json!({"from": "2026-11-30", "to": "2026-11-01"})).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "bad_request");
+    let v: Value = app.http.get(app.url("/api/v1/reports")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["reports"].as_array().unwrap().len(), 2);
 }
