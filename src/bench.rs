@@ -38,6 +38,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         requests: usize,
     },
+    /// The leadership report over every article of a corpus made by `corpus`: figures, then each format.
+    Report {
+        /// The `--dir` of a `bench corpus` run.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The period (the generated corpus is dated 1–28 October 2026).
+        #[arg(long, default_value = "2026-10-01")]
+        from: String,
+        #[arg(long, default_value = "2026-10-31")]
+        to: String,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
@@ -52,6 +65,7 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
         }
         BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,
+        BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,
     }
 }
 
@@ -274,6 +288,39 @@ async fn web(config: &Path, dir: &Path, requests: usize) -> Result<()> {
             let p = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
             println!("  {what:4} {:<38} p50 {:>6.2} ms  p99 {:>6.2} ms  ({} bytes)", format!("{q:?}"), p(0.5), p(0.99), total);
         }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn report(config: &Path, dir: &Path, from: &str, to: &str, runs: usize) -> Result<()> {
+    use crate::report::{self, Format, Period};
+    let mut cfg = crate::config::Config::load(config)?;
+    cfg.storage.database_url = format!("sqlite://{}", dir.join("bench.sqlite").display());
+    let store = crate::store::Store::open(&cfg.storage.database_url).await?;
+    let period = Period::parse_dates(from, to)?;
+    let runs = runs.max(1);
+    let mut times: Vec<(&str, Vec<f64>, usize)> =
+        ["figures", "json", "md", "html", "docx", "total"].iter().map(|n| (*n, Vec::new(), 0)).collect();
+    let mut articles = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let r = report::build(&store, &cfg, period, chrono::Utc::now()).await?;
+        times[0].1.push(start.elapsed().as_secs_f64() * 1000.0);
+        articles = r.totals.articles.all;
+        for (i, f) in [Format::Json, Format::Md, Format::Html, Format::Docx].into_iter().enumerate() {
+            let t = Instant::now();
+            let bytes = report::render(&r, f)?;
+            times[i + 1].1.push(t.elapsed().as_secs_f64() * 1000.0);
+            times[i + 1].2 = bytes.len();
+        }
+        times[5].1.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!("report {}: {articles} articles, {} runs (median, max)", period.label(), runs);
+    for (name, mut t, bytes) in times {
+        t.sort_by(|a, b| a.total_cmp(b));
+        let size = if bytes > 0 { format!("  ({bytes} bytes)") } else { String::new() };
+        println!("  {name:<8} {:>8.1} ms {:>8.1} ms{size}", t[t.len() / 2], t[t.len() - 1]);
     }
     store.close().await;
     Ok(())

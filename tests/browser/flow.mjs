@@ -112,6 +112,25 @@ try {
   await page.goto(`${base}/search?q=Can+Gio&sort=date`);
   check((await page.evaluate(() => window.__pwned)) === undefined, "crawled script ran on the results page");
 
+  await logout();
+
+  // a leader writes a report for the last days on demand and reads it: no crawled script runs in it
+  await login("leader");
+  await page.goto(`${base}/reports`);
+  const day = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10);
+  const range = page.locator("form.report-form").nth(1);
+  await range.locator("input[name=from]").fill(day(-8));
+  await range.locator("input[name=to]").fill(day(1));
+  await Promise.all([page.waitForURL(/\/reports\/\d+$/), range.locator("button[type=submit]").click()]);
+  await page.waitForLoadState("load");
+  const report = await page.textContent("body");
+  check(report.includes("BÁO CÁO") && report.includes("Ngư dân Cần Giờ nói về biển đảo"), "report page lacks its content");
+  check((await page.evaluate(() => window.__pwned)) === undefined, "crawled script ran in the report");
+  await shot("report");
+  await page.goto(`${base}/reports`);
+  check((await page.locator("tr[data-report]").count()) === 1, "the new report is not listed");
+  await shot("reports");
+
   // a phone screen, in English
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/lang?to=en&back=/search?q=bien+dao`);
