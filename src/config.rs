@@ -761,4 +761,34 @@ mod tests {
         assert!(c.crawl.respect_robots);
         assert!(!c.crawl.allow_private_networks);
     }
+
+    #[test]
+    fn report_and_smtp_are_checked() {
+        let c = load_str("[[locality]]\nid='can-gio'\nname='Cần Giờ'\n").expect("valid");
+        assert_eq!(c.report.place, "Cần Giờ", "the first locality names the place");
+        assert_eq!(c.report.schedule, Some((chrono::Weekday::Mon, 7)));
+        assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
+        let c = load_str("[report]\nweekday='friday'\nhour=16\nattach=['md','docx','md']\n").expect("valid");
+        assert_eq!(c.report.schedule, Some((chrono::Weekday::Fri, 16)));
+        assert_eq!(c.report.attach, vec![crate::report::Format::Md, crate::report::Format::Docx]);
+        assert_eq!(load_str("[report]\nschedule=false\n").expect("valid").report.schedule, None);
+        for (toml, key) in [
+            ("[report]\nweekday='someday'\n", "report.weekday"),
+            ("[report]\nhour=24\n", "report.hour"),
+            ("[report]\norganization=' '\n", "report.organization"),
+            ("[report]\nattach=['pdf']\n", "report.attach[0]"),
+            ("[report]\nemail_to=['lanhdao@example.org']\n", "report.email_to"),
+            ("[report]\nemail_to=['not an address']\n[smtp]\nhost='h'\nfrom='a@b.org'\n", "report.email_to[0]"),
+            ("[smtp]\nhost='h'\nfrom='a@b.org'\ntls='ssl'\n", "smtp.tls"),
+            ("[smtp]\nhost='h'\nfrom='nobody'\n", "smtp.from"),
+            ("[smtp]\nhost='h'\nfrom='a@b.org'\nport=0\n", "smtp.port"),
+            ("[server]\npublic_url='ftp://x'\n", "server.public_url"),
+        ] {
+            let e = load_str(toml).unwrap_err().to_string();
+            assert!(e.contains(key), "{toml:?}: {e}");
+        }
+        let c = load_str("[server]\npublic_url='https://baochi.example.gov.vn/'\n[smtp]\nhost='h'\nfrom='a@b.org'\ntls='tls'\n").expect("valid");
+        assert_eq!(c.server.public_url, "https://baochi.example.gov.vn");
+        assert_eq!(c.smtp.map(|s| s.port), Some(465));
+    }
 }

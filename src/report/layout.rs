@@ -215,7 +215,7 @@ pub fn blocks(r: &Report) -> Vec<Block> {
 
     let q = &r.queue;
     out.push(Block::Heading { level: 1, text: "IV. XỬ LÝ, PHẢN HỒI THÔNG TIN".into() });
-    let median = q.median_hours_to_response.map(|h| format!("{h:.1} giờ")).unwrap_or_else(|| "–".into());
+    let median = q.median_hours_to_response.map(|h| format!("{h:.1} giờ").replace('.', ",")).unwrap_or_else(|| "–".into());
     out.push(Block::Table {
         head: vec!["Trong kỳ".into(), "Số vụ việc".into()],
         numeric: vec![false, true],

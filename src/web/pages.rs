@@ -652,7 +652,14 @@ async fn render_reports(st: &AppState, headers: &HeaderMap, p: &Principal, statu
         "reports": st.store.reports(200).await?,
         "can_generate": super::access::allows(p.user.role, "POST", "/reports"),
         "default_week": last.label(),
-        "schedule": st.cfg.report.schedule.map(|(d, h)| format!("{d} {h:02}:00")),
+        "schedule": st.cfg.report.schedule.map(|(d, h)| {
+            let i = d.num_days_from_monday() as usize;
+            let name = match lang {
+                Lang::Vi => ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"][i],
+                Lang::En => ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][i],
+            };
+            format!("{name} {h:02}:00")
+        }),
         "error": error,
     });
     let body = render(st, "reports.html", lang, Some(p), "/reports", "reports", ctx)?;

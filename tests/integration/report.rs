@@ -379,7 +379,7 @@ async fn libreoffice_opens_the_docx() {
     if let Ok(dir) = std::env::var("PRESSWATCH_REPORT_PICTURES") {
         // how docs/report-*.png were made: the first pages as pictures
         std::fs::copy(&pdf, Path::new(&dir).join("report-example.pdf")).unwrap();
-        let _ = std::process::Command::new("pdftoppm").args(["-png", "-r", "60", "-f", "1", "-l", "3"]).arg(&pdf).arg(Path::new(&dir).join("report-page")).status();
+        let _ = std::process::Command::new("pdftoppm").args(["-png", "-r", "60", "-f", "1", "-l", "2"]).arg(&pdf).arg(Path::new(&dir).join("report-page")).status();
     }
 }
 
