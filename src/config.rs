@@ -598,7 +598,9 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
     }
 
     let report = match report {
-        None => ReportConfig { place: localities.first().map(|l| l.name.clone()).unwrap_or_else(|| "Việt Nam".into()), ..Default::default() },
+        None => {
+            ReportConfig { place: localities.first().map(|l| l.name.clone()).unwrap_or_else(|| "Việt Nam".into()), ..Default::default() }
+        }
         Some((p, r)) => validate_report(&At(&p), r, &localities)?,
     };
     let smtp = smtp.map(|(p, s)| validate_smtp(&At(&p), s)).transpose()?;
@@ -636,7 +638,9 @@ fn validate_report(at: &At, r: &RawReport, localities: &[Locality]) -> Result<Re
     c.parent_organization = r.parent_organization.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let weekday = match r.weekday.as_deref() {
         None => chrono::Weekday::Mon,
-        Some(w) => w.parse::<chrono::Weekday>().map_err(|_| at.err("report.weekday", format!("\"{w}\" is not a weekday like \"mon\" or \"monday\"")))?,
+        Some(w) => w
+            .parse::<chrono::Weekday>()
+            .map_err(|_| at.err("report.weekday", format!("\"{w}\" is not a weekday like \"mon\" or \"monday\"")))?,
     };
     let hour = match r.hour {
         None => 7,
@@ -787,7 +791,8 @@ mod tests {
             let e = load_str(toml).unwrap_err().to_string();
             assert!(e.contains(key), "{toml:?}: {e}");
         }
-        let c = load_str("[server]\npublic_url='https://baochi.example.gov.vn/'\n[smtp]\nhost='h'\nfrom='a@b.org'\ntls='tls'\n").expect("valid");
+        let c = load_str("[server]\npublic_url='https://baochi.example.gov.vn/'\n[smtp]\nhost='h'\nfrom='a@b.org'\ntls='tls'\n")
+            .expect("valid");
         assert_eq!(c.server.public_url, "https://baochi.example.gov.vn");
         assert_eq!(c.smtp.map(|s| s.port), Some(465));
     }

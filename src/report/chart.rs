@@ -73,10 +73,21 @@ pub fn daily_bars(title: &str, days: &[NaiveDate], values: &[u64], marked: &[Nai
             d.format("%d/%m")
         );
         if n <= 14 && v > 0 {
-            let _ = write!(s, r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="{INK}">{v}</text>"##, x + slot * 0.35, top + ph - bh - 3.0);
+            let _ = write!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="{INK}">{v}</text>"##,
+                x + slot * 0.35,
+                top + ph - bh - 3.0
+            );
         }
         if i % label_every == 0 {
-            let _ = write!(s, r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{MUTED}">{}</text>"##, x + slot * 0.35, h as f64 - 7.0, d.format("%d/%m"));
+            let _ = write!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{MUTED}">{}</text>"##,
+                x + slot * 0.35,
+                h as f64 - 7.0,
+                d.format("%d/%m")
+            );
         }
     }
     s.push_str("</svg>");

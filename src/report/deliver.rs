@@ -15,9 +15,7 @@ fn mail_err(e: impl std::fmt::Display) -> ReportError {
 /// Builds the message; separate from sending so it can be checked without a server.
 pub fn message(r: &Report, from: &str, to: &[String], attach: &[Format]) -> Result<Message, ReportError> {
     let (title, subtitle) = super::layout::title(r);
-    let mut b = Message::builder()
-        .from(from.parse::<Mailbox>().map_err(mail_err)?)
-        .subject(format!("{title}: {subtitle}"));
+    let mut b = Message::builder().from(from.parse::<Mailbox>().map_err(mail_err)?).subject(format!("{title}: {subtitle}"));
     for t in to {
         b = b.to(t.parse::<Mailbox>().map_err(mail_err)?);
     }
@@ -45,10 +43,5 @@ pub async fn send(smtp: &SmtpConfig, msg: Message) -> Result<(), ReportError> {
             .map_err(|_| ReportError::Mail(format!("smtp.username is set but the environment variable {} is not", smtp.password_env)))?;
         builder = builder.credentials(Credentials::new(user.clone(), password));
     }
-    builder
-        .build()
-        .send(msg)
-        .await
-        .map(|_| ())
-        .map_err(|e| ReportError::Mail(format!("{}:{}: {e}", smtp.host, smtp.port)))
+    builder.build().send(msg).await.map(|_| ()).map_err(|e| ReportError::Mail(format!("{}:{}: {e}", smtp.host, smtp.port)))
 }

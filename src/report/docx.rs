@@ -88,7 +88,9 @@ pub fn render(r: &Report) -> Result<Vec<u8>, ReportError> {
                     doc = doc.add_paragraph(p);
                 }
             }
-            Block::Table { head, rows, numeric, widths } => doc = doc.add_table(table(head, rows, numeric, widths, &refnum)).add_paragraph(Paragraph::new()),
+            Block::Table { head, rows, numeric, widths } => {
+                doc = doc.add_table(table(head, rows, numeric, widths, &refnum)).add_paragraph(Paragraph::new())
+            }
             Block::Chart { svg, caption } => {
                 let (png, w, hpx) = chart::png(svg, 2.0).map_err(err)?;
                 // fit the page width, keep the aspect ratio
@@ -118,13 +120,21 @@ pub fn render(r: &Report) -> Result<Vec<u8>, ReportError> {
         .width(TEXT_WIDTH_TWIPS / 2, WidthType::Dxa)
         .add_paragraph(centered(run(&h.signer.to_uppercase()).bold()))
         .add_paragraph(centered(run("(Ký, ghi rõ họ tên)").italic().size(SMALL)));
-    doc = doc.add_paragraph(Paragraph::new()).add_table(Table::without_borders(vec![TableRow::new(vec![recipients, signer])]).width(TEXT_WIDTH_TWIPS, WidthType::Dxa));
+    doc = doc
+        .add_paragraph(Paragraph::new())
+        .add_table(Table::without_borders(vec![TableRow::new(vec![recipients, signer])]).width(TEXT_WIDTH_TWIPS, WidthType::Dxa));
 
     // appendix: what each superscript number searches for
     if !queries.is_empty() {
-        doc = doc.add_paragraph(Paragraph::new().add_run(run("PHỤ LỤC: TRUY VẤN TÁI TẠO SỐ LIỆU").bold()).page_break_before(true).align(AlignmentType::Center));
         doc = doc.add_paragraph(
-            para(&format!("Mỗi số liệu đánh dấu [n] trong báo cáo được tái tạo bằng truy vấn n dưới đây trên trang tìm kiếm {}.", r.search_url)).size(SMALL),
+            Paragraph::new().add_run(run("PHỤ LỤC: TRUY VẤN TÁI TẠO SỐ LIỆU").bold()).page_break_before(true).align(AlignmentType::Center),
+        );
+        doc = doc.add_paragraph(
+            para(&format!(
+                "Mỗi số liệu đánh dấu [n] trong báo cáo được tái tạo bằng truy vấn n dưới đây trên trang tìm kiếm {}.",
+                r.search_url
+            ))
+            .size(SMALL),
         );
         let rows: Vec<Vec<Span>> = queries
             .iter()
@@ -133,12 +143,14 @@ pub fn render(r: &Report) -> Result<Vec<u8>, ReportError> {
             .collect();
         doc = doc.add_table(table(&["Số".into(), "Truy vấn".into()], &rows, &[true, false], &[8, 92], &|_| None));
     }
-    doc = doc.footer(Footer::new().add_paragraph(
-        Paragraph::new()
-            .add_run(run(&format!("presswatch · {} · trang ", r.period.label)).size(18))
-            .add_page_num(PageNum::new())
-            .align(AlignmentType::Right),
-    ));
+    doc = doc.footer(
+        Footer::new().add_paragraph(
+            Paragraph::new()
+                .add_run(run(&format!("presswatch · {} · trang ", r.period.label)).size(18))
+                .add_page_num(PageNum::new())
+                .align(AlignmentType::Right),
+        ),
+    );
 
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(err)?;
@@ -184,7 +196,14 @@ fn table(head: &[String], rows: &[Vec<Span>], numeric: &[bool], widths: &[u8], r
             TableRow::new(
                 row.iter()
                     .enumerate()
-                    .map(|(i, s)| TableCell::new().width(grid.get(i).copied().unwrap_or(0), WidthType::Dxa).add_paragraph(spans(Paragraph::new().align(align(i)), std::slice::from_ref(s), refnum, SMALL)))
+                    .map(|(i, s)| {
+                        TableCell::new().width(grid.get(i).copied().unwrap_or(0), WidthType::Dxa).add_paragraph(spans(
+                            Paragraph::new().align(align(i)),
+                            std::slice::from_ref(s),
+                            refnum,
+                            SMALL,
+                        ))
+                    })
                     .collect(),
             )
             .cant_split(),

@@ -2,10 +2,10 @@
 
 use super::*;
 use crate::config::Config;
-use crate::model::{QueueState, QueueItem};
+use crate::model::{QueueItem, QueueState};
 use crate::store::{QueueFilter, ReportArticle, Store};
-use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Days before the period that make a topic's baseline for spikes.
 const BASELINE_DAYS: i64 = 28;
@@ -16,10 +16,9 @@ const TOP_SOURCES: usize = 15;
 pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Utc>) -> Result<Report, ReportError> {
     let prev = period.previous();
     let baseline_from = period.from - chrono::Duration::days(BASELINE_DAYS.max(prev.days()));
-    // independent reads on separate connections (each SQLite connection has its own thread)
     let current = store.report_articles(period.start(), period.end(), true).await?;
     let earlier = store.report_articles(crate::time::day_start(baseline_from), prev_end(&period), false).await?;
-    let firsts = store.source_first_seen().await?;
+    let firsts = store.source_first_local().await?;
     let previous: Vec<&ReportArticle> = earlier.iter().filter(|a| a.at >= prev.start()).collect();
 
     let local_q = locality_query(cfg);
@@ -58,8 +57,11 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
         .map(|o| Row { name: origin_name(&o).to_string(), count: count(Dim::Origin, &o, &format!("origin:{o}")), id: o })
         .collect();
     by_origin.retain(|r| !unknown(&r.id) || r.count.all + r.count.prev_all > 0);
-    let mut by_lang: Vec<Row> =
-        tally.keys(Dim::Lang).into_iter().map(|l| Row { name: lang_name(&l), count: count(Dim::Lang, &l, &format!("lang:{l}")), id: l }).collect();
+    let mut by_lang: Vec<Row> = tally
+        .keys(Dim::Lang)
+        .into_iter()
+        .map(|l| Row { name: lang_name(&l), count: count(Dim::Lang, &l, &format!("lang:{l}")), id: l })
+        .collect();
     sort_rows(&mut by_lang);
     let by_locality: Vec<Row> = cfg
         .localities
@@ -104,8 +106,8 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
 
     // new sources: first article about a locality falls in the period
     let mut new_sources = Vec::new();
-    for (sid, _first, first_local) in firsts {
-        if first_local.is_some_and(|t| t >= period.start() && t <= period.end()) {
+    for (sid, first_local) in firsts {
+        if first_local >= period.start() && first_local <= period.end() {
             new_sources.push(Row { name: source_name(&sid), count: count(Dim::Source, &sid, &format!("source:{sid}")), id: sid });
         }
     }
@@ -272,12 +274,14 @@ fn stories<'a>(articles: &'a [ReportArticle], source_name: &dyn Fn(&str) -> Stri
                 .chunk_by(|x, y| x.0 == y.0)
                 .map(|run| {
                     let first = run.iter().map(|p| &articles[p.1]).min_by_key(|a| (a.at, a.id)).unwrap_or(&articles[run[0].1]);
-                    let outlets = if run.len() == 1 { 1 } else { run.iter().map(|p| articles[p.1].source_id.as_str()).collect::<HashSet<_>>().len() };
+                    let outlets =
+                        if run.len() == 1 { 1 } else { run.iter().map(|p| articles[p.1].source_id.as_str()).collect::<HashSet<_>>().len() };
                     let local = run.iter().any(|p| !articles[p.1].localities.is_empty());
                     (outlets, run.len(), local, first.at, first.id, run)
                 })
                 .collect();
-            let order = |a: &(usize, usize, bool, DateTime<Utc>, i64, &[(u32, usize)]), b: &(usize, usize, bool, DateTime<Utc>, i64, &[(u32, usize)])| {
+            let order = |a: &(usize, usize, bool, DateTime<Utc>, i64, &[(u32, usize)]),
+                         b: &(usize, usize, bool, DateTime<Utc>, i64, &[(u32, usize)])| {
                 b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)).then(a.3.cmp(&b.3)).then(a.4.cmp(&b.4))
             };
             if ranked.len() > STORIES_PER_TOPIC {
@@ -339,7 +343,14 @@ async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTi
         }
         if let Some(a) = &it.agency_id {
             let name = cfg.agencies.iter().find(|x| &x.id == a).map(|x| x.name.clone()).unwrap_or_else(|| a.clone());
-            let row = agencies.entry(a.clone()).or_insert_with(|| AgencyRow { id: a.clone(), name, flagged: 0, responded: 0, open: 0, overdue: 0 });
+            let row = agencies.entry(a.clone()).or_insert_with(|| AgencyRow {
+                id: a.clone(),
+                name,
+                flagged: 0,
+                responded: 0,
+                open: 0,
+                overdue: 0,
+            });
             row.flagged += flagged as u64;
             row.responded += responded as u64;
             row.open += open as u64;
@@ -351,7 +362,10 @@ async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTi
                 title: r.article_title.clone().unwrap_or_else(|| it.reason.clone()),
                 priority: it.priority.as_str().into(),
                 state: it.state.as_str().into(),
-                agency: it.agency_id.as_ref().map(|a| cfg.agencies.iter().find(|x| &x.id == a).map(|x| x.name.clone()).unwrap_or_else(|| a.clone())),
+                agency: it
+                    .agency_id
+                    .as_ref()
+                    .map(|a| cfg.agencies.iter().find(|x| &x.id == a).map(|x| x.name.clone()).unwrap_or_else(|| a.clone())),
                 due_at: it.due_at,
                 overdue,
             });

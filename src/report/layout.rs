@@ -8,14 +8,31 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Block {
-    Heading { level: u8, text: String },
-    Para { parts: Vec<Span> },
+    Heading {
+        level: u8,
+        text: String,
+    },
+    Para {
+        parts: Vec<Span>,
+    },
     /// The headline numbers, shown large.
-    Figures { items: Vec<Figure> },
+    Figures {
+        items: Vec<Figure>,
+    },
     /// `widths`: each column's share of the page width, in percent.
-    Table { head: Vec<String>, rows: Vec<Vec<Span>>, numeric: Vec<bool>, widths: Vec<u8> },
-    Chart { svg: String, caption: String },
-    Bullets { items: Vec<Vec<Span>> },
+    Table {
+        head: Vec<String>,
+        rows: Vec<Vec<Span>>,
+        numeric: Vec<bool>,
+        widths: Vec<u8>,
+    },
+    Chart {
+        svg: String,
+        caption: String,
+    },
+    Bullets {
+        items: Vec<Vec<Span>>,
+    },
 }
 
 /// A piece of text; a count carries the search that reproduces it.
@@ -88,7 +105,13 @@ fn count_table(r: &Report, first: &str, rows: &[Row]) -> Block {
             .iter()
             .map(|row| {
                 let c = &row.count;
-                vec![t(&row.name), n(r, c.all, &c.query), n(r, c.local, &c.local_query), t(thousands(c.prev_all)), t(change_text(c.all, c.prev_all))]
+                vec![
+                    t(&row.name),
+                    n(r, c.all, &c.query),
+                    n(r, c.local, &c.local_query),
+                    t(thousands(c.prev_all)),
+                    t(change_text(c.all, c.prev_all)),
+                ]
             })
             .collect(),
     }
@@ -148,13 +171,21 @@ pub fn blocks(r: &Report) -> Vec<Block> {
             period_text(&r.previous)
         ))],
     });
-    let topic_rows: Vec<Row> = r.topics.iter().map(|tp| Row { id: tp.id.clone(), name: tp.name.clone(), count: tp.count.clone() }).collect();
+    let topic_rows: Vec<Row> =
+        r.topics.iter().map(|tp| Row { id: tp.id.clone(), name: tp.name.clone(), count: tp.count.clone() }).collect();
     out.push(count_table(r, "Chủ đề", &topic_rows));
     // charts only for topics with coverage; the table above lists the rest as zero
-    let series: Vec<(String, Vec<u64>, Vec<NaiveDate>)> =
-        r.topics.iter().filter(|tp| tp.count.all > 0).map(|tp| (tp.name.clone(), tp.daily.clone(), tp.spikes.iter().map(|s| s.day).collect())).collect();
+    let series: Vec<(String, Vec<u64>, Vec<NaiveDate>)> = r
+        .topics
+        .iter()
+        .filter(|tp| tp.count.all > 0)
+        .map(|tp| (tp.name.clone(), tp.daily.clone(), tp.spikes.iter().map(|s| s.day).collect()))
+        .collect();
     if !series.is_empty() {
-        out.push(Block::Chart { svg: chart::small_multiples(&series, &r.days, 2, 640), caption: "Số tin bài theo ngày, từng chủ đề".into() });
+        out.push(Block::Chart {
+            svg: chart::small_multiples(&series, &r.days, 2, 640),
+            caption: "Số tin bài theo ngày, từng chủ đề".into(),
+        });
     }
     let mut quiet = Vec::new();
     let mut number = 0;
@@ -170,7 +201,8 @@ pub fn blocks(r: &Report) -> Vec<Block> {
             "mới" => " (kỳ trước không có)".to_string(),
             ch => format!(" ({ch} so với kỳ trước)"),
         };
-        let mut parts = vec![n(r, c.all, &c.query), t(format!(" tin bài{change}, trong đó ")), n(r, c.local, &c.local_query), t(" về địa bàn.")];
+        let mut parts =
+            vec![n(r, c.all, &c.query), t(format!(" tin bài{change}, trong đó ")), n(r, c.local, &c.local_query), t(" về địa bàn.")];
         for s in &tp.spikes {
             parts.push(t(" Tăng đột biến ngày "));
             parts.push(b(vn_date(s.day)));
@@ -238,7 +270,9 @@ pub fn blocks(r: &Report) -> Vec<Block> {
             rows: q
                 .by_agency
                 .iter()
-                .map(|a| vec![t(&a.name), t(thousands(a.flagged)), t(thousands(a.responded)), t(thousands(a.open)), t(thousands(a.overdue))])
+                .map(|a| {
+                    vec![t(&a.name), t(thousands(a.flagged)), t(thousands(a.responded)), t(thousands(a.open)), t(thousands(a.overdue))]
+                })
                 .collect(),
         });
     }

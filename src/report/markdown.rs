@@ -77,6 +77,10 @@ pub fn render(r: &Report) -> String {
             }
         }
     }
-    let _ = writeln!(s, "---\n\n*Lập tự động bởi presswatch lúc {}. Mỗi con số dẫn tới trang tìm kiếm tái tạo nó.*", super::vn_time(r.generated_at));
+    let _ = writeln!(
+        s,
+        "---\n\n*Lập tự động bởi presswatch lúc {}. Mỗi con số dẫn tới trang tìm kiếm tái tạo nó.*",
+        super::vn_time(r.generated_at)
+    );
     s
 }

@@ -323,7 +323,13 @@ pub(crate) fn queue_state_name(s: &str) -> &'static str {
 }
 
 /// Builds the report for a period and keeps it; `by` is a user name or `schedule`.
-pub async fn generate(store: &crate::store::Store, cfg: &crate::config::Config, period: Period, now: DateTime<Utc>, by: &str) -> Result<(i64, Report), ReportError> {
+pub async fn generate(
+    store: &crate::store::Store,
+    cfg: &crate::config::Config,
+    period: Period,
+    now: DateTime<Utc>,
+    by: &str,
+) -> Result<(i64, Report), ReportError> {
     let r = build(store, cfg, period, now).await?;
     let body = serde_json::to_string(&r)?;
     let id = store.save_report(&r.period.label, &r.period.from.to_string(), &r.period.to.to_string(), by, &body, now).await?;
@@ -340,7 +346,13 @@ pub async fn kept(store: &crate::store::Store, id: i64) -> Result<Option<(crate:
 
 /// Sends a kept report to the configured recipients and records the outcome on it. Does nothing
 /// (Ok(false)) when no recipient or no SMTP server is configured.
-pub async fn email(store: &crate::store::Store, cfg: &crate::config::Config, id: i64, r: &Report, now: DateTime<Utc>) -> Result<bool, ReportError> {
+pub async fn email(
+    store: &crate::store::Store,
+    cfg: &crate::config::Config,
+    id: i64,
+    r: &Report,
+    now: DateTime<Utc>,
+) -> Result<bool, ReportError> {
     let Some(smtp) = &cfg.smtp else { return Ok(false) };
     if cfg.report.email_to.is_empty() {
         return Ok(false);

@@ -37,8 +37,9 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// Seconds after which a job that failed for good may be queued again (6 hours).
 const REQUEUE_FAILED_AFTER: i64 = 6 * 3600;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/0001_init.sql")), (2, "web", include_str!("../../migrations/0002_web.sql")),
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (2, "web", include_str!("../../migrations/0002_web.sql")),
     (3, "reports", include_str!("../../migrations/0003_reports.sql")),
 ];
 

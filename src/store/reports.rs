@@ -90,18 +90,15 @@ impl Store {
         Ok(out)
     }
 
-    /// For each source, when it first published an article (any, and one covering a configured
-    /// locality): the report's "new sources".
-    pub async fn source_first_seen(&self) -> Result<Vec<(String, DateTime<Utc>, Option<DateTime<Utc>>)>> {
+    /// For each source, when it first published an article covering a configured locality: the
+    /// report's "new sources".
+    pub async fn source_first_local(&self) -> Result<Vec<(String, DateTime<Utc>)>> {
         let sql = format!(
-            "SELECT a.source_id, MIN({WHEN}),
-                    MIN(CASE WHEN EXISTS (SELECT 1 FROM article_localities l WHERE l.article_id = a.id) THEN {WHEN} END)
-             FROM articles a GROUP BY a.source_id"
+            "SELECT a.source_id, MIN({WHEN}) FROM articles a
+             WHERE EXISTS (SELECT 1 FROM article_localities l WHERE l.article_id = a.id) GROUP BY a.source_id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, from_unix(r.try_get(1)?), r.try_get::<Option<i64>, _>(2)?.map(from_unix))))
-            .collect()
+        rows.iter().map(|r| Ok((r.try_get(0)?, from_unix(r.try_get(1)?)))).collect()
     }
 
     pub async fn feed_health_rows(&self) -> Result<Vec<FeedHealthRow>> {
@@ -127,11 +124,12 @@ impl Store {
 
     /// Failures by class whose last occurrence falls in `[from, to]`.
     pub async fn failures_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(String, String, i64)>> {
-        let rows = sqlx::query("SELECT source_id, class, count FROM failure_counts WHERE last_at >= ? AND last_at <= ? ORDER BY source_id, class")
-            .bind(to_unix(from))
-            .bind(to_unix(to))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT source_id, class, count FROM failure_counts WHERE last_at >= ? AND last_at <= ? ORDER BY source_id, class")
+                .bind(to_unix(from))
+                .bind(to_unix(to))
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
 
@@ -189,7 +187,10 @@ impl Store {
 
     /// Whether the scheduler already wrote the report for this period label.
     pub async fn scheduled_report_exists(&self, label: &str) -> Result<bool> {
-        let r = sqlx::query("SELECT COUNT(*) FROM reports WHERE label = ? AND generated_by = 'schedule'").bind(label).fetch_one(&self.pool).await?;
+        let r = sqlx::query("SELECT COUNT(*) FROM reports WHERE label = ? AND generated_by = 'schedule'")
+            .bind(label)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(r.try_get::<i64, _>(0)? > 0)
     }
 }

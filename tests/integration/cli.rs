@@ -227,7 +227,11 @@ async fn report_counts_agree_with_export_for_the_same_period() {
     let md = f.dir.path().join("tuan-47.md");
     let docx = f.dir.path().join("tuan-47.docx");
     for p in [&md, &docx] {
-        let out = bin().args(["--config", &config, "report", "--from", "2026-11-16", "--to", "2026-11-22", "--out"]).arg(p).output().expect("report");
+        let out = bin()
+            .args(["--config", &config, "report", "--from", "2026-11-16", "--to", "2026-11-22", "--out"])
+            .arg(p)
+            .output()
+            .expect("report");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let md = std::fs::read_to_string(&md).expect("md written");

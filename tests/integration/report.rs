@@ -77,7 +77,16 @@ fn tags(ids: &[&str]) -> Vec<Tag> {
     ids.iter().map(|id| Tag { id: id.to_string(), matched: vec!["x".into()], in_title: true }).collect()
 }
 
-pub async fn insert(store: &Store, n: usize, src: &str, lang: &str, title: &str, at: Option<DateTime<Utc>>, topics: &[&str], places: &[&str]) -> i64 {
+pub async fn insert(
+    store: &Store,
+    n: usize,
+    src: &str,
+    lang: &str,
+    title: &str,
+    at: Option<DateTime<Utc>>,
+    topics: &[&str],
+    places: &[&str],
+) -> i64 {
     let text = format!("Bài viết thử nghiệm số {n}: {title}. Nội dung do chúng tôi tự viết cho bài kiểm thử.");
     let url = format!("https://{src}.example/bai-{n}");
     let a = NewArticle {
@@ -107,13 +116,38 @@ pub async fn fixture(extra_config: &str) -> Fixture {
     store.sync_sources(&cfg.sources, cfg.crawl.interval, local(2026, 10, 1, 0, 0, 0)).await.expect("sources");
     let s = &store;
     // week 47 (16–22 November 2026)
-    let a1 = insert(s, 1, "trong-nuoc", "vi", "Tin đồn sai về đảo Thạnh An", Some(local(2026, 11, 18, 9, 0, 0)), &["bien-dao"], &["can-gio"]).await;
-    let a2 = insert(s, 2, "hai-ngoai", "vi", "Tin đồn sai về đảo Thạnh An", Some(local(2026, 11, 18, 10, 0, 0)), &["bien-dao"], &["can-gio"]).await;
-    insert(s, 3, "nuoc-ngoai", "en", "False rumours about Thanh An island", Some(local(2026, 11, 18, 11, 0, 0)), &["bien-dao"], &["can-gio"]).await;
+    let a1 =
+        insert(s, 1, "trong-nuoc", "vi", "Tin đồn sai về đảo Thạnh An", Some(local(2026, 11, 18, 9, 0, 0)), &["bien-dao"], &["can-gio"])
+            .await;
+    let a2 =
+        insert(s, 2, "hai-ngoai", "vi", "Tin đồn sai về đảo Thạnh An", Some(local(2026, 11, 18, 10, 0, 0)), &["bien-dao"], &["can-gio"])
+            .await;
+    insert(
+        s,
+        3,
+        "nuoc-ngoai",
+        "en",
+        "False rumours about Thanh An island",
+        Some(local(2026, 11, 18, 11, 0, 0)),
+        &["bien-dao"],
+        &["can-gio"],
+    )
+    .await;
     for i in 0..3 {
-        insert(s, 4 + i, "trong-nuoc", "vi", &format!("Biển Đông: bài thứ {i}"), Some(local(2026, 11, 18, 12 + i as u32, 0, 0)), &["bien-dao"], &[]).await;
+        insert(
+            s,
+            4 + i,
+            "trong-nuoc",
+            "vi",
+            &format!("Biển Đông: bài thứ {i}"),
+            Some(local(2026, 11, 18, 12 + i as u32, 0, 0)),
+            &["bien-dao"],
+            &[],
+        )
+        .await;
     }
-    let a7 = insert(s, 7, "hai-ngoai", "vi", "Nhân quyền và Cần Giờ", Some(local(2026, 11, 20, 8, 0, 0)), &["nhan-quyen"], &["can-gio"]).await;
+    let a7 =
+        insert(s, 7, "hai-ngoai", "vi", "Nhân quyền và Cần Giờ", Some(local(2026, 11, 20, 8, 0, 0)), &["nhan-quyen"], &["can-gio"]).await;
     insert(s, 8, "trong-nuoc", "vi", "Du lịch Cần Giờ cuối tuần", Some(local(2026, 11, 16, 0, 0, 0)), &[], &["can-gio"]).await;
     insert(s, 9, "trong-nuoc", "vi", "Tin không có ngày đăng", None, &[], &[]).await;
     insert(s, 10, "nuoc-ngoai", "en", "Weather report", Some(local(2026, 11, 22, 23, 59, 59)), &[], &[]).await;
@@ -136,13 +170,19 @@ pub async fn fixture(extra_config: &str) -> Fixture {
         detail: serde_json::json!({}),
         reason: None,
     };
-    let a = store.create_queue_item(ArticleId(a2), "Xuyên tạc chủ quyền", Priority::Urgent, actor, local(2026, 11, 17, 10, 0, 0)).await.expect("A");
+    let a = store
+        .create_queue_item(ArticleId(a2), "Xuyên tạc chủ quyền", Priority::Urgent, actor, local(2026, 11, 17, 10, 0, 0))
+        .await
+        .expect("A");
     let mut next = a.clone();
     next.state = QueueState::Responded;
     next.agency_id = Some("cong-an".into());
     next.responded_at = Some(local(2026, 11, 18, 10, 0, 0));
     store.update_queue_item(a.version, &next, &audit("respond"), local(2026, 11, 18, 10, 0, 0)).await.expect("respond A");
-    let b = store.create_queue_item(ArticleId(a7), "Bịa đặt về nhân quyền", Priority::Urgent, actor, local(2026, 11, 19, 9, 0, 0)).await.expect("B");
+    let b = store
+        .create_queue_item(ArticleId(a7), "Bịa đặt về nhân quyền", Priority::Urgent, actor, local(2026, 11, 19, 9, 0, 0))
+        .await
+        .expect("B");
     let mut next = b.clone();
     next.state = QueueState::Assigned;
     next.agency_id = Some("ngoai-vu".into());
@@ -220,7 +260,8 @@ async fn figures_on_a_database_of_known_counts() {
     // A has been answered but is open until someone closes it
     assert_eq!((q.flagged, q.responded, q.closed, q.dismissed, q.open, q.overdue), (2, 1, 0, 1, 2, 1));
     assert_eq!(q.median_hours_to_response, Some(24.0));
-    let agencies: Vec<(&str, u64, u64, u64, u64)> = q.by_agency.iter().map(|a| (a.id.as_str(), a.flagged, a.responded, a.open, a.overdue)).collect();
+    let agencies: Vec<(&str, u64, u64, u64, u64)> =
+        q.by_agency.iter().map(|a| (a.id.as_str(), a.flagged, a.responded, a.open, a.overdue)).collect();
     assert_eq!(agencies, vec![("cong-an", 1, 1, 1, 0), ("ngoai-vu", 1, 0, 1, 1)]);
     // overdue first; A is listed too, as answered
     assert_eq!(q.urgent_open.len(), 2);
@@ -270,7 +311,10 @@ async fn every_format_carries_the_same_figures_and_intact_vietnamese() {
     assert!(md.contains("# BÁO CÁO"), "{md}");
     assert!(md.contains("Tình hình thông tin báo chí về Cần Giờ tuần 47 (từ 16/11/2026 đến 22/11/2026)"), "{md}");
     assert!(md.contains("Tin bài về địa bàn: **[5](<https://baochi.example.gov.vn/search?q=locality%3Acan-gio+date%3A2026-11-16..2026-11-22>)** (+150%)"), "{md}");
-    assert!(md.contains("| Biển đảo | [6](<https://baochi.example.gov.vn/search?q=topic%3Abien-dao+date%3A2026-11-16..2026-11-22>) |"), "{md}");
+    assert!(
+        md.contains("| Biển đảo | [6](<https://baochi.example.gov.vn/search?q=topic%3Abien-dao+date%3A2026-11-16..2026-11-22>) |"),
+        "{md}"
+    );
     assert!(md.contains("Cần Giờ, ngày 23 tháng 11 năm 2026"), "{md}");
 
     // MiniJinja writes `/` as `&#x2f;`, which browsers read as `/`
@@ -335,7 +379,17 @@ async fn an_empty_week_and_a_busy_week_both_render() {
         let topics: &[&str] = if i % 3 == 0 { &["bien-dao"] } else { &[] };
         let places: &[&str] = if i % 2 == 0 { &["can-gio"] } else { &[] };
         let src = ["trong-nuoc", "hai-ngoai", "nuoc-ngoai"][i % 3];
-        insert(&f.store, 1000 + i, src, "vi", &format!("Tin số {i} trong tuần bận rộn"), Some(local(2026, 11, day, 8, (i % 60) as u32, 0)), topics, places).await;
+        insert(
+            &f.store,
+            1000 + i,
+            src,
+            "vi",
+            &format!("Tin số {i} trong tuần bận rộn"),
+            Some(local(2026, 11, day, 8, (i % 60) as u32, 0)),
+            topics,
+            places,
+        )
+        .await;
     }
     let busy = report::build(&f.store, &f.cfg, Period::parse_week("2026-W45").unwrap(), now()).await.unwrap();
     assert_eq!(busy.totals.articles.all, 3000);
@@ -350,7 +404,10 @@ async fn an_empty_week_and_a_busy_week_both_render() {
 /// where LibreOffice is not installed; `.ci/run` installs it, and under CI a missing one fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn libreoffice_opens_the_docx() {
-    let Some(soffice) = ["soffice", "libreoffice"].into_iter().find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success())) else {
+    let Some(soffice) = ["soffice", "libreoffice"]
+        .into_iter()
+        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
         assert!(std::env::var("CI").is_err(), "CI must have LibreOffice (installed by .ci/run)");
         eprintln!("SKIPPED libreoffice_opens_the_docx: LibreOffice is not installed (.ci/run installs it)");
         return;
@@ -379,7 +436,11 @@ async fn libreoffice_opens_the_docx() {
     if let Ok(dir) = std::env::var("PRESSWATCH_REPORT_PICTURES") {
         // how docs/report-*.png were made: the first pages as pictures
         std::fs::copy(&pdf, Path::new(&dir).join("report-example.pdf")).unwrap();
-        let _ = std::process::Command::new("pdftoppm").args(["-png", "-r", "60", "-f", "1", "-l", "2"]).arg(&pdf).arg(Path::new(&dir).join("report-page")).status();
+        let _ = std::process::Command::new("pdftoppm")
+            .args(["-png", "-r", "60", "-f", "1", "-l", "2"])
+            .arg(&pdf)
+            .arg(Path::new(&dir).join("report-page"))
+            .status();
     }
 }
 

@@ -623,12 +623,26 @@ async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
     let v: Value = app.http.get(app.url(&format!("/api/v1/reports/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["report"]["period"]["label"], week.as_str());
     assert!(v["report"]["totals"]["articles"]["all"].as_u64().unwrap() >= 2, "{v}");
-    let r = app.http.post(app.url("/api/v1/reports")).bearer_auth(&token).json(&json!({"from": "2026-11-01", "to": "2026-11-30"})).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/reports"))
+        .bearer_auth(&token)
+        .json(&json!({"from": "2026-11-01", "to": "2026-11-30"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/api/v1/reports/"));
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["report"]["period"]["label"], "2026-11-01..2026-11-30");
-    let r = app.http.post(app.url("/api/v1/reports")).bearer_auth(&token).json(&json!({"from": "2026-11-30", "to": "2026-11-01"})).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/reports"))
+        .bearer_auth(&token)
+        .json(&json!({"from": "2026-11-30", "to": "2026-11-01"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "bad_request");
