@@ -80,6 +80,7 @@ pub async fn crawl_once(cfg: Config) -> Result<PassSummary> {
     let shutdown = shutdown_signal();
     let progress = Progress::new(std::io::stderr().is_terminal());
     let summary = crawler.pass(true, &shutdown, &progress).await?;
+    crate::stories::assign_pending(&store, 500).await?;
     indexer.catch_up().await?;
     store.close().await;
     Ok(summary)
@@ -114,8 +115,15 @@ pub async fn serve(cfg: Config) -> Result<()> {
     // the one task that owns the index writer
     let mut idx_shutdown = shutdown.clone();
     let idx_stored = stored.clone();
+    let idx_store = store.clone();
     let indexer_task = tokio::spawn(async move {
         loop {
+            // stories first: an article's story is in the database before anyone searches for it
+            match crate::stories::assign_pending(&idx_store, 500).await {
+                Ok(n) if n > 0 => tracing::info!(articles = n, "stories assigned"),
+                Ok(_) => {}
+                Err(e) => tracing::error!("story assignment failed: {e}"),
+            }
             match indexer.catch_up().await {
                 Ok(n) if n > 0 => tracing::info!(articles = n, "indexed"),
                 Ok(_) => {}

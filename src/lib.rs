@@ -14,6 +14,7 @@ pub mod query;
 pub mod report;
 pub mod search;
 pub mod store;
+pub mod stories;
 pub mod text;
 pub mod time;
 pub mod triage;

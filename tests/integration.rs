@@ -8,6 +8,7 @@ mod integration {
     pub mod fixture;
     pub mod report;
     pub mod shared_eval;
+    pub mod stories;
     pub mod web;
     pub mod webapp;
 }

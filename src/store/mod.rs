@@ -41,13 +41,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.sql")),
     (2, "web", include_str!("../../migrations/0002_web.sql")),
     (3, "reports", include_str!("../../migrations/0003_reports.sql")),
+    (4, "stories", include_str!("../../migrations/0004_stories.sql")),
 ];
 
 mod queue;
 mod reports;
+mod stories;
 mod users;
 pub use queue::{AuditFilter, NewAudit, QueueFilter, QueueRow};
 pub use reports::{FeedHealthRow, ReportArticle, ReportInfo};
+pub use stories::{StoryInput, StoryMember};
 pub use users::{SavedSearch, Session, TokenInfo};
 
 #[derive(Clone)]

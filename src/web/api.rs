@@ -375,3 +375,8 @@ pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Q
         Some(f) => Ok(service::report_file(&report, f)?),
     }
 }
+
+/// A story: its articles (first published first), outlets, daily spread and queue items.
+pub async fn story(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+    ok(service::story(&st, id).await?)
+}

@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/queue/{id}", get(pages::queue_item))
         .route("/queue/{id}/action", post(pages::queue_action))
         .route("/queue/{id}/notes", post(pages::queue_note))
+        .route("/stories/{id}", get(pages::story))
         .route("/reports", get(pages::reports).post(pages::generate_report))
         .route("/reports/{id}", get(pages::report))
         .route("/admin/users", get(pages::users).post(pages::add_user))
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit/export", get(api::audit_export))
         .route("/metrics", get(metrics::endpoint))
         .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/stories/{id}", get(api::story))
         .route("/api/v1/reports", get(api::reports).post(api::generate_report))
         .route("/api/v1/reports/{id}", get(api::report))
         .route("/api/v1/me", get(api::me))
@@ -169,6 +171,7 @@ fn templates() -> minijinja::Environment<'static> {
         ("sources.html", include_str!("templates/sources.html")),
         ("audit.html", include_str!("templates/audit.html")),
         ("reports.html", include_str!("templates/reports.html")),
+        ("story.html", include_str!("templates/story.html")),
     ] {
         // the templates are part of the binary: a broken one is a build bug caught by the tests
         env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));

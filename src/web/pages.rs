@@ -688,3 +688,15 @@ pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Q
         Some(f) => service::report_file(&r, f)?,
     })
 }
+
+// ---- stories ----
+
+pub async fn story(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
+    let lang = lang_of(&headers);
+    let v = service::story(&st, id).await?;
+    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+    // our own SVG (labels escaped when it was drawn), not crawled markup
+    ctx["chart"] = json!(v.chart);
+    let body = render(&st, "story.html", lang, Some(&p), &format!("/stories/{id}"), "search", ctx)?;
+    Ok(html(StatusCode::OK, body))
+}

@@ -237,6 +237,8 @@ pub struct ArticleView {
     pub localities: Vec<TagView>,
     pub paragraphs: Vec<String>,
     pub items: Vec<QueueItem>,
+    /// The story the article belongs to and how many articles it holds, when it holds more than one.
+    pub story: Option<(i64, i64)>,
 }
 
 pub fn safe_link(u: &str) -> Option<String> {
@@ -250,7 +252,12 @@ pub async fn article(st: &AppState, id: i64, lang: Lang) -> Result<ArticleView, 
     let items = st.store.queue_items(&filter, Utc::now()).await?.0.into_iter().map(|r| r.item).collect();
     // the stored text is plain text: paragraphs by line
     let paragraphs = a.text.split('\n').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect();
+    let story = match a.story_id {
+        Some(s) => st.store.story_sizes(&[s]).await?.get(&s).filter(|&&n| n > 1).map(|&n| (s, n)),
+        None => None,
+    };
     Ok(ArticleView {
+        story,
         source_name: st.source_name(&a.source.0),
         origin: a.origin.map(|o| o.as_str()).unwrap_or("unknown").to_string(),
         link: safe_link(&a.url),
@@ -335,6 +342,8 @@ pub struct ItemView {
     pub response_link: Option<String>,
     pub actions: Vec<&'static str>,
     pub history: Vec<HistoryView>,
+    /// The other articles of the item's story; `new` marks those that appeared after it was opened.
+    pub story: Vec<StoryArticleView>,
     /// Every user (the page offers the active ones as assignees); one load serves the names too.
     #[serde(skip)]
     pub users: Vec<User>,
@@ -345,6 +354,15 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
     let article = match &it.article_id {
         Some(a) => st.store.articles(std::slice::from_ref(a)).await?.pop(),
         None => None,
+    };
+    let story_id = it.story_id.or_else(|| article.as_ref().and_then(|a| a.story_id));
+    let story = match story_id {
+        Some(s) => story_articles(st, s, Some(it.created_at))
+            .await?
+            .into_iter()
+            .filter(|m| Some(m.id) != it.article_id.as_ref().map(|a| a.0))
+            .collect(),
+        None => Vec::new(),
     };
     let users = st.store.users().await?;
     let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
@@ -370,6 +388,7 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
         })
         .collect();
     Ok(ItemView {
+        story,
         overdue: it.is_overdue(Utc::now()),
         response_link: it.response_url.as_deref().and_then(safe_link),
         actions: triage::legal_actions(it.state).to_vec(),
@@ -586,4 +605,93 @@ pub fn report_page(r: &crate::report::Report) -> Result<axum::response::Response
         bytes,
     )
         .into_response())
+}
+
+// ---- stories ----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoryArticleView {
+    pub id: i64,
+    pub title: String,
+    pub link: Option<String>,
+    pub source: String,
+    pub source_name: String,
+    pub lang: String,
+    pub published_at: Option<chrono::DateTime<Utc>>,
+    pub fetched_at: chrono::DateTime<Utc>,
+    /// Seen after the given time (a queue item's opening).
+    pub new: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoryView {
+    pub id: i64,
+    pub title: String,
+    pub first_source: String,
+    pub first_at: chrono::DateTime<Utc>,
+    pub articles: Vec<StoryArticleView>,
+    /// Outlets in the order they carried it.
+    pub outlets: Vec<String>,
+    /// Articles per day (Vietnam time) from the first to the last.
+    pub spread: Vec<(chrono::NaiveDate, u64)>,
+    #[serde(skip)]
+    pub chart: String,
+    pub items: Vec<QueueItem>,
+}
+
+async fn story_articles(st: &AppState, story: i64, since: Option<chrono::DateTime<Utc>>) -> Result<Vec<StoryArticleView>, Fail> {
+    Ok(st
+        .store
+        .story_members(story)
+        .await?
+        .into_iter()
+        .map(|m| StoryArticleView {
+            id: m.id,
+            link: safe_link(&m.url),
+            source_name: st.source_name(&m.source_id),
+            new: since.is_some_and(|t| m.fetched_at > t),
+            title: m.title,
+            source: m.source_id,
+            lang: m.lang,
+            published_at: m.published_at,
+            fetched_at: m.fetched_at,
+        })
+        .collect())
+}
+
+pub async fn story(st: &AppState, id: i64) -> Result<StoryView, Fail> {
+    let articles = story_articles(st, id, None).await?;
+    let first = articles.first().ok_or_else(|| Fail::NotFound(format!("story {id}")))?;
+    let day = |a: &StoryArticleView| a.published_at.unwrap_or(a.fetched_at).with_timezone(&crate::time::ZONE).date_naive();
+    let (from, to) = (day(first), articles.iter().map(day).max().unwrap_or(day(first)));
+    let mut spread: Vec<(chrono::NaiveDate, u64)> = Vec::new();
+    let mut d = from;
+    while d <= to && spread.len() < 366 {
+        spread.push((d, articles.iter().filter(|a| day(a) == d).count() as u64));
+        d += chrono::Duration::days(1);
+    }
+    let (days, counts): (Vec<_>, Vec<_>) = spread.iter().copied().unzip();
+    let chart = crate::report::chart::daily_bars("", &days, &counts, &[], 640, 150);
+    let mut outlets: Vec<String> = Vec::new();
+    for a in &articles {
+        if !outlets.contains(&a.source_name) {
+            outlets.push(a.source_name.clone());
+        }
+    }
+    let mut items = Vec::new();
+    for a in &articles {
+        let f = crate::store::QueueFilter { article: Some(ArticleId(a.id)), limit: 100, ..Default::default() };
+        items.extend(st.store.queue_items(&f, Utc::now()).await?.0.into_iter().map(|r| r.item));
+    }
+    Ok(StoryView {
+        id,
+        title: first.title.clone(),
+        first_source: first.source_name.clone(),
+        first_at: first.published_at.unwrap_or(first.fetched_at),
+        outlets,
+        spread,
+        chart,
+        items,
+        articles,
+    })
 }

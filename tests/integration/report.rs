@@ -88,6 +88,23 @@ pub async fn insert(
     places: &[&str],
 ) -> i64 {
     let text = format!("Bài viết thử nghiệm số {n}: {title}. Nội dung do chúng tôi tự viết cho bài kiểm thử.");
+    insert_text(store, n, src, lang, title, &text, at, topics, places).await
+}
+
+/// `insert` with the article's text given.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_text(
+    store: &Store,
+    n: usize,
+    src: &str,
+    lang: &str,
+    title: &str,
+    text: &str,
+    at: Option<DateTime<Utc>>,
+    topics: &[&str],
+    places: &[&str],
+) -> i64 {
+    let text = text.to_string();
     let url = format!("https://{src}.example/bai-{n}");
     let a = NewArticle {
         url: url.clone(),

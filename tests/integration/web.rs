@@ -24,7 +24,7 @@ const PUBLIC: &[Role] = &[];
 
 /// (method, route pattern, concrete path, body, roles allowed). Written out here, independently of
 /// `access::RULES`, so a change to the rules that is not meant shows up as a failure.
-fn matrix(app: &App, item: i64, report: i64) -> Vec<(&'static str, &'static str, String, Body, &'static [Role])> {
+fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &'static str, String, Body, &'static [Role])> {
     let art = app.articles["du-lich"];
     let leader = app.users[&Role::Leader];
     vec![
@@ -45,6 +45,7 @@ fn matrix(app: &App, item: i64, report: i64) -> Vec<(&'static str, &'static str,
         ("GET", "/queue/{id}", format!("/queue/{item}"), Body::None, ALL),
         ("POST", "/queue/{id}/action", format!("/queue/{item}/action"), Body::Form("action=close&version=0"), WORK),
         ("POST", "/queue/{id}/notes", format!("/queue/{item}/notes"), Body::Form("text=ghi+chu"), WORK),
+        ("GET", "/stories/{id}", format!("/stories/{story}"), Body::None, ALL),
         ("GET", "/reports", "/reports".into(), Body::None, ALL),
         ("POST", "/reports", "/reports".into(), Body::Form("week=2026-W47"), REPORT),
         ("GET", "/reports/{id}", format!("/reports/{report}"), Body::None, ALL),
@@ -58,6 +59,7 @@ fn matrix(app: &App, item: i64, report: i64) -> Vec<(&'static str, &'static str,
         ("GET", "/admin/audit", "/admin/audit".into(), Body::None, ADMIN),
         ("GET", "/admin/audit/export", "/admin/audit/export?format=csv".into(), Body::None, ADMIN),
         ("GET", "/metrics", "/metrics".into(), Body::None, ADMIN),
+        ("GET", "/api/v1/stories/{id}", format!("/api/v1/stories/{story}"), Body::None, ALL),
         ("GET", "/api/v1/reports", "/api/v1/reports".into(), Body::None, ALL),
         ("POST", "/api/v1/reports", "/api/v1/reports".into(), Body::Json(r#"{"week":"2026-W47"}"#), REPORT),
         ("GET", "/api/v1/reports/{id}", format!("/api/v1/reports/{report}"), Body::None, ALL),
@@ -143,7 +145,8 @@ async fn access_matrix_every_route_every_role_and_anonymous() {
         .id;
     let period = presswatch::report::Period::parse_week("2026-W47").unwrap();
     let (report, _) = presswatch::report::generate(&app.store, &app.cfg, period, chrono::Utc::now(), "admin").await.unwrap();
-    let routes = matrix(&app, item, report);
+    presswatch::stories::assign_pending(&app.store, 100).await.unwrap();
+    let routes = matrix(&app, item, report, app.articles["bien-dao"]);
 
     // the matrix covers every route the server has, and nothing it lacks
     let ours: HashSet<(String, String)> = routes.iter().map(|(m, p, ..)| (m.to_string(), p.to_string())).collect();
@@ -648,4 +651,72 @@ async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
     assert_eq!(v["error"]["code"], "bad_request");
     let v: Value = app.http.get(app.url("/api/v1/reports")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["reports"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_story_page_and_new_articles_of_a_flagged_story_on_its_item() {
+    let app = start("8h").await;
+    let original = app.articles["bien-dao"];
+    presswatch::stories::assign_pending(&app.store, 100).await.unwrap();
+    let analyst = app.login("analyst").await;
+    let flagged = app
+        .http
+        .post(app.url(&format!("/articles/{original}/flag")))
+        .header("cookie", &analyst.cookie)
+        .form(&[("csrf", analyst.csrf.as_str()), ("reason", "xuyên tạc"), ("priority", "high")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(flagged.status(), 303);
+    let item = flagged.headers()["location"].to_str().unwrap().trim_start_matches("/queue/").to_string();
+
+    // another outlet reposts the piece after it was flagged
+    let a = app.store.articles(&[presswatch::model::ArticleId(original)]).await.unwrap().remove(0);
+    let copy = presswatch::model::NewArticle {
+        url: "https://bao-khac.example/dang-lai".into(),
+        canonical_url: "https://bao-khac.example/dang-lai".into(),
+        source_id: presswatch::model::SourceId("bao-mau".into()),
+        title: "Đăng lại: ngư dân nói về biển đảo".into(),
+        text: format!("{}\nNguồn: báo bạn.", a.text),
+        lang: "vi".into(),
+        published_at: Some(chrono::Utc::now()),
+        fetched_at: chrono::Utc::now() + chrono::Duration::seconds(5),
+        content_hash: "khac".into(),
+        analysis: Default::default(),
+    };
+    let copy_id = match app.store.insert_article(&copy, std::slice::from_ref(&copy.url)).await.unwrap() {
+        presswatch::store::Stored::New(id) => id.0,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(presswatch::stories::assign_pending(&app.store, 100).await.unwrap(), 1);
+
+    let page =
+        app.http.get(app.url(&format!("/queue/{item}"))).header("cookie", &analyst.cookie).send().await.unwrap().text().await.unwrap();
+    let story_part = page.split("id=\"item-story\"").nth(1).expect("the item lists its story");
+    assert!(story_part.contains(&format!("data-article=\"{copy_id}\"")) && story_part.contains("mới"), "{story_part}");
+
+    let page = app
+        .http
+        .get(app.url(&format!("/articles/{original}")))
+        .header("cookie", &analyst.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("href=\"/stories/{original}\"")), "the article links its story");
+    let page = app.http.get(app.url(&format!("/stories/{original}"))).header("cookie", &analyst.cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert_eq!(page.matches("<tr data-article=").count(), 2);
+    assert!(page.contains(&format!("/queue/{item}")), "the story shows its queue item");
+
+    let token = app.token(presswatch::model::Role::Leader).await;
+    let v: Value =
+        app.http.get(app.url(&format!("/api/v1/stories/{original}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["articles"].as_array().unwrap().len(), 2);
+    assert_eq!(v["articles"][0]["id"], original, "first published first");
+    let r = app.http.get(app.url("/api/v1/stories/999999")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 404);
 }
