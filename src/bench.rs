@@ -38,6 +38,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         requests: usize,
     },
+    /// Story assignment over a corpus made by `corpus`: every article's story assigned again from
+    /// scratch, in id order, timed per 10,000 articles (so the last figure is at 90–100k stored).
+    Stories {
+        /// The `--dir` of a `bench corpus` run.
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// The leadership report over every article of a corpus made by `corpus`: figures, then each format.
     Report {
         /// The `--dir` of a `bench corpus` run.
@@ -65,6 +72,7 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
         }
         BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,
+        BenchCommand::Stories { dir } => stories(config, &dir).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,
     }
 }
@@ -322,6 +330,39 @@ async fn report(config: &Path, dir: &Path, from: &str, to: &str, runs: usize) ->
         let size = if bytes > 0 { format!("  ({bytes} bytes)") } else { String::new() };
         println!("  {name:<8} {:>8.1} ms {:>8.1} ms{size}", t[t.len() / 2], t[t.len() - 1]);
     }
+    store.close().await;
+    Ok(())
+}
+
+async fn stories(config: &Path, dir: &Path) -> Result<()> {
+    /// What `serve` and `crawl --once` use too (`stories::BATCH`).
+    const BATCH: i64 = crate::stories::BATCH;
+    let mut cfg = crate::config::Config::load(config)?;
+    cfg.storage.database_url = format!("sqlite://{}", dir.join("bench.sqlite").display());
+    let store = crate::store::Store::open(&cfg.storage.database_url).await?;
+    store.reset_stories().await?;
+    let total = store.count_articles().await?;
+    println!("stories: assigning {total} articles from scratch, batches of {BATCH}");
+    let start = Instant::now();
+    let mut done = 0usize;
+    while done < total as usize {
+        let t = Instant::now();
+        let mut n = 0;
+        while n < 10_000 {
+            let k = crate::stories::assign_pending_once(&store, BATCH).await?;
+            if k == 0 {
+                break;
+            }
+            n += k;
+        }
+        if n == 0 {
+            break;
+        }
+        done += n;
+        println!("  {done:>7} stored: {:.3} ms per article", t.elapsed().as_secs_f64() * 1000.0 / n as f64);
+    }
+    let (stories, biggest) = store.story_counts().await?;
+    println!("  total {:.1} s; {stories} stories, largest {biggest} articles", start.elapsed().as_secs_f64());
     store.close().await;
     Ok(())
 }

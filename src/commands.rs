@@ -80,7 +80,7 @@ pub async fn crawl_once(cfg: Config) -> Result<PassSummary> {
     let shutdown = shutdown_signal();
     let progress = Progress::new(std::io::stderr().is_terminal());
     let summary = crawler.pass(true, &shutdown, &progress).await?;
-    crate::stories::assign_pending(&store, 500).await?;
+    crate::stories::assign_pending(&store, crate::stories::BATCH).await?;
     indexer.catch_up().await?;
     store.close().await;
     Ok(summary)
@@ -119,7 +119,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let indexer_task = tokio::spawn(async move {
         loop {
             // stories first: an article's story is in the database before anyone searches for it
-            match crate::stories::assign_pending(&idx_store, 500).await {
+            match crate::stories::assign_pending(&idx_store, crate::stories::BATCH).await {
                 Ok(n) if n > 0 => tracing::info!(articles = n, "stories assigned"),
                 Ok(_) => {}
                 Err(e) => tracing::error!("story assignment failed: {e}"),

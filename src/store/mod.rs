@@ -716,8 +716,8 @@ fn article_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Article> {
     })
 }
 
-const ARTICLE_COLUMNS: &str =
-    "a.id, a.url, a.canonical_url, a.source_id, s.origin, a.title, a.text, a.lang, a.published_at, a.fetched_at, a.story_id";
+const ARTICLE_COLUMNS: &str = "a.id, a.url, a.canonical_url, a.source_id, s.origin, a.title, a.text, a.lang, a.published_at, a.fetched_at,
+     (SELECT st.story_id FROM article_stories st WHERE st.article_id = a.id) AS story_id";
 
 static ARTICLE_SELECT: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("SELECT {ARTICLE_COLUMNS} FROM articles a LEFT JOIN sources s ON s.id = a.source_id"));

@@ -62,7 +62,7 @@ impl Store {
         // tags come folded into one column each: one row per article keeps the row count (and the
         // per-row decoding cost) at the number of articles, not of tags. Tag ids never hold commas.
         let sql = format!(
-            "SELECT a.id, a.source_id, s.origin, a.lang, {WHEN}, a.story_id, {cols},
+            "SELECT a.id, a.source_id, s.origin, a.lang, {WHEN}, (SELECT st.story_id FROM article_stories st WHERE st.article_id = a.id), {cols},
                     (SELECT group_concat(topic_id) FROM article_topics t WHERE t.article_id = a.id),
                     (SELECT group_concat(locality_id) FROM article_localities l WHERE l.article_id = a.id)
              FROM articles a LEFT JOIN sources s ON s.id = a.source_id

@@ -85,3 +85,23 @@ async fn syndicated_copies_and_rewrites_share_a_story_others_do_not() {
     assert_eq!(members.iter().map(|m| m.id).collect::<Vec<_>>(), vec![wire, copy, rewrite, late], "first published first");
     assert_eq!(s.story_sizes(&[wire, other]).await.unwrap().get(&wire), Some(&4));
 }
+
+/// `export` carries each article's story id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_lists_story_ids() {
+    let f = super::report::fixture("").await;
+    let t = Some(local(2026, 11, 12, 16, 0, 0));
+    let wire = insert(&f.store, 201, "trong-nuoc", "vi", "Cần Giờ họp bàn giữ rừng mùa khô", WIRE, t, &[], &[]).await;
+    let copy = insert(&f.store, 202, "hai-ngoai", "vi", "Huyện Cần Giờ lo phòng cháy rừng", WIRE, t, &[], &[]).await;
+    presswatch::stories::assign_pending(&f.store, presswatch::stories::BATCH).await.unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_presswatch"))
+        .args(["--config", f.config.to_str().unwrap_or_default(), "export"])
+        .output()
+        .expect("export");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let story = |id: i64| rows.iter().find(|r| r["id"] == id).map(|r| r["story_id"].clone()).unwrap();
+    assert_eq!(story(wire), serde_json::json!(wire));
+    assert_eq!(story(copy), serde_json::json!(wire));
+    assert!(rows.iter().all(|r| r["story_id"].is_i64()), "every article has a story once the stage has run");
+}
