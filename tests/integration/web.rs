@@ -293,11 +293,13 @@ async fn csrf_same_origin_and_login_limits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_expire_after_idle_time() {
-    let app = start("1s").await;
+    // long enough that a loaded CI machine gets from login to the first request inside it (at 1 s
+    // it did not, once), short enough to wait out
+    let app = start("4s").await;
     let s = app.login("leader").await;
     let r = app.http.get(app.url("/queue")).header("cookie", &s.cookie).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
     let r = app.http.get(app.url("/queue")).header("cookie", &s.cookie).send().await.unwrap();
     assert_eq!(r.status(), 303, "an idle session has expired");
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next=%2Fqueue"));
