@@ -100,7 +100,8 @@ async fn append_audit(conn: &mut sqlx::SqliteConnection, e: &NewAudit<'_>, now: 
 }
 
 impl Store {
-    /// Opens a queue item for an article and records who flagged it and why.
+    /// Opens a queue item for an article and records who flagged it and why. The item concerns the
+    /// article's story too when it has one (so later articles of the story show on it).
     pub async fn create_queue_item(
         &self,
         article: ArticleId,
@@ -115,8 +116,10 @@ impl Store {
             return Err(StoreError::NotFound(format!("article {article}")));
         }
         let r = sqlx::query(
-            "INSERT INTO queue_items (article_id, state, reason, priority, created_by, created_at, updated_at) VALUES (?, 'new', ?, ?, ?, ?, ?)",
+            "INSERT INTO queue_items (article_id, story_id, state, reason, priority, created_by, created_at, updated_at)
+             VALUES (?, (SELECT story_id FROM article_stories WHERE article_id = ?), 'new', ?, ?, ?, ?, ?)",
         )
+        .bind(article.0)
         .bind(article.0)
         .bind(reason)
         .bind(priority.as_str())

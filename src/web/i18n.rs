@@ -188,6 +188,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("story.articles", "bài", "articles"),
     ("story.carried_by", "Cùng nội dung:", "Same story:"),
     ("story.first", "Đăng đầu tiên", "First published"),
+    ("story.flag", "Đưa cả câu chuyện vào hàng đợi xử lý", "Flag the whole story"),
     ("story.new", "mới", "new"),
     ("story.outlets", "cơ quan báo chí", "outlets"),
     ("story.size", "Số bài", "Articles"),

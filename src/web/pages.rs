@@ -697,6 +697,8 @@ pub async fn story(State(st): State<AppState>, headers: HeaderMap, Extension(p):
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
     // our own SVG (labels escaped when it was drawn), not crawled markup
     ctx["chart"] = json!(v.chart);
+    ctx["can_flag"] = json!(super::access::allows(p.user.role, "POST", "/articles/{id}/flag"));
+    ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
     let body = render(&st, "story.html", lang, Some(&p), &format!("/stories/{id}"), "search", ctx)?;
     Ok(html(StatusCode::OK, body))
 }

@@ -721,4 +721,24 @@ async fn a_story_page_and_new_articles_of_a_flagged_story_on_its_item() {
     assert_eq!(v["articles"][0]["id"], original, "first published first");
     let r = app.http.get(app.url("/api/v1/stories/999999")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), 404);
+
+    // the item flagged from the story's first article concerns the story
+    let v: Value = app.http.get(app.url(&format!("/api/v1/queue/{item}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["item"]["story_id"], original, "{v}");
+    // analysts can flag the whole story from its page; leaders cannot
+    let page = app
+        .http
+        .get(app.url(&format!("/stories/{original}")))
+        .header("cookie", &analyst.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("action=\"/articles/{original}/flag\"")), "flag form on the story page");
+    let leader = app.login("leader").await;
+    let page =
+        app.http.get(app.url(&format!("/stories/{original}"))).header("cookie", &leader.cookie).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("flag-story-form"));
 }
