@@ -319,7 +319,17 @@ fn stories<'a>(articles: &'a [ReportArticle], source_name: &dyn Fn(&str) -> Stri
 }
 
 async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTime<Utc>) -> Result<QueueSection, ReportError> {
-    let (rows, _) = store.queue_items(&QueueFilter { limit: i64::MAX, ..Default::default() }, now).await?;
+    // every item: `queue_items` pages (at most 500 a page), so read page by page
+    let mut rows = Vec::new();
+    loop {
+        let (page, total) = store.queue_items(&QueueFilter { limit: 500, offset: rows.len() as i64, ..Default::default() }, now).await?;
+        let last = page.is_empty() || rows.len() + page.len() >= total as usize;
+        rows.extend(page);
+        if last {
+            break;
+        }
+    }
+    let agency_name = |a: &String| cfg.agencies.iter().find(|x| &x.id == a).map(|x| x.name.clone()).unwrap_or_else(|| a.clone());
     let within = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t >= period.start() && t <= period.end());
     let mut q = QueueSection::default();
     let mut agencies: BTreeMap<String, AgencyRow> = BTreeMap::new();
@@ -342,10 +352,9 @@ async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTi
             }
         }
         if let Some(a) = &it.agency_id {
-            let name = cfg.agencies.iter().find(|x| &x.id == a).map(|x| x.name.clone()).unwrap_or_else(|| a.clone());
             let row = agencies.entry(a.clone()).or_insert_with(|| AgencyRow {
                 id: a.clone(),
-                name,
+                name: agency_name(a),
                 flagged: 0,
                 responded: 0,
                 open: 0,
@@ -362,10 +371,7 @@ async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTi
                 title: r.article_title.clone().unwrap_or_else(|| it.reason.clone()),
                 priority: it.priority.as_str().into(),
                 state: it.state.as_str().into(),
-                agency: it
-                    .agency_id
-                    .as_ref()
-                    .map(|a| cfg.agencies.iter().find(|x| &x.id == a).map(|x| x.name.clone()).unwrap_or_else(|| a.clone())),
+                agency: it.agency_id.as_ref().map(agency_name),
                 due_at: it.due_at,
                 overdue,
             });

@@ -40,6 +40,8 @@ pub struct QueueFilter {
     pub due_before: Option<DateTime<Utc>>,
     pub overdue_only: bool,
     pub article: Option<ArticleId>,
+    /// Items concerning this story or any of its articles.
+    pub story: Option<i64>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -225,6 +227,7 @@ impl Store {
             (f.due_before.is_some(), "q.due_at <= ?"),
             (f.overdue_only, "q.due_at < ? AND q.state NOT IN ('closed', 'dismissed')"),
             (f.article.is_some(), "q.article_id = ?"),
+            (f.story.is_some(), "(q.story_id = ? OR q.article_id IN (SELECT article_id FROM article_stories WHERE story_id = ?))"),
         ] {
             if on {
                 cond.push(c.to_string());
@@ -264,6 +267,9 @@ impl Store {
         }
         if let Some(a) = &f.article {
             q = q.bind(a.0);
+        }
+        if let Some(s) = f.story {
+            q = q.bind(s).bind(s);
         }
         let limit = if f.limit <= 0 { 50 } else { f.limit.min(500) };
         let rows = q.bind(to_unix(now)).bind(limit).bind(f.offset.max(0)).fetch_all(&self.pool).await?;

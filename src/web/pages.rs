@@ -318,6 +318,7 @@ pub(super) fn queue_filter(q: &QueueQuery) -> Result<QueueFilter, Fail> {
         },
         overdue_only: q.overdue.as_deref().is_some_and(|v| v == "1" || v == "true"),
         article: None,
+        story: None,
         limit: 50,
         offset: q.offset.unwrap_or(0).max(0),
     })

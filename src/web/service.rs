@@ -678,11 +678,8 @@ pub async fn story(st: &AppState, id: i64) -> Result<StoryView, Fail> {
             outlets.push(a.source_name.clone());
         }
     }
-    let mut items = Vec::new();
-    for a in &articles {
-        let f = crate::store::QueueFilter { article: Some(ArticleId(a.id)), limit: 100, ..Default::default() };
-        items.extend(st.store.queue_items(&f, Utc::now()).await?.0.into_iter().map(|r| r.item));
-    }
+    let f = crate::store::QueueFilter { story: Some(id), limit: 100, ..Default::default() };
+    let items = st.store.queue_items(&f, Utc::now()).await?.0.into_iter().map(|r| r.item).collect();
     Ok(StoryView {
         id,
         title: first.title.clone(),

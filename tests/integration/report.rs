@@ -301,6 +301,24 @@ async fn figures_on_a_database_of_known_counts() {
     assert_eq!((info.label.as_str(), info.generated_by.as_str()), ("2026-W47", "truc-ban"));
 }
 
+/// The queue section counts every item, not one page of the queue list (which stops at 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_figures_count_every_item() {
+    let f = fixture("").await;
+    let article =
+        ArticleId(insert(&f.store, 60, "trong-nuoc", "vi", "Bài bị gắn cờ nhiều lần", Some(local(2026, 11, 17, 9, 0, 0)), &[], &[]).await);
+    let user = f.store.user_by_name("truc-ban").await.unwrap().expect("user");
+    for i in 0..520 {
+        f.store
+            .create_queue_item(article.clone(), "lặp lại", Priority::Normal, (user.id, "truc-ban"), local(2026, 11, 18, 8, 0, i % 60))
+            .await
+            .unwrap();
+    }
+    let r = report::build(&f.store, &f.cfg, Period::parse_week("2026-W47").unwrap(), now()).await.unwrap();
+    assert_eq!(r.queue.flagged, 522, "520 here and the fixture's A and B");
+    assert_eq!(r.queue.open, 522);
+}
+
 /// The text of a DOCX body, runs joined.
 pub fn docx_text(bytes: &[u8]) -> (String, Vec<String>) {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("DOCX is a zip");
