@@ -68,7 +68,7 @@ fn n(r: &Report, v: u64, query: &str) -> Span {
 
 /// Crawled URLs become links only when they are plain web addresses (never `javascript:` and the like).
 fn web_link(u: &str) -> Option<String> {
-    url::Url::parse(u).ok().filter(|u| matches!(u.scheme(), "http" | "https")).map(String::from)
+    crate::triage::check_link(u).ok().map(|_| u.to_string())
 }
 
 /// `12.345`: Vietnamese thousands separator.

@@ -172,6 +172,7 @@ fn templates() -> minijinja::Environment<'static> {
         ("audit.html", include_str!("templates/audit.html")),
         ("reports.html", include_str!("templates/reports.html")),
         ("story.html", include_str!("templates/story.html")),
+        ("items_and_flag.html", include_str!("templates/items_and_flag.html")),
     ] {
         // the templates are part of the binary: a broken one is a build bug caught by the tests
         env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));

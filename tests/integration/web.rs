@@ -573,7 +573,7 @@ async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
     let leader = app.login("leader").await;
     let get = |path: String, s: &Session| app.http.get(app.url(&path)).header("cookie", &s.cookie).send();
 
-    let page = get("/reports".into(), &leader).await.unwrap().text().await.unwrap();
+    let page = app.page("/reports", &leader).await;
     assert!(page.contains("Chưa có báo cáo nào."), "empty list");
     // the week the fixture articles fall in
     let week = presswatch::report::Period::last_full_week(chrono::Utc::now() + chrono::Duration::days(7)).label();
@@ -607,7 +607,7 @@ async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
     let r = get(format!("{loc}?format=pdf"), &leader).await.unwrap();
     assert_eq!(r.status(), 400);
 
-    let list = get("/reports".into(), &leader).await.unwrap().text().await.unwrap();
+    let list = app.page("/reports", &leader).await;
     assert!(list.contains(&format!("href=\"{loc}\"")) && list.contains(&week), "listed");
 
     // a bad week is explained on the page, not a crash
@@ -692,21 +692,11 @@ async fn a_story_page_and_new_articles_of_a_flagged_story_on_its_item() {
     };
     assert_eq!(presswatch::stories::assign_pending(&app.store, 100).await.unwrap(), 1);
 
-    let page =
-        app.http.get(app.url(&format!("/queue/{item}"))).header("cookie", &analyst.cookie).send().await.unwrap().text().await.unwrap();
+    let page = app.page(&format!("/queue/{item}"), &analyst).await;
     let story_part = page.split("id=\"item-story\"").nth(1).expect("the item lists its story");
     assert!(story_part.contains(&format!("data-article=\"{copy_id}\"")) && story_part.contains("mới"), "{story_part}");
 
-    let page = app
-        .http
-        .get(app.url(&format!("/articles/{original}")))
-        .header("cookie", &analyst.cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&format!("/articles/{original}"), &analyst).await;
     assert!(page.contains(&format!("href=\"/stories/{original}\"")), "the article links its story");
     let page = app.http.get(app.url(&format!("/stories/{original}"))).header("cookie", &analyst.cookie).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -726,19 +716,9 @@ async fn a_story_page_and_new_articles_of_a_flagged_story_on_its_item() {
     let v: Value = app.http.get(app.url(&format!("/api/v1/queue/{item}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["item"]["story_id"], original, "{v}");
     // analysts can flag the whole story from its page; leaders cannot
-    let page = app
-        .http
-        .get(app.url(&format!("/stories/{original}")))
-        .header("cookie", &analyst.cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&format!("/stories/{original}"), &analyst).await;
     assert!(page.contains(&format!("action=\"/articles/{original}/flag\"")), "flag form on the story page");
     let leader = app.login("leader").await;
-    let page =
-        app.http.get(app.url(&format!("/stories/{original}"))).header("cookie", &leader.cookie).send().await.unwrap().text().await.unwrap();
+    let page = app.page(&format!("/stories/{original}"), &leader).await;
     assert!(!page.contains("flag-story-form"));
 }

@@ -169,6 +169,12 @@ impl App {
         Session { cookie, csrf }
     }
 
+    /// A page as a logged-in browser sees it.
+    pub async fn page(&self, path: &str, s: &Session) -> String {
+        let r = self.http.get(self.url(path)).header("cookie", &s.cookie).send().await.expect("request");
+        r.text().await.expect("body")
+    }
+
     pub async fn token(&self, role: Role) -> String {
         let token = format!("pw_test_{}", role.as_str());
         self.store.create_token(&auth::digest(&token), self.users[&role], "test", Utc::now()).await.expect("token");
