@@ -54,7 +54,7 @@ struct RawServer {
     public_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawReport {
     organization: Option<String>,
@@ -598,9 +598,8 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
     }
 
     let report = match report {
-        None => {
-            ReportConfig { place: localities.first().map(|l| l.name.clone()).unwrap_or_else(|| "Việt Nam".into()), ..Default::default() }
-        }
+        // the defaults go through the same path as a written [report] (the place from the first locality)
+        None => validate_report(&At(main_path), &RawReport::default(), &localities)?,
         Some((p, r)) => validate_report(&At(&p), r, &localities)?,
     };
     let smtp = smtp.map(|(p, s)| validate_smtp(&At(&p), s)).transpose()?;
