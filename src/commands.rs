@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::crawl::{Crawler, PassSummary, Progress};
-use crate::model::Article;
+use crate::model::{Article, ArticleId};
 use crate::search::indexer::Indexer;
 use crate::search::searcher::{snippet, SearchRequest, Searcher};
 use crate::store::Store;
@@ -73,17 +73,47 @@ pub fn shutdown_signal() -> watch::Receiver<bool> {
     rx
 }
 
-pub async fn crawl_once(cfg: Config) -> Result<PassSummary> {
+/// What `crawl --once` did: the pass, the re-checks of flagged articles, rules and alerts.
+pub struct OnceSummary {
+    pub pass: PassSummary,
+    pub recheck: crate::evidence::recheck::RecheckSummary,
+    pub watch: crate::watch::WatchSummary,
+    pub delivery: crate::watch::notify::DeliverySummary,
+}
+
+pub async fn crawl_once(cfg: Config) -> Result<OnceSummary> {
     let store = open_store(&cfg).await?;
     let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await?;
-    let crawler = Crawler::new(Arc::new(cfg), store.clone(), Arc::new(Notify::new())).map_err(anyhow::Error::msg)?;
+    let cfg = Arc::new(cfg);
+    let crawler = Crawler::new(cfg.clone(), store.clone(), Arc::new(Notify::new())).map_err(anyhow::Error::msg)?;
     let shutdown = shutdown_signal();
     let progress = Progress::new(std::io::stderr().is_terminal());
-    let summary = crawler.pass(true, &shutdown, &progress).await?;
+    let pass = crawler.pass(true, &shutdown, &progress).await?;
     crate::stories::assign_pending(&store, crate::stories::BATCH).await?;
     indexer.catch_up().await?;
+    let recheck = crawler.recheck_due(&shutdown).await?;
+    let watch = crate::watch::run(&store, &cfg, Utc::now()).await?;
+    let client = crate::watch::notify::webhook_client(&cfg.crawl.user_agent).map_err(anyhow::Error::msg)?;
+    let delivery = crate::watch::notify::deliver_due(&store, &cfg, &client).await?;
     store.close().await;
-    Ok(summary)
+    Ok(OnceSummary { pass, recheck, watch, delivery })
+}
+
+pub fn print_once_summary(o: &OnceSummary) {
+    print_summary(&o.pass);
+    let (r, w, d) = (&o.recheck, &o.watch, &o.delivery);
+    if r.checked > 0 {
+        println!(
+            "re-checked {} flagged articles: {} unchanged, {} edited, {} removed, {} back, {} could not be fetched",
+            r.checked, r.unchanged, r.edited, r.removed, r.restored, r.failed
+        );
+    }
+    if w.items_opened + w.alert_events + w.dispatched + d.sent + d.retrying + d.failed > 0 {
+        println!(
+            "rules opened {} queue items; alerts: {} new, {} dispatched; notifications sent {}, to retry {}, failed {}",
+            w.items_opened, w.alert_events, w.dispatched, d.sent, d.retrying, d.failed
+        );
+    }
 }
 
 pub fn print_summary(s: &PassSummary) {
@@ -116,6 +146,9 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let mut idx_shutdown = shutdown.clone();
     let idx_stored = stored.clone();
     let idx_store = store.clone();
+    let idx_cfg = cfg.clone();
+    let notify = Arc::new(Notify::new());
+    let idx_notify = notify.clone();
     let indexer_task = tokio::spawn(async move {
         loop {
             // stories first: an article's story is in the database before anyone searches for it
@@ -128,6 +161,17 @@ pub async fn serve(cfg: Config) -> Result<()> {
                 Ok(n) if n > 0 => tracing::info!(articles = n, "indexed"),
                 Ok(_) => {}
                 Err(e) => tracing::error!("indexing failed: {e}"),
+            }
+            // rules and alerts see articles once their story is known; digests and quiet hours are
+            // re-examined on every turn (at least every 30 s)
+            match crate::watch::run(&idx_store, &idx_cfg, Utc::now()).await {
+                Ok(w) if w.items_opened + w.alert_events > 0 => {
+                    tracing::info!(items = w.items_opened, alerts = w.alert_events, "rules and alerts fired");
+                    idx_notify.notify_one();
+                }
+                Ok(w) if w.dispatched > 0 => idx_notify.notify_one(),
+                Ok(_) => {}
+                Err(e) => tracing::error!("rules and alerts failed: {e}"),
             }
             tokio::select! {
                 _ = idx_stored.notified() => {}
@@ -143,6 +187,8 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone());
     let web_task = tokio::spawn(crate::web::serve(listener, state, shutdown.clone()));
     let report_task = tokio::spawn(report_schedule(cfg.clone(), store.clone(), shutdown.clone()));
+    let notify_task = tokio::spawn(notifier(cfg.clone(), store.clone(), notify, shutdown.clone()));
+    let recheck_task = tokio::spawn(rechecker(crawler.clone(), shutdown.clone()));
     if store.count_users().await? == 0 {
         tracing::warn!("no users yet: create one with `presswatch user add admin --role admin` (password on stdin)");
     }
@@ -171,6 +217,8 @@ pub async fn serve(cfg: Config) -> Result<()> {
     }
     let _ = indexer_task.await;
     let _ = report_task.await;
+    let _ = notify_task.await;
+    let _ = recheck_task.await;
     match web_task.await {
         Ok(Err(e)) => tracing::error!("web server: {e}"),
         Err(e) => tracing::error!("web server task: {e}"),
@@ -179,6 +227,46 @@ pub async fn serve(cfg: Config) -> Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Delivers alert notifications as they are dispatched, and retries failed ones when due.
+async fn notifier(cfg: Arc<Config>, store: Store, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    let client = match crate::watch::notify::webhook_client(&cfg.crawl.user_agent) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("alerts cannot be delivered: {e}");
+            return;
+        }
+    };
+    loop {
+        match crate::watch::notify::deliver_due(&store, &cfg, &client).await {
+            Ok(d) if d.sent > 0 => tracing::info!(sent = d.sent, "alert notifications sent"),
+            Ok(_) => {}
+            Err(e) => tracing::error!("alert delivery failed: {e}"),
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// Re-checks flagged articles as they fall due (looked at every minute).
+async fn rechecker(crawler: Crawler, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        match crawler.recheck_due(&shutdown).await {
+            Ok(r) if r.edited + r.removed + r.restored > 0 => {
+                tracing::info!(edited = r.edited, removed = r.removed, back = r.restored, "flagged articles re-checked")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!("re-check failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
 }
 
 /// Writes the weekly report when it falls due (checked every few minutes, so a machine that was off at
@@ -432,6 +520,36 @@ struct ExportRow<'a> {
     story_id: Option<i64>,
     seen_in: Vec<String>,
     matched: serde_json::Value,
+}
+
+/// `warc`: writes to a temporary file beside `out` and renames it, so a failed export never leaves
+/// a truncated archive under the asked-for name.
+pub async fn warc(
+    cfg: Config,
+    out: &std::path::Path,
+    articles: Vec<i64>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Result<usize> {
+    use crate::evidence::warc::{write_selection, Selection, WarcWriter};
+    let name = out.file_name().and_then(|n| n.to_str()).with_context(|| format!("--out {}: not a file name", out.display()))?;
+    if !(name.ends_with(".warc") || name.ends_with(".warc.gz")) {
+        anyhow::bail!("--out {}: name the file .warc or .warc.gz", out.display());
+    }
+    let store = Store::open(&cfg.storage.database_url).await?;
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let file = std::io::BufWriter::new(tmp.reopen()?);
+    let mut w = WarcWriter::new(file, name.ends_with(".gz"), name, Utc::now())?;
+    let sel = if articles.is_empty() {
+        Selection::Range { since, until }
+    } else {
+        Selection::Articles(articles.into_iter().map(ArticleId).collect())
+    };
+    let n = write_selection(&store, &mut w, &sel).await?;
+    w.finish()?.into_inner().map_err(|e| anyhow::anyhow!("writing {}: {}", out.display(), e.error()))?.sync_all()?;
+    tmp.persist(out).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(n)
 }
 
 pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<usize> {

@@ -28,6 +28,11 @@ struct RawFile {
     crawl: Option<RawCrawl>,
     report: Option<RawReport>,
     smtp: Option<RawSmtp>,
+    evidence: Option<RawEvidence>,
+    #[serde(default)]
+    rule: Vec<RawStanding>,
+    #[serde(default)]
+    alert: Vec<RawStanding>,
     #[serde(default)]
     locality: Vec<RawLocality>,
     #[serde(default)]
@@ -78,6 +83,62 @@ struct RawSmtp {
     password_env: Option<String>,
     tls: Option<String>,
     timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvidence {
+    keep_raw: Option<bool>,
+    recheck_interval: Option<String>,
+}
+
+/// A `[[rule]]` or an `[[alert]]`: one shape, so unknown keys stay errors (serde cannot deny
+/// unknown fields through `flatten`); the keys that belong to the other kind are refused by name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStanding {
+    id: String,
+    name: String,
+    query: Option<String>,
+    #[serde(default)]
+    origin: Vec<String>,
+    #[serde(default)]
+    sources: Vec<String>,
+    #[serde(default)]
+    lang: Vec<String>,
+    #[serde(default)]
+    localities: Vec<String>,
+    min_story_size: Option<i64>,
+    min_story_growth: Option<i64>,
+    growth_window: Option<String>,
+    // rules only
+    priority: Option<String>,
+    agency: Option<String>,
+    reason: Option<String>,
+    // alerts only
+    rules: Option<Vec<String>>,
+    spikes: Option<bool>,
+    email: Option<Vec<String>>,
+    webhook: Option<String>,
+    digest: Option<String>,
+    quiet_hours: Option<String>,
+}
+
+impl RawStanding {
+    /// The first key set that belongs to the other kind.
+    fn foreign_key(&self, rule: bool) -> Option<&'static str> {
+        let rule_only = [("priority", self.priority.is_some()), ("agency", self.agency.is_some()), ("reason", self.reason.is_some())];
+        let alert_only = [
+            ("rules", self.rules.is_some()),
+            ("spikes", self.spikes.is_some()),
+            ("email", self.email.is_some()),
+            ("webhook", self.webhook.is_some()),
+            ("digest", self.digest.is_some()),
+            ("quiet_hours", self.quiet_hours.is_some()),
+        ];
+        let other: &[(&'static str, bool)] = if rule { &alert_only } else { &rule_only };
+        other.iter().find(|(_, set)| *set).map(|(k, _)| *k)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,6 +220,79 @@ pub struct Config {
     pub agencies: Vec<Agency>,
     pub report: ReportConfig,
     pub smtp: Option<SmtpConfig>,
+    pub evidence: EvidenceConfig,
+    pub rules: Vec<FlagRule>,
+    pub alerts: Vec<Alert>,
+}
+
+/// What is kept of each fetch, and how often flagged articles are fetched again.
+#[derive(Debug, Clone)]
+pub struct EvidenceConfig {
+    pub keep_raw: bool,
+    pub recheck_interval: Duration,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        EvidenceConfig { keep_raw: true, recheck_interval: Duration::from_secs(6 * 3600) }
+    }
+}
+
+/// Conditions on a new article, all of which must hold. Lists mean "any of"; empty means any.
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    pub query: Option<Expr>,
+    pub query_text: Option<String>,
+    pub origins: Vec<Origin>,
+    pub sources: Vec<String>,
+    pub langs: Vec<String>,
+    pub localities: Vec<String>,
+    /// Articles in the article's story (itself included).
+    pub min_story_size: usize,
+    /// Articles that joined the story within `growth_window`.
+    pub min_story_growth: usize,
+    pub growth_window: Duration,
+}
+
+impl Conditions {
+    /// True when nothing is asked: such an alert only listens to rules or spikes.
+    pub fn is_empty(&self) -> bool {
+        self.query.is_none()
+            && self.origins.is_empty()
+            && self.sources.is_empty()
+            && self.langs.is_empty()
+            && self.localities.is_empty()
+            && self.min_story_size <= 1
+            && self.min_story_growth == 0
+    }
+}
+
+/// An auto-flag rule: articles meeting its conditions open a queue item (one per story).
+#[derive(Debug, Clone)]
+pub struct FlagRule {
+    pub id: String,
+    pub name: String,
+    pub when: Conditions,
+    pub priority: crate::model::Priority,
+    pub agency: Option<String>,
+    pub reason: String,
+}
+
+/// Who is told, how and when, about articles meeting conditions, items opened by rules, or spikes.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub id: String,
+    pub name: String,
+    /// None: the alert only listens to `rules` and/or `spikes`.
+    pub when: Option<Conditions>,
+    pub rules: Vec<String>,
+    pub spikes: bool,
+    pub email: Vec<String>,
+    pub webhook: Option<url::Url>,
+    /// Collect and send at most once per this period instead of at once.
+    pub digest: Option<Duration>,
+    /// Local (Asia/Ho_Chi_Minh) minutes of the day `[from, to)`; may wrap midnight.
+    pub quiet_hours: Option<(u32, u32)>,
 }
 
 /// The weekly leadership report: who issues it, when `serve` writes it, who receives it.
@@ -388,6 +522,9 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
     let mut crawl = None;
     let mut report = None;
     let mut smtp = None;
+    let mut evidence = None;
+    let mut raw_rules: Vec<(&Path, usize, &RawStanding)> = Vec::new();
+    let mut raw_alerts: Vec<(&Path, usize, &RawStanding)> = Vec::new();
     let mut localities = Vec::new();
     let mut topics = Vec::new();
     let mut sources = Vec::new();
@@ -417,6 +554,23 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
         once!(crawl, crawl, "crawl");
         once!(report, report, "report");
         once!(smtp, smtp, "smtp");
+        once!(evidence, evidence, "evidence");
+        for (i, r) in f.rule.iter().enumerate() {
+            validate_id(&at, &format!("rule[{i}].id"), &r.id)?;
+            check_dup("rule", &r.id, &at, format!("rule[{i}].id"))?;
+            if let Some(k) = r.foreign_key(true) {
+                return Err(at.err(format!("rule[{i}].{k}"), "belongs to an [[alert]], not a [[rule]]"));
+            }
+            raw_rules.push((path, i, r));
+        }
+        for (i, a) in f.alert.iter().enumerate() {
+            validate_id(&at, &format!("alert[{i}].id"), &a.id)?;
+            check_dup("alert", &a.id, &at, format!("alert[{i}].id"))?;
+            if let Some(k) = a.foreign_key(false) {
+                return Err(at.err(format!("alert[{i}].{k}"), "belongs to a [[rule]], not an [[alert]]"));
+            }
+            raw_alerts.push((path, i, a));
+        }
 
         for (i, l) in f.locality.iter().enumerate() {
             let key = |k: &str| format!("locality[{i}].{k}");
@@ -610,7 +764,225 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
             message: "recipients are set but there is no [smtp] section to send through".into(),
         });
     }
-    Ok(Config { path: main_path.to_path_buf(), storage, server, crawl: crawl_cfg, localities, topics, sources, agencies, report, smtp })
+    let mut evidence_cfg = EvidenceConfig::default();
+    if let Some((p, e)) = evidence {
+        let at = At(&p);
+        evidence_cfg.keep_raw = e.keep_raw.unwrap_or(true);
+        if let Some(v) = &e.recheck_interval {
+            evidence_cfg.recheck_interval = parse_duration(v).map_err(|m| at.err("evidence.recheck_interval", m))?;
+            if evidence_cfg.recheck_interval < Duration::from_secs(60) {
+                return Err(at.err("evidence.recheck_interval", "must be at least 1m: a re-check is a request to the outlet"));
+            }
+        }
+    }
+    let known = Known { localities: &localities, topics: &topics, sources: &sources };
+    let mut rules = Vec::new();
+    for (path, i, r) in raw_rules {
+        let at = At(path);
+        let key = |k: &str| format!("rule[{i}].{k}");
+        let when = validate_conditions(&at, &format!("rule[{i}]"), r, &known)?;
+        if when.is_empty() {
+            return Err(at.err(key("query"), format!("rule \"{}\" has no condition: it would flag every article", r.id)));
+        }
+        let priority = match r.priority.as_deref() {
+            None => crate::model::Priority::Normal,
+            Some(p) => crate::model::Priority::parse(p)
+                .ok_or_else(|| at.err(key("priority"), format!("\"{p}\" is not one of low, normal, high, urgent")))?,
+        };
+        if let Some(a) = &r.agency {
+            if !agencies.iter().any(|x| &x.id == a) {
+                return Err(at.err(key("agency"), format!("unknown agency \"{a}\"")));
+            }
+        }
+        let reason = r.reason.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| r.name.clone());
+        rules.push(FlagRule { id: r.id.clone(), name: r.name.clone(), when, priority, agency: r.agency.clone(), reason });
+    }
+    let mut alerts = Vec::new();
+    for (path, i, a) in raw_alerts {
+        let at = At(path);
+        let key = |k: &str| format!("alert[{i}].{k}");
+        let when = validate_conditions(&at, &format!("alert[{i}]"), a, &known)?;
+        let when = (!when.is_empty()).then_some(when);
+        let listened: &[String] = a.rules.as_deref().unwrap_or_default();
+        let spikes = a.spikes.unwrap_or(false);
+        let email: &[String] = a.email.as_deref().unwrap_or_default();
+        for (j, r) in listened.iter().enumerate() {
+            if !rules.iter().any(|x| &x.id == r) {
+                return Err(at.err(format!("alert[{i}].rules[{j}]"), format!("unknown rule \"{r}\"")));
+            }
+        }
+        if when.is_none() && listened.is_empty() && !spikes {
+            return Err(at.err(key("query"), format!("alert \"{}\" listens to nothing: give a query or conditions, rules, or spikes = true", a.id)));
+        }
+        for (j, m) in email.iter().enumerate() {
+            check_mailbox(&at, &format!("alert[{i}].email[{j}]"), m)?;
+        }
+        if !email.is_empty() && smtp.is_none() {
+            return Err(at.err(key("email"), "recipients are set but there is no [smtp] section to send through"));
+        }
+        let webhook = match &a.webhook {
+            None => None,
+            Some(u) => {
+                let parsed = url::Url::parse(u).map_err(|e| at.err(key("webhook"), format!("invalid URL \"{u}\": {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                    return Err(at.err(key("webhook"), format!("\"{u}\" is not an http(s) URL")));
+                }
+                Some(parsed)
+            }
+        };
+        if email.is_empty() && webhook.is_none() {
+            return Err(at.err(key("email"), format!("alert \"{}\" tells no one: give email recipients or a webhook", a.id)));
+        }
+        let digest = a.digest.as_deref().map(parse_duration).transpose().map_err(|m| at.err(key("digest"), m))?;
+        if digest.is_some_and(|d| d < Duration::from_secs(60)) {
+            return Err(at.err(key("digest"), "must be at least 1m"));
+        }
+        let quiet_hours = a.quiet_hours.as_deref().map(parse_quiet_hours).transpose().map_err(|m| at.err(key("quiet_hours"), m))?;
+        alerts.push(Alert {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            when,
+            rules: listened.to_vec(),
+            spikes,
+            email: email.to_vec(),
+            webhook,
+            digest,
+            quiet_hours,
+        });
+    }
+    Ok(Config {
+        path: main_path.to_path_buf(),
+        storage,
+        server,
+        crawl: crawl_cfg,
+        localities,
+        topics,
+        sources,
+        agencies,
+        report,
+        smtp,
+        evidence: evidence_cfg,
+        rules,
+        alerts,
+    })
+}
+
+/// What conditions may name.
+struct Known<'a> {
+    localities: &'a [Locality],
+    topics: &'a [Topic],
+    sources: &'a [Source],
+}
+
+fn validate_conditions(at: &At, prefix: &str, c: &RawStanding, known: &Known) -> Result<Conditions, ConfigError> {
+    let key = |k: &str| format!("{prefix}.{k}");
+    let query = match &c.query {
+        None => None,
+        Some(q) => {
+            let e = query::parse(q).map_err(|e| at.err(key("query"), e.to_string()))?;
+            if contains_date(&e) {
+                return Err(at.err(key("query"), "standing queries are evaluated on each new article: date: does not apply"));
+            }
+            Some(e)
+        }
+    };
+    let mut origins = Vec::new();
+    for (j, o) in c.origin.iter().enumerate() {
+        origins.push(match o.as_str() {
+            "domestic" => Origin::Domestic,
+            "overseas" => Origin::Overseas,
+            "foreign" => Origin::Foreign,
+            other => return Err(at.err(format!("{prefix}.origin[{j}]"), format!("\"{other}\" is not one of domestic, overseas, foreign"))),
+        });
+    }
+    for (j, s) in c.sources.iter().enumerate() {
+        if !known.sources.iter().any(|x| &x.id.0 == s) {
+            return Err(at.err(format!("{prefix}.sources[{j}]"), format!("unknown source \"{s}\"")));
+        }
+    }
+    for (j, l) in c.localities.iter().enumerate() {
+        if !known.localities.iter().any(|x| &x.id == l) {
+            return Err(at.err(format!("{prefix}.localities[{j}]"), format!("unknown locality \"{l}\"")));
+        }
+    }
+    for (j, l) in c.lang.iter().enumerate() {
+        if !(2..=3).contains(&l.len()) || !l.chars().all(|c| c.is_ascii_lowercase()) {
+            return Err(at.err(format!("{prefix}.lang[{j}]"), format!("\"{l}\" is not an ISO 639-1 code like \"vi\"")));
+        }
+    }
+    if let Some(e) = &query {
+        let mut unknown = None;
+        visit_fields(e, &mut |f, v| {
+            use crate::query::Field;
+            let ok = match f {
+                Field::Topic => known.topics.iter().any(|t| t.id.eq_ignore_ascii_case(v)),
+                Field::Locality => known.localities.iter().any(|l| l.id.eq_ignore_ascii_case(v)),
+                _ => true,
+            };
+            if !ok && unknown.is_none() {
+                unknown = Some(format!("{}:{v} names no configured {}", f.name(), f.name()));
+            }
+        });
+        if let Some(m) = unknown {
+            return Err(at.err(key("query"), m));
+        }
+    }
+    let count = |v: Option<i64>, k: &str| -> Result<usize, ConfigError> {
+        match v {
+            None => Ok(0),
+            Some(n) if (0..=100_000).contains(&n) => Ok(n as usize),
+            Some(n) => Err(at.err(key(k), format!("{n} is out of range 0..=100000"))),
+        }
+    };
+    let growth_window = match &c.growth_window {
+        None => Duration::from_secs(24 * 3600),
+        Some(w) => parse_duration(w).map_err(|m| at.err(key("growth_window"), m))?,
+    };
+    Ok(Conditions {
+        query,
+        query_text: c.query.clone(),
+        origins,
+        sources: c.sources.clone(),
+        langs: c.lang.clone(),
+        localities: c.localities.clone(),
+        min_story_size: count(c.min_story_size, "min_story_size")?,
+        min_story_growth: count(c.min_story_growth, "min_story_growth")?,
+        growth_window,
+    })
+}
+
+fn contains_date(e: &Expr) -> bool {
+    match e {
+        Expr::Date(_) => true,
+        Expr::And(v) | Expr::Or(v) => v.iter().any(contains_date),
+        Expr::Not(x) => contains_date(x),
+        _ => false,
+    }
+}
+
+fn visit_fields(e: &Expr, f: &mut dyn FnMut(crate::query::Field, &str)) {
+    match e {
+        Expr::Field { field, value } => f(*field, value),
+        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|x| visit_fields(x, f)),
+        Expr::Not(x) => visit_fields(x, f),
+        _ => {}
+    }
+}
+
+/// "22:00-06:30" → minutes of the day (from, to).
+fn parse_quiet_hours(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("\"{s}\" is not a time range like \"22:00-06:00\"");
+    let (a, b) = s.split_once('-').ok_or_else(bad)?;
+    let minutes = |t: &str| -> Option<u32> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60).then_some(h * 60 + m)
+    };
+    let (from, to) = (minutes(a).ok_or_else(bad)?, minutes(b).ok_or_else(bad)?);
+    if from == to {
+        return Err(format!("\"{s}\" is an empty range"));
+    }
+    Ok((from, to))
 }
 
 fn check_mailbox(at: &At, key: &str, v: &str) -> Result<(), ConfigError> {

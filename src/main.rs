@@ -55,6 +55,21 @@ enum Command {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Kept responses (evidence) as a WARC file that web-archive tools read (.warc or .warc.gz).
+    Warc {
+        /// The file to write; `.gz` at the end compresses each record.
+        #[arg(long)]
+        out: PathBuf,
+        /// Only these articles (repeatable); otherwise every article in the date range.
+        #[arg(long)]
+        article: Vec<i64>,
+        /// First day (YYYY-MM-DD, Vietnam time) or RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Last day, inclusive.
+        #[arg(long)]
+        until: Option<String>,
+    },
     /// The leadership summary for a period (default: the last full ISO week, Vietnam time).
     Report {
         /// An ISO week, like 2026-W47.
@@ -192,7 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("`crawl` needs --once (`serve` crawls continuously)");
             }
             let s = commands::crawl_once(cfg).await?;
-            commands::print_summary(&s);
+            commands::print_once_summary(&s);
             Ok(())
         }
         Command::Search { query, limit, offset, by_date, json } => commands::search(cfg, &query, limit, offset, by_date, json).await,
@@ -204,6 +219,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Format::Csv => commands::ExportFormat::Csv,
             };
             commands::export(cfg, f, since, until).await.map(|_| ())
+        }
+        Command::Warc { out, article, since, until } => {
+            let since = since.map(|s| commands::parse_cli_date(&s, false)).transpose()?;
+            let until = until.map(|s| commands::parse_cli_date(&s, true)).transpose()?;
+            let n = commands::warc(cfg, &out, article, since, until).await?;
+            eprintln!("wrote {n} captures to {}", out.display());
+            Ok(())
         }
         Command::Report { week, from, to, format, out, keep } => commands::report(cfg, week, from.zip(to), format, out, keep).await,
         Command::Reindex => {

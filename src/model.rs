@@ -270,6 +270,8 @@ pub struct QueueItem {
     pub response_url: Option<String>,
     pub response_text: Option<String>,
     pub created_by: Option<i64>,
+    /// The auto-flag rule that opened the item; None when a person did.
+    pub rule_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub responded_at: Option<DateTime<Utc>>,

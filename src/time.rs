@@ -56,6 +56,11 @@ pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
     local(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
+/// The calendar day in Vietnam.
+pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&ZONE).date_naive()
+}
+
 pub fn to_unix(d: DateTime<Utc>) -> i64 {
     d.timestamp()
 }

@@ -9,6 +9,7 @@ mod integration {
     pub mod report;
     pub mod shared_eval;
     pub mod stories;
+    pub mod watch;
     pub mod web;
     pub mod webapp;
 }

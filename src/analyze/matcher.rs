@@ -79,12 +79,16 @@ pub struct Doc<'a> {
     pub lang: &'a str,
     pub source: &'a str,
     pub origin: &'a str,
+    /// The article's topic and locality ids, for standing queries (rules, alerts) that name them;
+    /// empty while tagging, where topics may not refer to tags.
+    pub topics: Vec<String>,
+    pub localities: Vec<String>,
 }
 
 impl<'a> Doc<'a> {
     pub fn new(title: &str, body: &str, lang: &'a str, source: &'a str, origin: &'a str) -> Doc<'a> {
         let plain = text::is_plain_parts(&[title, body]);
-        Doc { title: Words::new(title), body: Words::new(body), plain, lang, source, origin }
+        Doc { title: Words::new(title), body: Words::new(body), plain, lang, source, origin, topics: Vec::new(), localities: Vec::new() }
     }
 }
 
@@ -223,8 +227,10 @@ pub fn eval(r: &Rule, doc: &Doc) -> Option<Hits> {
                 Field::Lang => doc.lang,
                 Field::Source => doc.source,
                 Field::Origin => doc.origin,
-                // rejected for topics at config validation; never true here
-                Field::Topic | Field::Locality | Field::Title => return None,
+                Field::Topic => return doc.topics.iter().any(|t| t.eq_ignore_ascii_case(value)).then(Hits::default),
+                Field::Locality => return doc.localities.iter().any(|t| t.eq_ignore_ascii_case(value)).then(Hits::default),
+                // compiled as text
+                Field::Title => return None,
             };
             v.eq_ignore_ascii_case(value).then(Hits::default)
         }

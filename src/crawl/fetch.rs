@@ -26,11 +26,13 @@ pub struct FetchError {
     pub message: String,
     /// From `Retry-After`, when the server said when to come back.
     pub retry_after: Option<Duration>,
+    /// The HTTP status, when the server answered with an error status.
+    pub status: Option<u16>,
 }
 
 impl FetchError {
     fn new(class: FailureClass, url: &Url, message: impl Into<String>) -> FetchError {
-        FetchError { class, url: url.to_string(), message: message.into(), retry_after: None }
+        FetchError { class, url: url.to_string(), message: message.into(), retry_after: None, status: None }
     }
 }
 
@@ -50,6 +52,9 @@ pub struct Fetched {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub body: Vec<u8>,
+    /// The final response's status and headers as received (kept as evidence).
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -316,6 +321,7 @@ impl Fetcher {
                 _ => FailureClass::HttpClient,
             };
             let mut e = FetchError::new(class, url, format!("HTTP {status}"));
+            e.status = Some(status.as_u16());
             e.retry_after = header(&headers, RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(&v));
             return Err(e);
         }
@@ -341,6 +347,8 @@ impl Fetcher {
             etag: header(&headers, ETAG.as_str()),
             last_modified: header(&headers, LAST_MODIFIED.as_str()),
             body,
+            status: status.as_u16(),
+            headers: headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
         }))))
     }
 

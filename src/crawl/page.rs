@@ -3,6 +3,7 @@
 
 use super::{retry_at, Crawler, PassSummary, Progress};
 use crate::analyze::Context;
+use crate::evidence::NewCapture;
 use crate::extract::{self, SiteRules};
 use crate::model::{content_hash, FailureClass, Listing, NewArticle, SourceId};
 use crate::store::{Job, StoreError, Stored};
@@ -123,7 +124,7 @@ impl Crawler {
             self.store.fail_job(job.id, "unparsable URL", None).await?;
             return Ok(PageOutcome::Failed(FailureClass::Malformed, false));
         };
-        let fetched = match self.fetcher.get(&url, &Default::default()).await {
+        let mut fetched = match self.fetcher.get(&url, &Default::default()).await {
             Ok(super::fetch::Fetch::Ok(f)) => *f,
             // no validators were sent, so a 304 is the server's error
             Ok(super::fetch::Fetch::NotModified) => {
@@ -160,12 +161,14 @@ impl Crawler {
         // the listing's title and summary stand in for what the page lacks
         let (listed_title, listed_summary) = (payload.title.clone(), payload.summary.clone());
         let final_url = fetched.final_url.clone();
-        let body = fetched.body;
+        let body = std::mem::take(&mut fetched.body);
         let ct = fetched.content_type.clone();
         let sid = source_id.clone();
+        let keep_raw = self.cfg.evidence.keep_raw;
+        let (status, headers) = (fetched.status, std::mem::take(&mut fetched.headers));
+        let fetched_at = Utc::now();
         let built = tokio::task::spawn_blocking(move || {
-            let html = extract::charset::decode(&body, ct.as_deref());
-            let mut ex = extract::extract(&html, Some(final_url.as_str()), &rules).ok()?;
+            let mut ex = extract_page(&body, ct.as_deref(), &final_url, &rules)?;
             let title = if ex.title.is_empty() { listed_title.unwrap_or_default() } else { std::mem::take(&mut ex.title) };
             let text = if ex.text.is_empty() { listed_summary.unwrap_or_default() } else { std::mem::take(&mut ex.text) };
             if title.is_empty() && text.is_empty() {
@@ -173,12 +176,13 @@ impl Crawler {
             }
             let ctx = Context { page_lang: ex.lang_hint.as_deref(), source_lang: source_lang.as_deref(), source: &sid.0, origin };
             let analysis = analyzer.analyze(&title, &text, &ctx);
-            Some((ex, title, text, analysis))
+            let capture = keep_raw.then(|| NewCapture::new(final_url.as_str(), fetched_at, status, &headers, &body));
+            Some((ex, title, text, analysis, capture))
         })
         .await
         .ok()
         .flatten();
-        let Some((ex, title, text, analysis)) = built else {
+        let Some((ex, title, text, analysis, capture)) = built else {
             return self.give_up(&job, &source_id, &url, FailureClass::Malformed, "no article text found").await;
         };
 
@@ -202,10 +206,10 @@ impl Crawler {
             text,
             lang: analysis.lang.clone(),
             published_at: ex.published_at.or(payload.published_at),
-            fetched_at: Utc::now(),
+            fetched_at,
             analysis,
         };
-        let stored = self.store.insert_article(&article, &urls).await?;
+        let stored = self.store.insert_article_with(&article, &urls, capture.as_ref()).await?;
         self.store.finish_job(job.id).await?;
         Ok(PageOutcome::Stored(stored))
     }
@@ -248,4 +252,10 @@ impl Crawler {
 fn same_site(candidate: &str, page: &Url) -> bool {
     let a = super::urlnorm::site(candidate);
     a.is_some() && a == super::urlnorm::site(page.as_str())
+}
+
+/// Decodes and extracts a fetched page. CPU work: call it off the async threads.
+pub(crate) fn extract_page(body: &[u8], content_type: Option<&str>, url: &Url, rules: &SiteRules) -> Option<crate::model::Extracted> {
+    let html = extract::charset::decode(body, content_type);
+    extract::extract(&html, Some(url.as_str()), rules).ok()
 }

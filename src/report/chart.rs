@@ -13,7 +13,7 @@ const GRID: &str = "#e3e6ea";
 const INK: &str = "#222";
 const MUTED: &str = "#666";
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -175,7 +175,7 @@ fn sort_rows(rows: &mut [Row]) {
 
 /// A day is a spike when it has at least 5 articles, at least twice the baseline, and more than
 /// three standard deviations above it (counts taken as Poisson, so the deviation is √baseline).
-pub(crate) fn is_spike(n: u64, baseline: f64) -> bool {
+pub fn is_spike(n: u64, baseline: f64) -> bool {
     let n = n as f64;
     n >= 5.0 && n >= 2.0 * baseline && n > baseline + 3.0 * baseline.sqrt()
 }

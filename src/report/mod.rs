@@ -12,7 +12,7 @@ mod layout;
 mod markdown;
 pub mod period;
 
-pub use figures::build;
+pub use figures::{build, is_spike};
 pub use period::{Period, PeriodError};
 
 use chrono::{DateTime, NaiveDate, Utc};

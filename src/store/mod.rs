@@ -42,15 +42,20 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "web", include_str!("../../migrations/0002_web.sql")),
     (3, "reports", include_str!("../../migrations/0003_reports.sql")),
     (4, "stories", include_str!("../../migrations/0004_stories.sql")),
+    (5, "evidence_watch", include_str!("../../migrations/0005_evidence_watch.sql")),
 ];
 
+mod evidence;
 mod queue;
 mod reports;
 mod stories;
 mod users;
+mod watch;
+pub use evidence::{CheckOutcome, CheckState, DueCheck, Revision};
 pub use queue::{AuditFilter, NewAudit, QueueFilter, QueueRow};
 pub use reports::{FeedHealthRow, ReportArticle, ReportInfo};
 pub use stories::{StoryInput, StoryMember};
+pub use watch::{AlertEvent, RuleItem, StoryStats};
 pub use users::{SavedSearch, Session, TokenInfo};
 
 #[derive(Clone)]
@@ -510,6 +515,11 @@ impl Store {
     /// Stores an article once: if any of `urls` (normalised) or its canonical URL is already known, or
     /// the same text was stored from the same host, the URLs are added to the existing article.
     pub async fn insert_article(&self, a: &NewArticle, urls: &[String]) -> Result<Stored> {
+        self.insert_article_with(a, urls, None).await
+    }
+
+    /// `insert_article`, keeping the response that brought a new article in the same transaction.
+    pub async fn insert_article_with(&self, a: &NewArticle, urls: &[String], capture: Option<&crate::evidence::NewCapture>) -> Result<Stored> {
         let mut tx = self.write_tx().await?;
         let mut existing: Option<i64> = None;
         for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
@@ -553,6 +563,9 @@ impl Store {
                 let id: i64 = r.try_get(0)?;
                 write_tags(&mut tx, "article_topics", "topic_id", id, &a.analysis.topics).await?;
                 write_tags(&mut tx, "article_localities", "locality_id", id, &a.analysis.localities).await?;
+                if let Some(c) = capture {
+                    evidence::insert_capture(&mut tx, id, c).await?;
+                }
                 (id, Stored::New(ArticleId(id)))
             }
         };

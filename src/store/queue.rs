@@ -55,11 +55,11 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-const ITEM_COLS: &str =
+pub(super) const ITEM_COLS: &str =
     "q.id, q.article_id, q.story_id, q.state, q.reason, q.priority, q.agency_id, q.assignee_id, q.due_at, q.response_url,
-    q.response_text, q.created_by, q.created_at, q.updated_at, q.responded_at, q.closed_at, q.version";
+    q.response_text, q.created_by, q.rule_id, q.created_at, q.updated_at, q.responded_at, q.closed_at, q.version";
 
-fn item_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<QueueItem> {
+pub(super) fn item_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<QueueItem> {
     let state: String = r.try_get("state")?;
     let priority: String = r.try_get("priority")?;
     let opt_time = |c: &str| -> Result<Option<DateTime<Utc>>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(from_unix)) };
@@ -76,6 +76,7 @@ fn item_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<QueueItem> {
         response_url: r.try_get("response_url")?,
         response_text: r.try_get("response_text")?,
         created_by: r.try_get("created_by")?,
+        rule_id: r.try_get("rule_id")?,
         created_at: from_unix(r.try_get("created_at")?),
         updated_at: from_unix(r.try_get("updated_at")?),
         responded_at: opt_time("responded_at")?,
@@ -84,7 +85,7 @@ fn item_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<QueueItem> {
     })
 }
 
-async fn append_audit(conn: &mut sqlx::SqliteConnection, e: &NewAudit<'_>, now: DateTime<Utc>) -> Result<i64> {
+pub(super) async fn append_audit(conn: &mut sqlx::SqliteConnection, e: &NewAudit<'_>, now: DateTime<Utc>) -> Result<i64> {
     let r = sqlx::query(
         "INSERT INTO audit_log (at, actor_id, actor, action, target_kind, target_id, detail, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )

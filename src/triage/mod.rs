@@ -2,6 +2,8 @@
 //! item that results. Pure: no I/O, so every rule is tested with plain values; `store` persists the
 //! result with a version check, and the audit entry is computed here from before and after.
 
+pub mod priority;
+
 use crate::model::{Priority, QueueItem, QueueState};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -238,6 +240,7 @@ mod tests {
             response_url: None,
             response_text: None,
             created_by: Some(1),
+            rule_id: None,
             created_at: t,
             updated_at: t,
             responded_at: None,

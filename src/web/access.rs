@@ -44,6 +44,7 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/searches/{id}/delete", ANY),
     ("GET", "/articles/{id}", ANY),
     ("POST", "/articles/{id}/flag", FLAG),
+    ("GET", "/articles/{id}/evidence.warc.gz", ANY),
     ("GET", "/queue", ANY),
     ("GET", "/queue/{id}", ANY),
     ("POST", "/queue/{id}/action", WORK),

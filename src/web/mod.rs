@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/searches/{id}/delete", post(pages::delete_search))
         .route("/articles/{id}", get(pages::article))
         .route("/articles/{id}/flag", post(pages::flag))
+        .route("/articles/{id}/evidence.warc.gz", get(pages::evidence_warc))
         .route("/queue", get(pages::queue))
         .route("/queue/{id}", get(pages::queue_item))
         .route("/queue/{id}/action", post(pages::queue_action))

@@ -6,7 +6,7 @@ use super::error::{Fail, PageError};
 use super::i18n::{t, Lang};
 use super::service::{self, SearchParams};
 use super::AppState;
-use crate::model::{Priority, QueueState, Role};
+use crate::model::{ArticleId, Priority, QueueState, Role};
 use crate::store::{AuditFilter, QueueFilter};
 use crate::triage::Action;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -254,6 +254,25 @@ pub async fn article(
     ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
     let body = render(&st, "article.html", lang, Some(&p), &here(&uri), "search", ctx)?;
     Ok(html(StatusCode::OK, body))
+}
+
+/// The article's kept responses as a WARC file: what triage staff attach as proof.
+pub async fn evidence_warc(State(st): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    use crate::evidence::warc::{write_selection, Selection, WarcWriter};
+    let article = st.store.articles(&[ArticleId(id)]).await?.pop().ok_or_else(|| Fail::NotFound(format!("article {id}")))?;
+    let name = format!("presswatch-article-{}.warc.gz", article.id.0);
+    let mut w = WarcWriter::new(Vec::new(), true, &name, Utc::now()).map_err(|e| Fail::Internal(e.to_string()))?;
+    write_selection(&st.store, &mut w, &Selection::Articles(vec![article.id])).await.map_err(|e| Fail::Internal(e.to_string()))?;
+    let body = w.finish().map_err(|e| Fail::Internal(e.to_string()))?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/warc".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -344,6 +344,14 @@ pub struct ItemView {
     pub history: Vec<HistoryView>,
     /// The other articles of the item's story; `new` marks those that appeared after it was opened.
     pub story: Vec<StoryArticleView>,
+    /// The priority score and its parts.
+    pub score: Option<crate::triage::priority::Score>,
+    /// What re-checks of the article found (edits with their diff, removals), oldest first.
+    pub revisions: Vec<RevisionView>,
+    /// The re-check schedule, while the item is open.
+    pub check: Option<crate::store::CheckState>,
+    /// The responses kept as evidence (download as WARC).
+    pub captures: Vec<crate::evidence::Capture>,
     /// Every user (the page offers the active ones as assignees); one load serves the names too.
     #[serde(skip)]
     pub users: Vec<User>,
@@ -387,7 +395,18 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
             HistoryView { at: e.at, actor: e.actor, action: e.action, reason: e.reason, changes, note }
         })
         .collect();
+    let (revisions, check, captures, score) = match &article {
+        Some(a) => {
+            let revisions = st.store.revisions(a.id.clone()).await?.into_iter().map(RevisionView::from).collect();
+            (revisions, st.store.check_state(a.id.clone()).await?, st.store.captures_of(a.id.clone()).await?, Some(item_score(st, &it, a).await?))
+        }
+        None => (Vec::new(), None, Vec::new(), None),
+    };
     Ok(ItemView {
+        score,
+        revisions,
+        check,
+        captures,
         story,
         overdue: it.is_overdue(Utc::now()),
         response_link: it.response_url.as_deref().and_then(safe_link),
@@ -400,6 +419,48 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
         users,
         it,
     })
+}
+
+/// A revision as the item shows it: the change as a word diff of title and text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RevisionView {
+    #[serde(flatten)]
+    pub rev: crate::store::Revision,
+    pub title_diff: Vec<crate::evidence::DiffPart>,
+    pub text_diff: Vec<crate::evidence::DiffPart>,
+}
+
+impl From<crate::store::Revision> for RevisionView {
+    fn from(rev: crate::store::Revision) -> RevisionView {
+        let d = |a: &Option<String>, b: &Option<String>| match (a, b) {
+            (Some(a), Some(b)) if a != b => crate::evidence::diff(a, b),
+            _ => Vec::new(),
+        };
+        let title_diff = d(&rev.prev_title, &rev.title);
+        let text_diff = d(&rev.prev_text, &rev.text);
+        RevisionView { rev, title_diff, text_diff }
+    }
+}
+
+async fn item_score(st: &AppState, it: &QueueItem, a: &Article) -> Result<crate::triage::priority::Score, Fail> {
+    let now = Utc::now();
+    let stats = match it.story_id.or(a.story_id) {
+        Some(s) => Some(st.store.story_stats(s, now).await?),
+        None => None,
+    };
+    let sensitive_topics = a
+        .topics
+        .iter()
+        .filter_map(|t| st.cfg.topics.iter().find(|c| c.id == t.id && c.sensitive).map(|c| c.name.clone()))
+        .collect();
+    Ok(crate::triage::priority::score(&crate::triage::priority::Inputs {
+        priority: it.priority,
+        sensitive_topics,
+        outlets: stats.map(|s| s.outlets).unwrap_or(1),
+        origin: a.origin,
+        first_seen: stats.and_then(|s| s.first_seen).unwrap_or(a.fetched_at),
+        now,
+    }))
 }
 
 fn show(v: &serde_json::Value) -> String {

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(Clone, Default)]
 pub struct Resp {
@@ -38,6 +39,8 @@ impl Resp {
 pub struct Site {
     pub addr: SocketAddr,
     pub requests: Arc<Mutex<Vec<String>>>,
+    /// Change a page between crawls (an edit, a removal).
+    pub routes: Arc<Mutex<HashMap<String, Resp>>>,
 }
 
 impl Site {
@@ -49,12 +52,13 @@ impl Site {
     }
 }
 
-async fn respond(routes: &HashMap<String, Resp>, requests: &Mutex<Vec<String>>, uri: String, headers: HeaderMap) -> Response<Body> {
+async fn respond(routes: &Mutex<HashMap<String, Resp>>, requests: &Mutex<Vec<String>>, uri: String, headers: HeaderMap) -> Response<Body> {
     let path = uri.split('?').next().unwrap_or("").to_string();
     if let Ok(mut r) = requests.lock() {
         r.push(path.clone());
     }
-    let Some(resp) = routes.get(&uri).or_else(|| routes.get(&path)).cloned() else {
+    let found = routes.lock().ok().and_then(|routes| routes.get(&uri).or_else(|| routes.get(&path)).cloned());
+    let Some(resp) = found else {
         return Response::builder().status(404).body(Body::from("not found")).unwrap_or_default();
     };
     if !resp.delay.is_zero() {
@@ -105,7 +109,7 @@ pub fn page(title: &str, paragraphs: &[&str], canonical: Option<&str>, lang: &st
 
 /// Serves on a given port; None when the port was taken meanwhile.
 pub async fn serve_on(ip: [u8; 4], port: u16, routes: HashMap<String, Resp>) -> Option<Site> {
-    let routes = Arc::new(routes);
+    let routes = Arc::new(Mutex::new(routes));
     let requests = Arc::new(Mutex::new(Vec::new()));
     let (r2, q2) = (routes.clone(), requests.clone());
     let app = Router::new().fallback(move |req: Request<Body>| {
@@ -118,5 +122,52 @@ pub async fn serve_on(ip: [u8; 4], port: u16, routes: HashMap<String, Resp>) -> 
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Some(Site { addr, requests })
+    Some(Site { addr, requests, routes })
 }
+
+/// A minimal SMTP server that keeps what it is sent.
+pub async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            let _ = tx.send(std::mem::take(&mut data));
+                            let _ = w.write_all(b"250 OK queued\r\n").await;
+                        } else {
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let cmd = line.to_ascii_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if cmd.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go on\r\n"
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    let _ = w.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+

@@ -9,7 +9,7 @@ use presswatch::report::{self, Format, Period, Report};
 use presswatch::store::{NewAudit, Store};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use super::fixture::smtp_sink;
 
 /// Vietnamese local time.
 pub fn local(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -477,52 +477,6 @@ async fn libreoffice_opens_the_docx() {
             .arg(Path::new(&dir).join("report-page"))
             .status();
     }
-}
-
-/// A minimal SMTP server that keeps what it is sent.
-async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = sock.into_split();
-                let mut lines = BufReader::new(r).lines();
-                let _ = w.write_all(b"220 sink ESMTP\r\n").await;
-                let mut data = String::new();
-                let mut in_data = false;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            let _ = tx.send(std::mem::take(&mut data));
-                            let _ = w.write_all(b"250 OK queued\r\n").await;
-                        } else {
-                            data.push_str(&line);
-                            data.push('\n');
-                        }
-                        continue;
-                    }
-                    let cmd = line.to_ascii_uppercase();
-                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
-                        b"250-sink\r\n250 8BITMIME\r\n"
-                    } else if cmd.starts_with("DATA") {
-                        in_data = true;
-                        b"354 go on\r\n"
-                    } else if cmd.starts_with("QUIT") {
-                        let _ = w.write_all(b"221 bye\r\n").await;
-                        break;
-                    } else {
-                        b"250 OK\r\n"
-                    };
-                    let _ = w.write_all(reply).await;
-                }
-            });
-        }
-    });
-    (port, rx)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
