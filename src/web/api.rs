@@ -141,6 +141,7 @@ pub async fn queue_item(State(st): State<AppState>, Path(id): Path<i64>) -> ApiR
     ok(json!({
         "item": v.it, "article": v.article.map(|a| json!({"id": a.id, "title": a.title, "url": a.url, "source": a.source})),
         "assignee": v.assignee, "created_by": v.created_by, "overdue": v.overdue, "legal_actions": v.actions, "history": v.history,
+        "score": v.score, "revisions": v.revisions, "recheck": v.check, "captures": v.captures,
     }))
 }
 

@@ -40,6 +40,7 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
         ("POST", "/searches", "/searches".into(), Body::Form("name=x&query=bien"), ALL),
         ("POST", "/searches/{id}/delete", "/searches/999999/delete".into(), Body::Form(""), ALL),
         ("GET", "/articles/{id}", format!("/articles/{art}"), Body::None, ALL),
+        ("GET", "/articles/{id}/evidence.warc.gz", format!("/articles/{art}/evidence.warc.gz"), Body::None, ALL),
         ("POST", "/articles/{id}/flag", format!("/articles/{art}/flag"), Body::Form("reason=ma+tran&priority=low"), FLAG),
         ("GET", "/queue", "/queue".into(), Body::None, ALL),
         ("GET", "/queue/{id}", format!("/queue/{item}"), Body::None, ALL),
@@ -721,4 +722,55 @@ async fn a_story_page_and_new_articles_of_a_flagged_story_on_its_item() {
     let leader = app.login("leader").await;
     let page = app.page(&format!("/stories/{original}"), &leader).await;
     assert!(!page.contains("flag-story-form"));
+}
+
+/// The item shows what re-checks found (a word diff of an edit, a removal), the priority score with
+/// its parts, and offers the kept responses as WARC. Crawled text in a diff stays text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_shows_edits_removals_score_and_evidence() {
+    use presswatch::store::{CheckOutcome, DueCheck};
+    let app = start("8h").await;
+    let id = app.articles["bien-dao"];
+    let analyst = app.login("analyst").await;
+    let flagged = app
+        .http
+        .post(app.url(&format!("/articles/{id}/flag")))
+        .header("cookie", &analyst.cookie)
+        .form(&[("csrf", analyst.csrf.as_str()), ("reason", "xuyên tạc"), ("priority", "urgent")])
+        .send()
+        .await
+        .unwrap();
+    let item = flagged.headers()["location"].to_str().unwrap().to_string();
+    let now = chrono::Utc::now();
+    app.store.sync_checks(now).await.unwrap();
+    let due = app.store.due_checks(now, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "the flagged article is under watch");
+    let check: DueCheck = due[0].clone();
+    let edited = format!("{} <script>alert(1)</script> đã được đính chính", check.text);
+    let edit = CheckOutcome::Edited { title: check.title.clone(), text: edited, capture: None };
+    app.store.record_check(&check, &edit, now, now + chrono::Duration::hours(6)).await.unwrap();
+    let removal = CheckOutcome::Removed { detail: "HTTP 410".into() };
+    app.store.record_check(&check, &removal, now, now + chrono::Duration::hours(6)).await.unwrap();
+
+    let page = app.page(&item, &analyst).await;
+    let part = page.split("id=\"item-revisions\"").nth(1).expect("revisions section");
+    assert!(part.contains("data-kind=\"edited\"") && part.contains("data-kind=\"removed\""), "{part}");
+    assert!(part.contains("<ins>") && part.contains("đính chính"), "the edit is shown as a diff: {part}");
+    assert!(part.contains("&lt;script&gt;") && !part.contains("<script>alert"), "crawled text stays text");
+    assert!(part.contains("HTTP 410"));
+    let score = page.split("id=\"item-score\"").nth(1).expect("score section");
+    assert!(score.contains("data-part=\"score.priority\"") && score.contains("30/30"), "urgent gives full priority points: {score}");
+
+    let token = app.token(presswatch::model::Role::Leader).await;
+    let api = format!("/api/v1{item}");
+    let v: Value = app.http.get(app.url(&api)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["revisions"].as_array().unwrap().len(), 2, "{v}");
+    assert!(v["score"]["total"].as_u64().unwrap() >= 30);
+    let warc = app.http.get(app.url(&format!("/articles/{id}/evidence.warc.gz"))).header("cookie", &analyst.cookie).send().await.unwrap();
+    assert_eq!(warc.status(), 200);
+    assert_eq!(warc.headers()["content-type"], "application/warc");
+    let bytes = warc.bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut text).unwrap();
+    assert!(text.starts_with("WARC/1.0\r\nWARC-Type: warcinfo"), "a WARC even with nothing kept yet");
 }
