@@ -23,13 +23,15 @@ pub fn check_config(path: &Path) -> Result<()> {
     let c = load_config(path)?;
     let enabled = c.sources.iter().filter(|s| s.enabled).count();
     println!(
-        "{}: ok ({} sources, {} enabled; {} topics; {} localities; {} agencies)",
+        "{}: ok ({} sources, {} enabled; {} topics; {} localities; {} agencies; {} rules; {} alerts)",
         path.display(),
         c.sources.len(),
         enabled,
         c.topics.len(),
         c.localities.len(),
-        c.agencies.len()
+        c.agencies.len(),
+        c.rules.len(),
+        c.alerts.len()
     );
     Ok(())
 }

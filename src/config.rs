@@ -1167,4 +1167,45 @@ mod tests {
         assert_eq!(c.server.public_url, "https://baochi.example.gov.vn");
         assert_eq!(c.smtp.map(|s| s.port), Some(465));
     }
+
+    #[test]
+    fn rules_alerts_and_evidence_are_checked() {
+        const BASE: &str = "[[locality]]\nid='can-gio'\nname='Cần Giờ'\n[[topic]]\nid='bien-dao'\nname='Biển đảo'\nquery='\"Biển Đông\"'\n\
+            [[agency]]\nid='ban-tg'\nname='Ban Tuyên giáo'\n[smtp]\nhost='h'\nfrom='a@b.org'\n";
+        let ok = format!(
+            "{BASE}[evidence]\nkeep_raw=false\nrecheck_interval='2h'\n\
+             [[rule]]\nid='r'\nname='R'\nquery='topic:bien-dao AND locality:can-gio'\norigin=['foreign']\npriority='urgent'\nagency='ban-tg'\n\
+             [[alert]]\nid='a'\nname='A'\nrules=['r']\nwebhook='http://127.0.0.1:9/hook'\nquiet_hours='22:00-06:00'\ndigest='1h'\n\
+             [[alert]]\nid='s'\nname='S'\nspikes=true\nemail=['lanhdao@example.org']\n"
+        );
+        let c = load_str(&ok).expect("valid");
+        assert!(!c.evidence.keep_raw);
+        assert_eq!(c.evidence.recheck_interval, Duration::from_secs(7200));
+        assert_eq!(c.rules[0].priority, crate::model::Priority::Urgent);
+        assert_eq!(c.rules[0].reason, "R", "the rule's name is the item's reason unless one is given");
+        assert_eq!(c.alerts[0].quiet_hours, Some((22 * 60, 6 * 60)));
+        assert!(c.alerts[0].when.is_none() && c.alerts[1].spikes);
+        for (extra, key) in [
+            ("[[rule]]\nid='x'\nname='X'\n", "rule[0].query"),
+            ("[[rule]]\nid='x'\nname='X'\nquery='topic:khong-co'\n", "rule[0].query"),
+            ("[[rule]]\nid='x'\nname='X'\nquery='biển date:2026-01-01'\n", "rule[0].query"),
+            ("[[rule]]\nid='x'\nname='X'\nquery='biển'\norigin=['abroad']\n", "rule[0].origin[0]"),
+            ("[[rule]]\nid='x'\nname='X'\nquery='biển'\nagency='nobody'\n", "rule[0].agency"),
+            ("[[rule]]\nid='x'\nname='X'\nquery='biển'\npriority='asap'\n", "rule[0].priority"),
+            ("[[rule]]\nid='x'\nname='X'\nquery='biển'\nwebhook='http://h/'\n", "rule[0].webhook"),
+            ("[[rule]]\nid='x'\nname='X'\nlocalities=['ha-noi']\n", "rule[0].localities[0]"),
+            ("[[alert]]\nid='x'\nname='X'\nquery='biển'\n", "alert[0].email"),
+            ("[[alert]]\nid='x'\nname='X'\nwebhook='http://h/'\n", "alert[0].query"),
+            ("[[alert]]\nid='x'\nname='X'\nrules=['none']\nwebhook='http://h/'\n", "alert[0].rules[0]"),
+            ("[[alert]]\nid='x'\nname='X'\nspikes=true\nwebhook='file:///etc/passwd'\n", "alert[0].webhook"),
+            ("[[alert]]\nid='x'\nname='X'\nspikes=true\nemail=['nobody']\n", "alert[0].email[0]"),
+            ("[[alert]]\nid='x'\nname='X'\nspikes=true\nwebhook='http://h/'\nquiet_hours='22-6'\n", "alert[0].quiet_hours"),
+            ("[[alert]]\nid='x'\nname='X'\nspikes=true\nwebhook='http://h/'\npriority='high'\n", "alert[0].priority"),
+            ("[[alert]]\nid='x'\nname='X'\nspikes=true\nwebhook='http://h/'\ncolour='red'\n", "colour"),
+            ("[evidence]\nrecheck_interval='5s'\n", "evidence.recheck_interval"),
+        ] {
+            let e = load_str(&format!("{BASE}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(key), "{extra:?}: {e}");
+        }
+    }
 }
