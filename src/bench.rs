@@ -45,6 +45,14 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Story grouping quality (pairwise precision and recall) on generated syndication: copies,
+    /// rewrites, truncations and copies without diacritics among same-subject stories.
+    StoryQuality {
+        #[arg(long, default_value_t = 600)]
+        stories: usize,
+        #[arg(long, default_value_t = 20261201)]
+        seed: u64,
+    },
     /// The leadership report over every article of a corpus made by `corpus`: figures, then each format.
     Report {
         /// The `--dir` of a `bench corpus` run.
@@ -73,6 +81,7 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
         BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,
         BenchCommand::Stories { dir } => stories(config, &dir).await,
+        BenchCommand::StoryQuality { stories, seed } => crate::bench_stories::run(stories, seed).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,
     }
 }
