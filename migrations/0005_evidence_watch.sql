@@ -62,3 +62,7 @@ CREATE INDEX alert_events_unsent ON alert_events(alert_id, sent_at);
 -- Which rule opened a queue item (NULL: a person did).
 ALTER TABLE queue_items ADD COLUMN rule_id TEXT;
 CREATE INDEX queue_story ON queue_items(story_id);
+
+-- A saved search can alert its owner by e-mail: at once, or in a daily digest.
+ALTER TABLE saved_searches ADD COLUMN alert_email TEXT;
+ALTER TABLE saved_searches ADD COLUMN alert_digest INTEGER NOT NULL DEFAULT 0;

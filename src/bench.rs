@@ -45,6 +45,12 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Rules and alerts (the configuration's) held against every article of a corpus made by
+    /// `corpus` (stories assigned first), timed per article.
+    Watch {
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Story grouping quality (pairwise precision and recall) on generated syndication: copies,
     /// rewrites, truncations and copies without diacritics among same-subject stories.
     StoryQuality {
@@ -81,6 +87,7 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
         BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,
         BenchCommand::Stories { dir } => stories(config, &dir).await,
+        BenchCommand::Watch { dir } => watch(config, &dir).await,
         BenchCommand::StoryQuality { stories, seed } => crate::bench_stories::run(stories, seed).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,
     }
@@ -339,6 +346,27 @@ async fn report(config: &Path, dir: &Path, from: &str, to: &str, runs: usize) ->
         let size = if bytes > 0 { format!("  ({bytes} bytes)") } else { String::new() };
         println!("  {name:<8} {:>8.1} ms {:>8.1} ms{size}", t[t.len() / 2], t[t.len() - 1]);
     }
+    store.close().await;
+    Ok(())
+}
+
+async fn watch(config: &Path, dir: &Path) -> Result<()> {
+    let mut cfg = crate::config::Config::load(config)?;
+    cfg.storage.database_url = format!("sqlite://{}", dir.join("bench.sqlite").display());
+    let store = crate::store::Store::open(&cfg.storage.database_url).await?;
+    crate::stories::assign_pending(&store, crate::stories::BATCH).await?;
+    crate::watch::rewind(&store).await?;
+    println!("watch: {} rules, {} alerts over every stored article", cfg.rules.len(), cfg.alerts.len());
+    let t = Instant::now();
+    let s = crate::watch::run(&store, &cfg, chrono::Utc::now()).await?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "  {} articles in {secs:.1} s = {:.3} ms per article; {} queue items opened, {} alert events",
+        s.articles,
+        secs * 1000.0 / s.articles.max(1) as f64,
+        s.items_opened,
+        s.alert_events
+    );
     store.close().await;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! length with navigation and related-link boilerplate, written from our own word lists.
 
 use crate::analyze::{Analyzer, Context};
+use crate::evidence::NewCapture;
 use crate::extract::{self, SiteRules};
 use crate::model::{NewArticle, SourceId};
 use crate::search::indexer::Indexer;
@@ -268,7 +269,8 @@ pub async fn run(config: &Path, n: usize, dir: Option<PathBuf>, queries: usize) 
 
     // ingest: HTML → extract → analyze → store, then index
     let t0 = Instant::now();
-    let (mut t_extract, mut t_analyze, mut t_store) = (0.0, 0.0, 0.0);
+    let (mut t_extract, mut t_analyze, mut t_keep, mut t_store) = (0.0, 0.0, 0.0, 0.0);
+    let headers = vec![("content-type".to_string(), "text/html; charset=utf-8".to_string())];
     for i in existing..n {
         let g = article(i, &mut rng);
         let a = Instant::now();
@@ -277,6 +279,9 @@ pub async fn run(config: &Path, n: usize, dir: Option<PathBuf>, queries: usize) 
         let ctx = Context { page_lang: ex.lang_hint.as_deref(), source_lang: Some("vi"), source: "bench", origin: "domestic" };
         let analysis = analyzer.analyze(&ex.title, &ex.text, &ctx);
         let c = Instant::now();
+        // the raw response, kept as evidence as the crawler keeps it (`[evidence] keep_raw`)
+        let capture = cfg.evidence.keep_raw.then(|| NewCapture::new(&g.url, Utc::now(), 200, &headers, g.html.as_bytes()));
+        let k = Instant::now();
         let new = NewArticle {
             url: g.url.clone(),
             canonical_url: g.url.clone(),
@@ -289,11 +294,12 @@ pub async fn run(config: &Path, n: usize, dir: Option<PathBuf>, queries: usize) 
             fetched_at: Utc::now(),
             analysis,
         };
-        store.insert_article(&new, std::slice::from_ref(&g.url)).await?;
+        store.insert_article_with(&new, std::slice::from_ref(&g.url), capture.as_ref()).await?;
         let d = Instant::now();
         t_extract += (b - a).as_secs_f64();
         t_analyze += (c - b).as_secs_f64();
-        t_store += (d - c).as_secs_f64();
+        t_keep += (k - c).as_secs_f64();
+        t_store += (d - k).as_secs_f64();
     }
     let ingested = n.saturating_sub(existing);
     let t_idx = Instant::now();
@@ -304,10 +310,11 @@ pub async fn run(config: &Path, n: usize, dir: Option<PathBuf>, queries: usize) 
     drop(indexer);
     if ingested > 0 {
         println!(
-            "ingest: {ingested} articles in {total:.1} s = {:.0} articles/s (extract {:.0}/s, analyze {:.0}/s, store {:.0}/s, index {:.0}/s)",
+            "ingest: {ingested} articles in {total:.1} s = {:.0} articles/s (extract {:.0}/s, analyze {:.0}/s, keep raw {:.0}/s, store {:.0}/s, index {:.0}/s)",
             ingested as f64 / total,
             ingested as f64 / t_extract,
             ingested as f64 / t_analyze,
+            ingested as f64 / t_keep.max(1e-9),
             ingested as f64 / t_store,
             indexed as f64 / idx_secs.max(1e-9)
         );

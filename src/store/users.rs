@@ -21,6 +21,20 @@ pub struct SavedSearch {
     pub name: String,
     pub query: String,
     pub created_at: DateTime<Utc>,
+    /// New matches are e-mailed here (at once, or daily when `alert_digest`).
+    pub alert_email: Option<String>,
+    pub alert_digest: bool,
+}
+
+fn saved_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<SavedSearch> {
+    Ok(SavedSearch {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        query: r.try_get(2)?,
+        created_at: from_unix(r.try_get(3)?),
+        alert_email: r.try_get(4)?,
+        alert_digest: r.try_get::<i64, _>(5)? != 0,
+    })
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -237,25 +251,41 @@ impl Store {
 
     // ---- saved searches ----
 
-    pub async fn save_search(&self, user_id: i64, name: &str, query: &str, now: DateTime<Utc>) -> Result<i64> {
-        let r = sqlx::query("INSERT INTO saved_searches (user_id, name, query, created_at) VALUES (?, ?, ?, ?)")
+    /// `alert`: an address to e-mail new matches to, and whether as a daily digest.
+    pub async fn save_search(&self, user_id: i64, name: &str, query: &str, alert: Option<(&str, bool)>, now: DateTime<Utc>) -> Result<i64> {
+        let r = sqlx::query(
+            "INSERT INTO saved_searches (user_id, name, query, created_at, alert_email, alert_digest) VALUES (?, ?, ?, ?, ?, ?)",
+        )
             .bind(user_id)
             .bind(name)
             .bind(query)
             .bind(to_unix(now))
+            .bind(alert.map(|a| a.0))
+            .bind(alert.is_some_and(|a| a.1) as i64)
             .execute(&self.pool)
             .await?;
         Ok(r.last_insert_rowid())
     }
 
     pub async fn saved_searches(&self, user_id: i64) -> Result<Vec<SavedSearch>> {
-        let rows = sqlx::query("SELECT id, name, query, created_at FROM saved_searches WHERE user_id = ? ORDER BY name, id")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok(SavedSearch { id: r.try_get(0)?, name: r.try_get(1)?, query: r.try_get(2)?, created_at: from_unix(r.try_get(3)?) }))
-            .collect()
+        let rows = sqlx::query(
+            "SELECT id, name, query, created_at, alert_email, alert_digest FROM saved_searches WHERE user_id = ? ORDER BY name, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(saved_from_row).collect()
+    }
+
+    /// Saved searches that alert someone, of users still enabled.
+    pub async fn alerting_searches(&self) -> Result<Vec<SavedSearch>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, s.query, s.created_at, s.alert_email, s.alert_digest FROM saved_searches s
+             JOIN users u ON u.id = s.user_id WHERE s.alert_email IS NOT NULL AND u.disabled = 0 ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(saved_from_row).collect()
     }
 
     /// Deletes one of the user's own saved searches.

@@ -83,8 +83,9 @@ impl<'a> Compiled<'a> {
 /// alerts, then looks for spikes. Safe to run at any time; each article is seen once.
 pub async fn run(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<WatchSummary, StoreError> {
     let mut summary = WatchSummary::default();
+    let in_force = alerts(store, cfg).await?;
     let rules: Vec<(&crate::config::FlagRule, Compiled)> = cfg.rules.iter().map(|r| (r, Compiled::new(&r.when))).collect();
-    let alerts: Vec<(&Alert, Option<Compiled>)> = cfg.alerts.iter().map(|a| (a, a.when.as_ref().map(Compiled::new))).collect();
+    let alerts: Vec<(&Alert, Option<Compiled>)> = in_force.iter().map(|a| (a, a.when.as_ref().map(Compiled::new))).collect();
     let mut cursor: i64 = store.meta(CURSOR_KEY).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
     let first_run = store.meta(CURSOR_KEY).await?.is_none();
     let oldest = now - Duration::hours(FIRST_RUN_LOOKBACK_HOURS);
@@ -109,8 +110,37 @@ pub async fn run(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Watc
         store.set_meta(CURSOR_KEY, "0").await?;
     }
     summary.alert_events += spikes(store, cfg, now).await?;
-    summary.dispatched = dispatch(store, cfg, now).await?;
+    summary.dispatched = dispatch_to(store, cfg, &in_force, now).await?;
     Ok(summary)
+}
+
+/// The alerts in force: the configured ones, and saved searches that e-mail their owner (named
+/// `saved.<id>`: a dot never appears in a configured id, so the two cannot collide).
+pub async fn alerts(store: &Store, cfg: &Config) -> Result<Vec<Alert>, StoreError> {
+    let mut all = cfg.alerts.clone();
+    for s in store.alerting_searches().await? {
+        let (Ok(query), Some(email)) = (crate::query::parse(&s.query), s.alert_email) else {
+            tracing::warn!(search = s.id, "saved search cannot alert: its query no longer parses");
+            continue;
+        };
+        all.push(Alert {
+            id: format!("saved.{}", s.id),
+            name: s.name,
+            when: Some(Conditions { query: Some(query), query_text: Some(s.query), ..Default::default() }),
+            rules: Vec::new(),
+            spikes: false,
+            email: vec![email],
+            webhook: None,
+            digest: s.alert_digest.then_some(std::time::Duration::from_secs(24 * 3600)),
+            quiet_hours: None,
+        });
+    }
+    Ok(all)
+}
+
+/// Makes the next run hold every stored article against the rules again (benchmarks).
+pub async fn rewind(store: &Store) -> Result<(), StoreError> {
+    store.set_meta(CURSOR_KEY, "0").await
 }
 
 /// One article against every rule and alert; returns (items opened, alert events recorded).
@@ -237,8 +267,12 @@ pub fn in_quiet_hours(quiet: Option<(u32, u32)>, now: DateTime<Utc>) -> bool {
 
 /// Hands each alert's due events to delivery; returns how many events went out.
 pub async fn dispatch(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    dispatch_to(store, cfg, &alerts(store, cfg).await?, now).await
+}
+
+async fn dispatch_to(store: &Store, cfg: &Config, alerts: &[Alert], now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut sent = 0;
-    for alert in &cfg.alerts {
+    for alert in alerts {
         if in_quiet_hours(alert.quiet_hours, now) {
             continue;
         }

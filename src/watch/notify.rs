@@ -94,10 +94,15 @@ pub struct DeliverySummary {
 /// never blocks the other notifications.
 pub async fn deliver_due(store: &Store, cfg: &Config, client: &reqwest::Client) -> Result<DeliverySummary, StoreError> {
     let mut summary = DeliverySummary::default();
-    for job in store.take_jobs("notify", Utc::now(), 50).await? {
+    let jobs = store.take_jobs("notify", Utc::now(), 50).await?;
+    if jobs.is_empty() {
+        return Ok(summary);
+    }
+    let alerts = super::alerts(store, cfg).await?;
+    for job in jobs {
         let result = match serde_json::from_str::<Message>(&job.payload) {
             Err(e) => Err(format!("bad notification payload: {e}")),
-            Ok(m) => match (job.key.split(':').nth(1), cfg.alerts.iter().find(|a| a.id == m.alert)) {
+            Ok(m) => match (job.key.split(':').nth(1), alerts.iter().find(|a| a.id == m.alert)) {
                 (_, None) => Err(format!("alert {} is no longer configured", m.alert)),
                 (Some("email"), Some(a)) => send_email(cfg, a, &m).await,
                 (Some("webhook"), Some(a)) => post_webhook(client, a, &m).await,

@@ -186,15 +186,14 @@ pub async fn saved_searches(State(st): State<AppState>, Extension(p): Extension<
 struct SaveBody {
     name: String,
     query: String,
+    alert_email: Option<String>,
+    #[serde(default)]
+    alert_digest: bool,
 }
 
 pub async fn save_search(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
     let b: SaveBody = body(&bytes)?;
-    service::check_query(&b.query)?;
-    if b.name.trim().is_empty() {
-        return Err(Fail::BadRequest("a saved search needs a name".into()).into());
-    }
-    let id = st.store.save_search(p.user.id, b.name.trim(), b.query.trim(), Utc::now()).await?;
+    let id = service::save_search(&st, &p, &b.name, &b.query, b.alert_email.as_deref(), b.alert_digest).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 

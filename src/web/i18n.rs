@@ -173,6 +173,8 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("search.by_date", "Mới nhất", "Newest"),
     ("search.by_relevance", "Liên quan nhất", "Most relevant"),
     ("search.go", "Tìm", "Search"),
+    ("search.alert_digest", "gộp mỗi ngày", "daily digest"),
+    ("search.alert_email", "E-mail nhận tin mới (tùy chọn)", "E-mail new matches to (optional)"),
     ("search.none_saved", "Chưa có tìm kiếm đã lưu.", "No saved searches yet."),
     ("search.nothing_today", "Hôm nay chưa có bài nào; dưới đây là các bài mới nhất.", "Nothing yet today; the newest articles follow."),
     ("search.placeholder", "biển đảo, bien dao, \"Trường Sa\", topic:bien-dao …", "biển đảo, bien dao, \"Trường Sa\", topic:bien-dao …"),

@@ -200,7 +200,7 @@ pub async fn search(
         Err(e) => return Err(e.into()),
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let mut ctx = json!({"saved": saved, "q": q.q, "sort": if by_date {"date"} else {"relevance"}, "error": error, "hits": [], "facets": [], "total": 0, "offset": 0});
+    let mut ctx = json!({"saved": saved, "can_alert": st.cfg.smtp.is_some(), "q": q.q, "sort": if by_date {"date"} else {"relevance"}, "error": error, "hits": [], "facets": [], "total": 0, "offset": 0});
     if let Some(v) = view {
         let prev = (v.offset > 0).then(|| service::search_href(&v.q, by_date, v.offset.saturating_sub(v.limit)));
         let next = (v.offset + v.hits.len() < v.total).then(|| service::search_href(&v.q, by_date, v.offset + v.limit));
@@ -208,6 +208,7 @@ pub async fn search(
         m["prev_href"] = json!(prev);
         m["next_href"] = json!(next);
         m["saved"] = ctx["saved"].take();
+        m["can_alert"] = ctx["can_alert"].take();
         m["error"] = Value::Null;
         // the landing view is newest first by itself; a query typed there is ranked by relevance
         if v.landing {
@@ -223,15 +224,13 @@ pub async fn search(
 pub struct SaveSearchForm {
     name: String,
     query: String,
+    alert_email: Option<String>,
+    alert_digest: Option<String>,
 }
 
 pub async fn save_search(State(st): State<AppState>, Extension(p): Extension<Principal>, Form(f): Form<SaveSearchForm>) -> PageResult {
-    service::check_query(&f.query)?;
-    let name = f.name.trim();
-    if name.is_empty() {
-        return Err(Fail::BadRequest("a saved search needs a name".into()).into());
-    }
-    st.store.save_search(p.user.id, name, f.query.trim(), Utc::now()).await?;
+    let digest = f.alert_digest.as_deref().is_some_and(|v| !v.is_empty());
+    service::save_search(&st, &p, &f.name, &f.query, f.alert_email.as_deref(), digest).await?;
     Ok(see_other(&service::search_href(f.query.trim(), false, 0)))
 }
 

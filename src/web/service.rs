@@ -613,6 +613,23 @@ pub fn check_query(q: &str) -> Result<Expr, Fail> {
     crate::query::parse(q).map_err(|e| Fail::InvalidQuery(e.to_string()))
 }
 
+/// Saves a search, with an e-mail alert when an address is given; the page and the API share it.
+pub async fn save_search(st: &AppState, p: &Principal, name: &str, query: &str, alert_email: Option<&str>, digest: bool) -> Result<i64, Fail> {
+    check_query(query)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Fail::BadRequest("a saved search needs a name".into()));
+    }
+    let email = alert_email.map(str::trim).filter(|e| !e.is_empty());
+    if let Some(e) = email {
+        if st.cfg.smtp.is_none() {
+            return Err(Fail::BadRequest("e-mail alerts need an [smtp] section in the configuration".into()));
+        }
+        e.parse::<lettre::message::Mailbox>().map_err(|err| Fail::BadRequest(format!("alert_email `{e}`: {err}")))?;
+    }
+    Ok(st.store.save_search(p.user.id, name, query.trim(), email.map(|e| (e, digest)), Utc::now()).await?)
+}
+
 // ---- reports ----
 
 /// The period a request names: `week`, or `from` and `to`, or (nothing) the last full week.

@@ -766,6 +766,18 @@ async fn an_item_shows_edits_removals_score_and_evidence() {
     let v: Value = app.http.get(app.url(&api)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["revisions"].as_array().unwrap().len(), 2, "{v}");
     assert!(v["score"]["total"].as_u64().unwrap() >= 30);
+    // without [smtp] a saved search cannot promise e-mail alerts: refused, and the form does not offer them
+    let r = app
+        .http
+        .post(app.url("/api/v1/searches"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "x", "query": "biển", "alert_email": "a@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("smtp"));
+    assert!(!app.page("/search?q=bi%E1%BB%83n", &analyst).await.contains("name=\"alert_email\""));
     let warc = app.http.get(app.url(&format!("/articles/{id}/evidence.warc.gz"))).header("cookie", &analyst.cookie).send().await.unwrap();
     assert_eq!(warc.status(), 200);
     assert_eq!(warc.headers()["content-type"], "application/warc");
