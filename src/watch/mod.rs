@@ -48,8 +48,8 @@ impl<'a> Compiled<'a> {
         self.when.min_story_size > 1 || self.when.min_story_growth > 0
     }
 
-    /// Whether the article meets every condition; `story` is asked only when a condition needs it.
-    fn holds(&self, a: &Article, doc: &Doc, story: &mut dyn FnMut(std::time::Duration) -> Option<(i64, i64)>) -> bool {
+    /// Whether the article meets every condition but the story's size and growth (cheap ones first).
+    fn holds_before_story(&self, a: &Article, doc: &Doc) -> bool {
         let w = self.when;
         let origin = a.origin.map(|o| o.as_str()).unwrap_or("");
         if !w.origins.is_empty() && !w.origins.iter().any(|o| o.as_str() == origin) {
@@ -69,13 +69,61 @@ impl<'a> Compiled<'a> {
                 return false;
             }
         }
-        if self.needs_story() {
-            let Some((size, recent)) = story(w.growth_window) else { return false };
-            if (size as usize) < w.min_story_size || (recent as usize) < w.min_story_growth {
-                return false;
-            }
-        }
         true
+    }
+
+    /// The story conditions, given the story's (size, articles within the growth window).
+    fn story_holds(&self, stats: Option<(i64, i64)>) -> bool {
+        let w = self.when;
+        match stats {
+            _ if !self.needs_story() => true,
+            None => false,
+            Some((size, recent)) => size as usize >= w.min_story_size && recent as usize >= w.min_story_growth,
+        }
+    }
+}
+
+/// A story's statistics, read at most once per growth window for one article, and only when a rule
+/// or alert got as far as asking.
+struct StoryCache<'a> {
+    store: &'a Store,
+    story: Option<i64>,
+    now: DateTime<Utc>,
+    seen: HashMap<u64, Option<(i64, i64)>>,
+}
+
+impl StoryCache<'_> {
+    async fn holds(&mut self, c: &Compiled<'_>) -> Result<bool, StoreError> {
+        if !c.needs_story() {
+            return Ok(true);
+        }
+        let w = c.when.growth_window;
+        let stats = match self.seen.get(&w.as_secs()) {
+            Some(s) => *s,
+            None => {
+                let s = match self.story {
+                    Some(id) => {
+                        let st = self.store.story_stats(id, self.now - Duration::from_std(w).unwrap_or(Duration::days(1))).await?;
+                        Some((st.articles, st.recent))
+                    }
+                    None => None,
+                };
+                self.seen.insert(w.as_secs(), s);
+                s
+            }
+        };
+        Ok(c.story_holds(stats))
+    }
+}
+
+/// Whether evaluating the query looks at the text at all (`has_text` ignores negated terms; here
+/// they count, since `-"du lịch"` must see the text to hold).
+fn reads_text(r: &Rule) -> bool {
+    match r {
+        Rule::Text { .. } => true,
+        Rule::And(v) | Rule::Or(v) => v.iter().any(reads_text),
+        Rule::Not(x) => reads_text(x),
+        Rule::Field { .. } | Rule::Never => false,
     }
 }
 
@@ -153,35 +201,18 @@ async fn hold(
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), StoreError> {
     let origin = a.origin.map(|o| o.as_str()).unwrap_or("");
-    let mut doc = Doc::new(&a.title, &a.text, &a.lang, &a.source.0, origin);
+    // keying every word of the text is most of the cost; queries that only name tags, origin or
+    // source do not need it
+    let needs_text = rules.iter().map(|(_, c)| c).chain(alerts.iter().filter_map(|(_, c)| c.as_ref())).any(|c| c.query.as_ref().is_some_and(reads_text));
+    let (title, text) = if needs_text { (a.title.as_str(), a.text.as_str()) } else { ("", "") };
+    let mut doc = Doc::new(title, text, &a.lang, &a.source.0, origin);
     doc.topics = a.topics.iter().map(|t| t.id.clone()).collect();
     doc.localities = a.localities.iter().map(|l| l.id.clone()).collect();
-    // story statistics are read once per window, and only if a condition asks for them
-    let mut windows: Vec<std::time::Duration> = rules
-        .iter()
-        .map(|(_, c)| c)
-        .chain(alerts.iter().filter_map(|(_, c)| c.as_ref()))
-        .filter(|c| c.needs_story())
-        .map(|c| c.when.growth_window)
-        .collect();
-    windows.sort();
-    windows.dedup();
-    let mut stats: HashMap<u64, Option<(i64, i64)>> = HashMap::new();
-    for w in windows {
-        let v = match a.story_id {
-            Some(s) => {
-                let st = store.story_stats(s, now - Duration::from_std(w).unwrap_or(Duration::days(1))).await?;
-                Some((st.articles, st.recent))
-            }
-            None => None,
-        };
-        stats.insert(w.as_secs(), v);
-    }
-    let mut story = |w: std::time::Duration| stats.get(&w.as_secs()).copied().flatten();
+    let mut story = StoryCache { store, story: a.story_id, now, seen: HashMap::new() };
     let (mut opened, mut events) = (0, 0);
     let mut fired_rules: Vec<&str> = Vec::new();
     for (r, c) in rules {
-        if !c.holds(a, &doc, &mut story) {
+        if !c.holds_before_story(a, &doc) || !story.holds(c).await? {
             continue;
         }
         fired_rules.push(&r.id);
@@ -199,7 +230,10 @@ async fn hold(
         }
     }
     for (alert, c) in alerts {
-        let by_query = c.as_ref().is_some_and(|c| c.holds(a, &doc, &mut story));
+        let by_query = match c {
+            Some(c) => c.holds_before_story(a, &doc) && story.holds(c).await?,
+            None => false,
+        };
         let by_rule = alert.rules.iter().any(|r| fired_rules.contains(&r.as_str()));
         if !(by_query || by_rule) {
             continue;
@@ -312,6 +346,14 @@ mod tests {
         // local time = UTC + 7
         let local = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).and_then(|d| d.and_hms_opt(h, m, 0)).expect("time");
         local.and_utc() - Duration::hours(7)
+    }
+
+    #[test]
+    fn negated_terms_read_the_text() {
+        let q = |s: &str| Rule::compile(&crate::query::parse(s).expect("query"));
+        assert!(!reads_text(&q("topic:bien-dao OR locality:can-gio")));
+        assert!(reads_text(&q("topic:bien-dao -\"du lịch\"")));
+        assert!(reads_text(&q("biển")));
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/queue/{id}", ANY),
     ("POST", "/queue/{id}/action", WORK),
     ("POST", "/queue/{id}/notes", WORK),
+    ("POST", "/queue/{id}/recheck", WORK),
     ("GET", "/stories/{id}", ANY),
     ("GET", "/reports", ANY),
     ("POST", "/reports", REPORT),

@@ -77,6 +77,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("audit.user.update", "sửa người dùng", "user changed"),
     ("delete", "Xoá", "Delete"),
     ("evidence.captures", "Bản lưu (chứng cứ)", "Kept copies (evidence)"),
+    ("evidence.check_now", "Kiểm tra lại ngay", "Check again now"),
     ("evidence.download", "Tải WARC", "Download WARC"),
     ("evidence.edited", "Đã sửa", "Edited"),
     ("evidence.last_check", "lần trước", "last"),

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/queue/{id}", get(pages::queue_item))
         .route("/queue/{id}/action", post(pages::queue_action))
         .route("/queue/{id}/notes", post(pages::queue_note))
+        .route("/queue/{id}/recheck", post(pages::queue_recheck))
         .route("/stories/{id}", get(pages::story))
         .route("/reports", get(pages::reports).post(pages::generate_report))
         .route("/reports/{id}", get(pages::report))

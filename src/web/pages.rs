@@ -492,6 +492,19 @@ pub async fn queue_note(
     Ok(see_other(&format!("/queue/{id}")))
 }
 
+/// "Check again now": the item's article is re-fetched at the next turn of the re-checker (within a
+/// minute) instead of at its scheduled time.
+pub async fn queue_recheck(State(st): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let it = st.store.queue_item(id).await?.ok_or_else(|| Fail::NotFound(format!("queue item {id}")))?;
+    let article = it.article_id.ok_or_else(|| Fail::BadRequest("this item has no article to check".into()))?;
+    let now = Utc::now();
+    st.store.sync_checks(now).await?;
+    if !st.store.check_now(article, now).await? {
+        return Err(Fail::BadRequest("only the article of an open item is re-checked".into()).into());
+    }
+    Ok(see_other(&format!("/queue/{id}")))
+}
+
 // ---- admin ----
 
 async fn render_users(

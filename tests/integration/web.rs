@@ -46,6 +46,7 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
         ("GET", "/queue/{id}", format!("/queue/{item}"), Body::None, ALL),
         ("POST", "/queue/{id}/action", format!("/queue/{item}/action"), Body::Form("action=close&version=0"), WORK),
         ("POST", "/queue/{id}/notes", format!("/queue/{item}/notes"), Body::Form("text=ghi+chu"), WORK),
+        ("POST", "/queue/{id}/recheck", format!("/queue/{item}/recheck"), Body::Form(""), WORK),
         ("GET", "/stories/{id}", format!("/stories/{story}"), Body::None, ALL),
         ("GET", "/reports", "/reports".into(), Body::None, ALL),
         ("POST", "/reports", "/reports".into(), Body::Form("week=2026-W47"), REPORT),
@@ -758,6 +759,21 @@ async fn an_item_shows_edits_removals_score_and_evidence() {
     assert!(part.contains("<ins>") && part.contains("đính chính"), "the edit is shown as a diff: {part}");
     assert!(part.contains("&lt;script&gt;") && !part.contains("<script>alert"), "crawled text stays text");
     assert!(part.contains("HTTP 410"));
+    assert!(!part.contains("id=\"recheck\""), "analysts do not work the queue");
+    // triage asks for a re-check now instead of in six hours
+    let triage = app.login("triage").await;
+    assert!(app.page(&item, &triage).await.contains("id=\"recheck\""));
+    let r = app
+        .http
+        .post(app.url(&format!("{item}/recheck")))
+        .header("cookie", &triage.cookie)
+        .form(&[("csrf", triage.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let state = app.store.check_state(presswatch::model::ArticleId(id)).await.unwrap().expect("under watch");
+    assert!(state.next_at <= chrono::Utc::now(), "due now");
     let score = page.split("id=\"item-score\"").nth(1).expect("score section");
     assert!(score.contains("data-part=\"score.priority\"") && score.contains("30/30"), "urgent gives full priority points: {score}");
 
