@@ -663,16 +663,7 @@ async fn a_story_page_and_new_articles_of_a_flagged_story_on_its_item() {
     let original = app.articles["bien-dao"];
     presswatch::stories::assign_pending(&app.store, 100).await.unwrap();
     let analyst = app.login("analyst").await;
-    let flagged = app
-        .http
-        .post(app.url(&format!("/articles/{original}/flag")))
-        .header("cookie", &analyst.cookie)
-        .form(&[("csrf", analyst.csrf.as_str()), ("reason", "xuyên tạc"), ("priority", "high")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(flagged.status(), 303);
-    let item = flagged.headers()["location"].to_str().unwrap().trim_start_matches("/queue/").to_string();
+    let item = app.flag(original, &analyst, "high").await.trim_start_matches("/queue/").to_string();
 
     // another outlet reposts the piece after it was flagged
     let a = app.store.articles(&[presswatch::model::ArticleId(original)]).await.unwrap().remove(0);
@@ -733,15 +724,7 @@ async fn an_item_shows_edits_removals_score_and_evidence() {
     let app = start("8h").await;
     let id = app.articles["bien-dao"];
     let analyst = app.login("analyst").await;
-    let flagged = app
-        .http
-        .post(app.url(&format!("/articles/{id}/flag")))
-        .header("cookie", &analyst.cookie)
-        .form(&[("csrf", analyst.csrf.as_str()), ("reason", "xuyên tạc"), ("priority", "urgent")])
-        .send()
-        .await
-        .unwrap();
-    let item = flagged.headers()["location"].to_str().unwrap().to_string();
+    let item = app.flag(id, &analyst, "urgent").await;
     let now = chrono::Utc::now();
     app.store.sync_checks(now).await.unwrap();
     let due = app.store.due_checks(now, 10).await.unwrap();

@@ -175,6 +175,20 @@ impl App {
         r.text().await.expect("body")
     }
 
+    /// Flags an article through the form, as a browser does; returns the item's page path.
+    pub async fn flag(&self, article: i64, s: &Session, priority: &str) -> String {
+        let r = self
+            .http
+            .post(self.url(&format!("/articles/{article}/flag")))
+            .header("cookie", &s.cookie)
+            .form(&[("csrf", s.csrf.as_str()), ("reason", "xuyên tạc"), ("priority", priority)])
+            .send()
+            .await
+            .expect("flag");
+        assert_eq!(r.status(), 303, "flagging redirects to the new item");
+        r.headers()["location"].to_str().expect("location").to_string()
+    }
+
     pub async fn token(&self, role: Role) -> String {
         let token = format!("pw_test_{}", role.as_str());
         self.store.create_token(&auth::digest(&token), self.users[&role], "test", Utc::now()).await.expect("token");
