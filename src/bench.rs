@@ -19,6 +19,10 @@ pub enum BenchCommand {
         /// Write per-page scores (JSON lines) here.
         #[arg(long)]
         details: Option<PathBuf>,
+        /// Score another extractor's output instead (JSON: `{"<id>": {"articleBody": "..."}}`),
+        /// with the same metric: how `benches/extraction-vs-trafilatura.sh` scores trafilatura.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
     },
     /// Ingest (HTML → extracted, analysed, stored, indexed) and search latency on a generated corpus.
     Corpus {
@@ -76,7 +80,20 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
     match cmd {
-        BenchCommand::Extract { dir, details } => {
+        BenchCommand::Extract { dir, details, predictions: Some(file) } => {
+            let r = score_predictions(&dir, &file, details.as_deref())?;
+            println!(
+                "extraction ({}): {} pages, precision {:.3}, recall {:.3}, F1 {:.3}, accuracy {:.3}",
+                file.display(),
+                r.pages,
+                r.precision,
+                r.recall,
+                r.f1,
+                r.accuracy
+            );
+            Ok(())
+        }
+        BenchCommand::Extract { dir, details, predictions: None } => {
             let r = extraction(&dir, details.as_deref())?;
             println!(
                 "extraction: {} pages, precision {:.3}, recall {:.3}, F1 {:.3}, accuracy {:.3}, {:.0} pages/s on one core",
@@ -159,7 +176,8 @@ pub fn score(truth: &str, pred: &str) -> (Option<f64>, Option<f64>, bool) {
     (prec, rec, tt == pt)
 }
 
-pub fn extraction(dir: &Path, details: Option<&Path>) -> Result<ExtractionScore> {
+/// The benchmark's pages: (id, HTML bytes, true body, URL).
+fn benchmark_pages(dir: &Path) -> Result<Vec<(String, Vec<u8>, String, String)>> {
     let gt_path = dir.join("ground-truth.json");
     let gt: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&gt_path).with_context(|| format!("{}: cannot read (is ../shared/eval present?)", gt_path.display()))?,
@@ -174,17 +192,14 @@ pub fn extraction(dir: &Path, details: Option<&Path>) -> Result<ExtractionScore>
         flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut html)?;
         pages.push((id.clone(), html, v["articleBody"].as_str().unwrap_or("").to_string(), v["url"].as_str().unwrap_or("").to_string()));
     }
-    let start = Instant::now();
-    let mut preds = Vec::with_capacity(pages.len());
-    for (_, html, _, url) in &pages {
-        let text = extract::charset::decode(html, None);
-        let e = extract::extract(&text, Some(url), &SiteRules::default()).map(|e| e.text).unwrap_or_default();
-        preds.push(e);
-    }
-    let secs = start.elapsed().as_secs_f64();
+    Ok(pages)
+}
+
+/// Scores predictions against the truth with the benchmark's metric (README of the data set).
+fn score_all(truths: &[(&str, &str)], preds: &[String], details: Option<&Path>) -> Result<ExtractionScore> {
     let (mut ps, mut rs, mut acc) = (Vec::new(), Vec::new(), 0usize);
     let mut detail_lines = String::new();
-    for ((id, _, truth, _), pred) in pages.iter().zip(&preds) {
+    for ((id, truth), pred) in truths.iter().zip(preds) {
         let (p, r, exact) = score(truth, pred);
         if let Some(p) = p {
             ps.push(p);
@@ -202,14 +217,36 @@ pub fn extraction(dir: &Path, details: Option<&Path>) -> Result<ExtractionScore>
     let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
     let (precision, recall) = (mean(&ps), mean(&rs));
     let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-    Ok(ExtractionScore {
-        pages: pages.len(),
-        precision,
-        recall,
-        f1,
-        accuracy: acc as f64 / pages.len().max(1) as f64,
-        pages_per_sec: pages.len() as f64 / secs,
-    })
+    Ok(ExtractionScore { pages: truths.len(), precision, recall, f1, accuracy: acc as f64 / truths.len().max(1) as f64, pages_per_sec: 0.0 })
+}
+
+pub fn extraction(dir: &Path, details: Option<&Path>) -> Result<ExtractionScore> {
+    let pages = benchmark_pages(dir)?;
+    let start = Instant::now();
+    let mut preds = Vec::with_capacity(pages.len());
+    for (_, html, _, url) in &pages {
+        let text = extract::charset::decode(html, None);
+        let e = extract::extract(&text, Some(url), &SiteRules::default()).map(|e| e.text).unwrap_or_default();
+        preds.push(e);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let truths: Vec<(&str, &str)> = pages.iter().map(|(id, _, t, _)| (id.as_str(), t.as_str())).collect();
+    let mut r = score_all(&truths, &preds, details)?;
+    r.pages_per_sec = pages.len() as f64 / secs;
+    Ok(r)
+}
+
+/// Another extractor's output on the same pages, scored the same way (a missing page scores as empty).
+pub fn score_predictions(dir: &Path, file: &Path, details: Option<&Path>) -> Result<ExtractionScore> {
+    let pages = benchmark_pages(dir)?;
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).with_context(|| format!("{}: cannot read", file.display()))?)
+            .with_context(|| format!("{}: not JSON", file.display()))?;
+    let out = raw.get("output").unwrap_or(&raw);
+    let preds: Vec<String> =
+        pages.iter().map(|(id, ..)| out[id.as_str()]["articleBody"].as_str().unwrap_or("").to_string()).collect();
+    let truths: Vec<(&str, &str)> = pages.iter().map(|(id, _, t, _)| (id.as_str(), t.as_str())).collect();
+    score_all(&truths, &preds, details)
 }
 
 /// Debug aid for extraction work: prints what we extract from one benchmark page.

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Extraction side by side in one run: presswatch and trafilatura (Python, installed here from PyPI
+# into target/bench-venv) on the same 181 pages of ../shared/eval/scrapinghub-article-extraction-benchmark,
+# both timed on one core and scored with the same metric (`presswatch bench extract`).
+#   benches/extraction-vs-trafilatura.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bench=../shared/eval/scrapinghub-article-extraction-benchmark
+runs=${1:-3}
+[ -d "$bench" ] || { echo "SKIPPED: $bench is absent"; exit 0; }
+if [ ! -x target/bench-venv/bin/python ]; then
+  python3 -m venv target/bench-venv
+  target/bench-venv/bin/pip install --quiet --disable-pip-version-check trafilatura lxml_html_clean
+fi
+cargo build --release --quiet
+bin=target/release/presswatch
+out=target/trafilatura-output.json
+for i in $(seq "$runs"); do
+  echo "--- run $i"
+  taskset -c 0 "$bin" bench extract --dir "$bench"
+  taskset -c 0 target/bench-venv/bin/python benches/trafilatura_extract.py "$bench" "$out"
+done
+"$bin" bench extract --dir "$bench" --predictions "$out"
