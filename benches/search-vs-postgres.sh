@@ -19,7 +19,7 @@ mkdir -p "$dir"
 echo "=== presswatch (corpus of $articles, generated and ingested unless already in $dir)"
 "$bin" bench corpus --articles "$articles" --dir "$dir" --queries "$runs"
 # export reads the bench database through a copy of the configuration pointing at it
-sed "s|^database_url = .*|database_url = \"sqlite://$PWD/$dir/bench.sqlite\"|; s|^include = \[\"|include = [\"$PWD/config/|; s|\", \"|\", \"$PWD/config/|g" \
+sed "s|^database_url = .*|database_url = \"sqlite://$PWD/$dir/bench.sqlite\"|; /^include/ s|\"\([a-z]*\.toml\)\"|\"$PWD/config/\\1\"|g" \
   config/presswatch.toml > "$dir/bench.toml"
 "$bin" --config "$dir/bench.toml" export --format csv > "$dir/articles.csv"
 echo "=== PostgreSQL full-text search, same articles, same queries"

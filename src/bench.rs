@@ -49,6 +49,17 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// A crawl pass over many feeds on simulated local hosts (every 127.x.y.z address is a host):
+    /// cold (all new) then warm (all 304); wall time, requests, politeness and peak memory.
+    Crawl {
+        #[arg(long, default_value_t = 10_000)]
+        feeds: usize,
+        #[arg(long, default_value_t = 500)]
+        hosts: usize,
+        /// New articles per feed on the cold pass.
+        #[arg(long, default_value_t = 2)]
+        items: usize,
+    },
     /// Rules and alerts (the configuration's) held against every article of a corpus made by
     /// `corpus` (stories assigned first), timed per article.
     Watch {
@@ -105,6 +116,7 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,
         BenchCommand::Stories { dir } => stories(config, &dir).await,
         BenchCommand::Watch { dir } => watch(config, &dir).await,
+        BenchCommand::Crawl { feeds, hosts, items } => crate::bench_crawl::run(config, feeds, hosts, items).await,
         BenchCommand::StoryQuality { stories, seed } => crate::bench_stories::run(stories, seed).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,
     }

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod bench;
 pub mod bench_corpus;
+pub mod bench_crawl;
 pub mod bench_stories;
 pub mod commands;
 pub mod config;
