@@ -49,6 +49,16 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// Times given queries on a corpus made by `corpus` (p50/p99 of N runs): for profiling one query.
+    Query {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        #[arg(long)]
+        facets: bool,
+        queries: Vec<String>,
+    },
     /// A crawl pass over many feeds on simulated local hosts (every 127.x.y.z address is a host):
     /// cold (all new) then warm (all 304); wall time, requests, politeness and peak memory.
     Crawl {
@@ -116,6 +126,22 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,
         BenchCommand::Stories { dir } => stories(config, &dir).await,
         BenchCommand::Watch { dir } => watch(config, &dir).await,
+        BenchCommand::Query { dir, runs, facets, queries } => {
+            let searcher = crate::search::searcher::Searcher::open(&dir.join("index"))?;
+            for q in &queries {
+                let mut t = Vec::with_capacity(runs);
+                let mut total = 0;
+                for _ in 0..runs.max(1) {
+                    let req = crate::search::searcher::SearchRequest { query: q.clone(), limit: 20, offset: 0, sort_by_date: false, facets };
+                    let s = Instant::now();
+                    total = searcher.search(&req)?.total;
+                    t.push(s.elapsed().as_secs_f64() * 1000.0);
+                }
+                t.sort_by(|a, b| a.total_cmp(b));
+                println!("{q:<50} hits {total:>8}  p50 {:>7.2} ms  p99 {:>7.2} ms", t[t.len() / 2], t[(t.len() * 99 / 100).min(t.len() - 1)]);
+            }
+            Ok(())
+        }
         BenchCommand::Crawl { feeds, hosts, items } => crate::bench_crawl::run(config, feeds, hosts, items).await,
         BenchCommand::StoryQuality { stories, seed } => crate::bench_stories::run(stories, seed).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,

@@ -19,7 +19,14 @@ pub struct Searcher {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// How many of the best matches by words alone are ranked again with the word-pair phrases.
+    rescore_pool: usize,
 }
+
+/// The word-pair phrases (`bien dong` also scored as "bien dong") read positions for every match:
+/// on a query matching most of the index that was 90 % of its time. They only lift articles where
+/// the words stand together, so they score the best `RESCORE_POOL` matches by words alone.
+const RESCORE_POOL: usize = 500;
 
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
@@ -62,7 +69,7 @@ impl Searcher {
 
     pub fn with_index(index: Index, fields: Fields) -> Result<Searcher, SearchError> {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
-        Ok(Searcher { index, reader, fields })
+        Ok(Searcher { index, reader, fields, rescore_pool: RESCORE_POOL })
     }
 
     /// Makes the latest commit visible now (a caller that must see its own write).
@@ -76,10 +83,13 @@ impl Searcher {
 
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
         let expr = query::parse(&req.query)?;
-        let q = build(&self.fields, &expr);
         let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, 1000);
-        let top = TopDocs::with_limit(limit).and_offset(req.offset);
+        // ranked in two steps when word pairs add phrase clauses and the page lies in the pool
+        let leaves = if req.sort_by_date || req.offset + limit > self.rescore_pool { None } else { pair_leaves(&self.fields, &expr) };
+        let rescore = leaves.is_some();
+        let core = if rescore { build_with(&self.fields, &expr, false) } else { build(&self.fields, &expr) };
+        let top = if rescore { TopDocs::with_limit(self.rescore_pool) } else { TopDocs::with_limit(limit).and_offset(req.offset) };
         let collector = if req.facets {
             let mut spec: serde_json::Map<String, serde_json::Value> =
                 FACETS.iter().map(|f| (f.to_string(), serde_json::json!({"terms": {"field": f, "size": 50}}))).collect();
@@ -96,10 +106,14 @@ impl Searcher {
         };
         let (addrs, total, aggs): (Vec<(f32, tantivy::DocAddress)>, usize, Option<serde_json::Value>) = if req.sort_by_date {
             let by_date = top.order_by_fast_field::<tantivy::DateTime>("published", Order::Desc);
-            let (docs, total, agg) = searcher.search(&q, &(by_date, Count, collector))?;
+            let (docs, total, agg) = searcher.search(&core, &(by_date, Count, collector))?;
             (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total, agg.and_then(|a| serde_json::to_value(a).ok()))
         } else {
-            let (docs, total, agg) = searcher.search(&q, &(top.order_by_score(), Count, collector))?;
+            let (docs, total, agg) = searcher.search(&core, &(top.order_by_score(), Count, collector))?;
+            let docs = match &leaves {
+                Some(l) => rescore_page(&searcher, l, docs, req.offset, limit)?,
+                None => docs,
+            };
             (docs, total, agg.and_then(|a| serde_json::to_value(a).ok()))
         };
         let mut facets = BTreeMap::new();
@@ -168,24 +182,44 @@ fn term_or_phrase(field: Field, keys: &[String]) -> Box<dyn Query> {
 
 /// Words (one, or a phrase) in the title, or in title and body with the title weighing double.
 fn text_query(f: &Fields, words: &[String], title_only: bool) -> Box<dyn Query> {
+    let clauses = text_leaves(f, words, title_only).into_iter().map(|(q, b)| (Occur::Should, Box::new(BoostQuery::new(q, b)) as Box<dyn Query>));
+    Box::new(BooleanQuery::new(clauses.collect()))
+}
+
+/// The alternatives `text_query` sums, each with its boost: exact spelling first (when the words
+/// have diacritics), folded only for articles written without diacritics.
+fn text_leaves(f: &Fields, words: &[String], title_only: bool) -> Vec<(Box<dyn Query>, f32)> {
     let dia = words.iter().any(|w| text::has_diacritics(w));
     let exact: Vec<String> = words.iter().map(|w| key(w, false)).collect();
     let folded: Vec<String> = words.iter().map(|w| key(w, true)).collect();
     let targets: &[(Field, Field, f32)] =
         if title_only { &[(f.title_x, f.title_f, 1.0)] } else { &[(f.title_x, f.title_f, 2.0), (f.body_x, f.body_f, 1.0)] };
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut leaves: Vec<(Box<dyn Query>, f32)> = Vec::new();
     for &(fx, ff, boost) in targets {
         if dia {
-            // exact spelling first; folded only for articles written without diacritics
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(term_or_phrase(fx, &exact), boost * 1.5))));
+            leaves.push((term_or_phrase(fx, &exact), boost * 1.5));
             let plain: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_u64(f.plain, 1), IndexRecordOption::Basic));
-            let folded_plain = BooleanQuery::new(vec![(Occur::Must, term_or_phrase(ff, &folded)), (Occur::Must, plain)]);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(folded_plain), boost))));
+            leaves.push((Box::new(BooleanQuery::new(vec![(Occur::Must, term_or_phrase(ff, &folded)), (Occur::Must, plain)])), boost));
         } else {
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(term_or_phrase(ff, &folded), boost))));
+            leaves.push((term_or_phrase(ff, &folded), boost));
         }
     }
-    Box::new(BooleanQuery::new(clauses))
+    leaves
+}
+
+/// Adjacent typed words of an AND, as the word pairs `build` also scores as phrases, with the
+/// pair's boost (capitalised names weigh double).
+fn word_pairs(items: &[Expr]) -> Vec<(Vec<String>, f32)> {
+    items
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [Expr::Text { words: a, phrase: false }, Expr::Text { words: b, phrase: false }] => {
+                let names = [&a[0], &b[0]].iter().all(|w| w.chars().next().is_some_and(char::is_uppercase));
+                Some((vec![a[0].clone(), b[0].clone()], if names { 2.0 } else { 1.0 }))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn date_query(f: &Fields, r: &DateRange) -> Box<dyn Query> {
@@ -197,7 +231,62 @@ fn date_query(f: &Fields, r: &DateRange) -> Box<dyn Query> {
     Box::new(RangeQuery::new(lower, upper))
 }
 
+/// The full query, word-pair phrases included.
 pub fn build(f: &Fields, e: &Expr) -> Box<dyn Query> {
+    build_with(f, e, true)
+}
+
+/// The pair phrases of a query whose top level is an AND with adjacent typed words, each as the
+/// leaves it sums with their boosts; None for any other shape (ranked in one step).
+fn pair_leaves(f: &Fields, e: &Expr) -> Option<Vec<(Box<dyn Query>, f32)>> {
+    let Expr::And(items) = e else { return None };
+    if items.iter().any(|x| matches!(x, Expr::And(_) | Expr::Or(_))) {
+        return None;
+    }
+    let leaves: Vec<(Box<dyn Query>, f32)> = word_pairs(items)
+        .into_iter()
+        .flat_map(|(words, boost)| text_leaves(f, &words, false).into_iter().map(move |(q, b)| (q, b * boost)))
+        .collect();
+    (!leaves.is_empty()).then_some(leaves)
+}
+
+/// Adds the pair phrases' scores to the pool's (what the full query would sum: each phrase scorer
+/// is only asked about pool documents, in doc order), best first, then the asked-for page.
+fn rescore_page(
+    searcher: &tantivy::Searcher,
+    leaves: &[(Box<dyn Query>, f32)],
+    pool: Vec<(f32, tantivy::DocAddress)>,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
+    let mut by_segment: BTreeMap<u32, Vec<(f32, tantivy::DocAddress)>> = BTreeMap::new();
+    for (score, addr) in pool {
+        by_segment.entry(addr.segment_ord).or_default().push((score, addr));
+    }
+    let weights = leaves
+        .iter()
+        .map(|(q, b)| Ok((q.weight(tantivy::query::EnableScoring::enabled_from_searcher(searcher))?, *b)))
+        .collect::<Result<Vec<_>, SearchError>>()?;
+    let mut scored = Vec::new();
+    for (ord, mut docs) in by_segment {
+        docs.sort_by_key(|(_, a)| a.doc_id);
+        for (weight, boost) in &weights {
+            let mut scorer = weight.scorer(searcher.segment_reader(ord), *boost)?;
+            for (score, addr) in docs.iter_mut() {
+                let at = if scorer.doc() < addr.doc_id { scorer.seek(addr.doc_id) } else { scorer.doc() };
+                if at == addr.doc_id {
+                    *score += scorer.score();
+                }
+            }
+        }
+        scored.extend(docs);
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(scored.into_iter().skip(offset).take(limit).collect())
+}
+
+fn build_with(f: &Fields, e: &Expr, pairs: bool) -> Box<dyn Query> {
+    let build = |f: &Fields, e: &Expr| build_with(f, e, pairs);
     match e {
         Expr::Text { words, .. } => text_query(f, words, false),
         Expr::Field { field: QField::Title, value } => {
@@ -225,13 +314,8 @@ pub fn build(f: &Fields, e: &Expr) -> Box<dyn Query> {
                 }
             }
             // adjacent typed words also count as a phrase, for ranking only
-            for pair in items.windows(2) {
-                if let [Expr::Text { words: a, phrase: false }, Expr::Text { words: b, phrase: false }] = pair {
-                    let words = vec![a[0].clone(), b[0].clone()];
-                    let names = [&a[0], &b[0]].iter().all(|w| w.chars().next().is_some_and(char::is_uppercase));
-                    let boost = if names { 2.0 } else { 1.0 };
-                    clauses.push((Occur::Should, Box::new(BoostQuery::new(text_query(f, &words, false), boost))));
-                }
+            for (words, boost) in word_pairs(items).into_iter().filter(|_| pairs) {
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(text_query(f, &words, false), boost))));
             }
             Box::new(BooleanQuery::new(clauses))
         }
@@ -276,4 +360,63 @@ pub fn snippet(text_body: &str, expr: Option<&Expr>, max_chars: usize) -> String
         s.push('…');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With every match in the pool, ranking in two steps must give the one-step order and scores.
+    #[test]
+    fn two_step_ranking_equals_one_step() {
+        use crate::model::{Article, ArticleId, SourceId};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (index, fields) = crate::search::open(dir.path()).expect("index");
+        let mut w: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        let words = ["biển", "Đông", "bien", "dong", "biến", "động", "Cần", "Giờ", "ngư", "dân", "tàu", "cá"];
+        let mut seed = 7u64;
+        for i in 0..300 {
+            let mut pick = || {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                words[(seed >> 33) as usize % words.len()]
+            };
+            let title: Vec<&str> = (0..4).map(|_| pick()).collect();
+            let body: Vec<&str> = (0..40).map(|_| pick()).collect();
+            let a = Article {
+                id: ArticleId(i),
+                url: format!("https://x.example/{i}"),
+                canonical_url: format!("https://x.example/{i}"),
+                source: SourceId("s".into()),
+                origin: None,
+                title: title.join(" "),
+                text: body.join(" "),
+                lang: "vi".into(),
+                published_at: None,
+                fetched_at: chrono::Utc::now(),
+                topics: vec![],
+                localities: vec![],
+                story_id: None,
+            };
+            w.add_document(crate::search::indexer::document(&fields, &a, &[])).expect("add");
+        }
+        w.commit().expect("commit");
+        let mut s = Searcher::with_index(index, fields).expect("searcher");
+        s.reload().expect("reload");
+        for q in ["bien dong", "Biển Đông", "Cần Giờ ngư dân", "tàu cá -khong", "ngư dân lang:vi"] {
+            for offset in [0, 20] {
+                let req = SearchRequest { query: q.into(), limit: 20, offset, sort_by_date: false, facets: false };
+                s.rescore_pool = RESCORE_POOL;
+                let two = s.search(&req).expect("two steps");
+                s.rescore_pool = 0;
+                let one = s.search(&req).expect("one step");
+                assert_eq!(two.total, one.total, "{q}");
+                assert!(two.total > 40, "{q}: the test needs a second page");
+                let ids = |r: &SearchResults| r.hits.iter().map(|h| h.id).collect::<Vec<_>>();
+                assert_eq!(ids(&two), ids(&one), "{q} at {offset}");
+                for (a, b) in two.hits.iter().zip(&one.hits) {
+                    assert!((a.score - b.score).abs() < 1e-3, "{q}: {} vs {}", a.score, b.score);
+                }
+            }
+        }
+    }
 }
