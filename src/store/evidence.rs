@@ -130,9 +130,15 @@ impl Store {
     /// Puts the articles of open queue items under watch (due now) and takes the others off.
     pub async fn sync_checks(&self, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        // an article watched before (its item closed, then reopened) resumes from the last version
+        // and state its revisions recorded, not from the first fetch
         sqlx::query(
-            "INSERT INTO article_checks (article_id, next_at, title, text)
-             SELECT a.id, ?, a.title, a.text FROM articles a
+            "INSERT INTO article_checks (article_id, next_at, title, text, removed_at)
+             SELECT a.id, ?,
+               COALESCE((SELECT title FROM revisions WHERE article_id = a.id AND title IS NOT NULL ORDER BY id DESC LIMIT 1), a.title),
+               COALESCE((SELECT text FROM revisions WHERE article_id = a.id AND text IS NOT NULL ORDER BY id DESC LIMIT 1), a.text),
+               (SELECT CASE kind WHEN 'removed' THEN at END FROM revisions WHERE article_id = a.id ORDER BY id DESC LIMIT 1)
+             FROM articles a
              WHERE a.id IN (SELECT article_id FROM queue_items WHERE article_id IS NOT NULL AND state NOT IN ('closed', 'dismissed'))
              ON CONFLICT(article_id) DO NOTHING",
         )

@@ -275,6 +275,35 @@ async fn rules_alerts_revisions_and_warc() {
     let last = store.revisions(ArticleId(claim)).await.unwrap().pop().unwrap();
     assert!(last.detail.starts_with("redirected to the home page"), "{}", last.detail);
 
+    // dismissed, the article is no longer watched; reopened, it is watched again from where it was
+    // (removed, with the edited text as the version to compare), not from the first fetch
+    let act = |item: presswatch::model::QueueItem, action: presswatch::triage::Action| {
+        let store = store.clone();
+        async move {
+            let known = presswatch::triage::Known { agency: &|_| true, user: &|_| true };
+            let next = presswatch::triage::apply(&item, &action, &known, chrono::Utc::now()).unwrap();
+            let audit = presswatch::store::NewAudit {
+                actor_id: None,
+                actor: "test",
+                action: "queue.action",
+                target_kind: "queue_item",
+                target_id: item.id.to_string(),
+                detail: serde_json::json!({}),
+                reason: action.reason(),
+            };
+            store.update_queue_item(item.version, &next, &audit, chrono::Utc::now()).await.unwrap();
+            store.queue_item(item.id).await.unwrap().unwrap()
+        }
+    };
+    let it = store.queue_item(item.id).await.unwrap().unwrap();
+    let it = act(it, presswatch::triage::Action::Dismiss { reason: "đã xử lý".into() }).await;
+    store.sync_checks(chrono::Utc::now()).await.unwrap();
+    assert!(store.check_state(ArticleId(claim)).await.unwrap().is_none(), "a dismissed item's article is not re-checked");
+    act(it, presswatch::triage::Action::Reopen { reason: "đăng lại".into() }).await;
+    store.sync_checks(chrono::Utc::now()).await.unwrap();
+    let state = store.check_state(ArticleId(claim)).await.unwrap().expect("watched again");
+    assert!(state.removed_at.is_some(), "still known as removed");
+
     // 5. the evidence: first fetch of each article, plus the edited version
     let captures = store.captures_of(ArticleId(claim)).await.unwrap();
     assert_eq!(captures.len(), 3, "first fetch, the edit, the return");
