@@ -52,6 +52,24 @@ impl NewCapture {
     }
 }
 
+#[cfg(test)]
+impl NewCapture {
+    /// As the store gives it back.
+    pub(crate) fn kept(self, id: i64, article_id: i64) -> Capture {
+        Capture {
+            id,
+            article_id,
+            url: self.url,
+            fetched_at: self.fetched_at,
+            status: self.status,
+            headers: self.headers,
+            body_gz: self.body_gz,
+            body_len: self.body_len,
+            body_sha1: self.body_sha1,
+        }
+    }
+}
+
 /// A kept response, read back.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Capture {
@@ -159,17 +177,7 @@ mod tests {
         let c = NewCapture::new("http://127.0.0.1/a", Utc::now(), 200, &headers, body.as_bytes());
         assert!(c.body_gz.len() < body.len() / 4, "compressed");
         assert_eq!(c.headers.lines().count(), 1, "a header value cannot add a line");
-        let mut kept = Capture {
-            id: 1,
-            article_id: 1,
-            url: c.url.clone(),
-            fetched_at: c.fetched_at,
-            status: 200,
-            headers: c.headers.clone(),
-            body_gz: c.body_gz.clone(),
-            body_len: c.body_len,
-            body_sha1: c.body_sha1.clone(),
-        };
+        let mut kept = c.kept(1, 1);
         assert_eq!(kept.body().expect("body"), body.as_bytes());
         let last = kept.body_gz.len() - 9;
         kept.body_gz[last] ^= 0xff;

@@ -206,18 +206,7 @@ mod tests {
             ("content-length".to_string(), "12".to_string()),
         ];
         let body = "<html><title>Thử</title><p>Nội dung</p></html>";
-        let n = NewCapture::new("http://127.0.0.1:9/a?x=1", Utc::now(), 200, &headers, body.as_bytes());
-        let c = Capture {
-            id: 1,
-            article_id: 7,
-            url: n.url,
-            fetched_at: n.fetched_at,
-            status: 200,
-            headers: n.headers,
-            body_gz: n.body_gz,
-            body_len: n.body_len,
-            body_sha1: n.body_sha1,
-        };
+        let c = NewCapture::new("http://127.0.0.1:9/a?x=1", Utc::now(), 200, &headers, body.as_bytes()).kept(1, 7);
         let mut w = WarcWriter::new(Vec::new(), false, "t.warc", Utc::now()).expect("warcinfo");
         let ctx = CaptureContext { article_url: "http://127.0.0.1:9/a".into(), source: "s".into(), title: "Tiêu đề\r\nX: y".into() };
         w.capture(&c, &ctx).expect("capture");

@@ -431,21 +431,8 @@ impl Store {
     /// Queues work once per (kind, key). An existing job is left as it is, unless it failed for good
     /// more than `REQUEUE_FAILED_AFTER` ago: asked for again, it gets a fresh set of attempts.
     pub async fn enqueue(&self, kind: &str, key: &str, payload: &str, run_at: DateTime<Utc>) -> Result<bool> {
-        let r = sqlx::query(
-            "INSERT INTO jobs (kind, key, payload, state, run_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)
-             ON CONFLICT(kind, key) DO UPDATE SET state = 'queued', attempts = 0, run_at = excluded.run_at,
-               payload = excluded.payload, updated_at = excluded.updated_at
-             WHERE jobs.state = 'failed' AND jobs.updated_at < excluded.updated_at - ?",
-        )
-        .bind(kind)
-        .bind(key)
-        .bind(payload)
-        .bind(to_unix(run_at))
-        .bind(to_unix(Utc::now()))
-        .bind(REQUEUE_FAILED_AFTER)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() > 0)
+        let mut conn = self.pool.acquire().await?;
+        enqueue_on(&mut conn, kind, key, payload, run_at).await
     }
 
     /// Takes up to `limit` due jobs of a kind, marking them running.
@@ -750,4 +737,29 @@ async fn write_tags(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, table: &str, c
         sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(id).bind(&t.id).bind(matched).bind(t.in_title as i64).execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// `Store::enqueue` on a connection or transaction, so a job can commit with what caused it.
+pub(crate) async fn enqueue_on(
+    conn: &mut sqlx::SqliteConnection,
+    kind: &str,
+    key: &str,
+    payload: &str,
+    run_at: DateTime<Utc>,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "INSERT INTO jobs (kind, key, payload, state, run_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)
+         ON CONFLICT(kind, key) DO UPDATE SET state = 'queued', attempts = 0, run_at = excluded.run_at,
+           payload = excluded.payload, updated_at = excluded.updated_at
+         WHERE jobs.state = 'failed' AND jobs.updated_at < excluded.updated_at - ?",
+    )
+    .bind(kind)
+    .bind(key)
+    .bind(payload)
+    .bind(to_unix(run_at))
+    .bind(to_unix(Utc::now()))
+    .bind(REQUEUE_FAILED_AFTER)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() > 0)
 }

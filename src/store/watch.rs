@@ -171,16 +171,7 @@ impl Store {
             sqlx::query("UPDATE alert_events SET sent_at = ? WHERE id = ?").bind(to_unix(now)).bind(id).execute(&mut *tx).await?;
         }
         for (key, payload) in jobs {
-            sqlx::query(
-                "INSERT INTO jobs (kind, key, payload, state, run_at, updated_at) VALUES ('notify', ?, ?, 'queued', ?, ?)
-                 ON CONFLICT(kind, key) DO NOTHING",
-            )
-            .bind(key)
-            .bind(payload)
-            .bind(to_unix(now))
-            .bind(to_unix(now))
-            .execute(&mut *tx)
-            .await?;
+            super::enqueue_on(&mut tx, "notify", key, payload, now).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -134,8 +134,12 @@ pub async fn run(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Watc
     let in_force = alerts(store, cfg).await?;
     let rules: Vec<(&crate::config::FlagRule, Compiled)> = cfg.rules.iter().map(|r| (r, Compiled::new(&r.when))).collect();
     let alerts: Vec<(&Alert, Option<Compiled>)> = in_force.iter().map(|a| (a, a.when.as_ref().map(Compiled::new))).collect();
-    let mut cursor: i64 = store.meta(CURSOR_KEY).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
-    let first_run = store.meta(CURSOR_KEY).await?.is_none();
+    let saved = store.meta(CURSOR_KEY).await?;
+    let first_run = saved.is_none();
+    let mut cursor: i64 = saved.and_then(|v| v.parse().ok()).unwrap_or(0);
+    // keying every word of the text is most of the cost; queries that only name tags, origin or
+    // source do not need it
+    let needs_text = rules.iter().map(|(_, c)| c).chain(alerts.iter().filter_map(|(_, c)| c.as_ref())).any(|c| c.query.as_ref().is_some_and(reads_text));
     let oldest = now - Duration::hours(FIRST_RUN_LOOKBACK_HOURS);
     loop {
         let ids = store.storied_ids_after(cursor, BATCH).await?;
@@ -146,7 +150,7 @@ pub async fn run(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Watc
                     continue;
                 }
                 summary.articles += 1;
-                let (o, e) = hold(store, cfg, &rules, &alerts, &a, now).await?;
+                let (o, e) = hold(store, cfg, &rules, &alerts, needs_text, &a, now).await?;
                 summary.items_opened += o;
                 summary.alert_events += e;
             }
@@ -197,13 +201,11 @@ async fn hold(
     cfg: &Config,
     rules: &[(&crate::config::FlagRule, Compiled<'_>)],
     alerts: &[(&Alert, Option<Compiled<'_>>)],
+    needs_text: bool,
     a: &Article,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), StoreError> {
     let origin = a.origin.map(|o| o.as_str()).unwrap_or("");
-    // keying every word of the text is most of the cost; queries that only name tags, origin or
-    // source do not need it
-    let needs_text = rules.iter().map(|(_, c)| c).chain(alerts.iter().filter_map(|(_, c)| c.as_ref())).any(|c| c.query.as_ref().is_some_and(reads_text));
     let (title, text) = if needs_text { (a.title.as_str(), a.text.as_str()) } else { ("", "") };
     let mut doc = Doc::new(title, text, &a.lang, &a.source.0, origin);
     doc.topics = a.topics.iter().map(|t| t.id.clone()).collect();
@@ -291,7 +293,8 @@ async fn spikes(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<usize
 /// Whether `now` falls in the quiet hours (local minutes of the day, possibly wrapping midnight).
 pub fn in_quiet_hours(quiet: Option<(u32, u32)>, now: DateTime<Utc>) -> bool {
     let Some((from, to)) = quiet else { return false };
-    let m = ((now.timestamp() + 7 * 3600).rem_euclid(86400) / 60) as u32;
+    let local = now.with_timezone(&crate::time::ZONE);
+    let m = chrono::Timelike::hour(&local) * 60 + chrono::Timelike::minute(&local);
     if from < to {
         (from..to).contains(&m)
     } else {
