@@ -132,13 +132,18 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
                 let mut t = Vec::with_capacity(runs);
                 let mut total = 0;
                 for _ in 0..runs.max(1) {
-                    let req = crate::search::searcher::SearchRequest { query: q.clone(), limit: 20, offset: 0, sort_by_date: false, facets };
+                    let req =
+                        crate::search::searcher::SearchRequest { query: q.clone(), limit: 20, offset: 0, sort_by_date: false, facets };
                     let s = Instant::now();
                     total = searcher.search(&req)?.total;
                     t.push(s.elapsed().as_secs_f64() * 1000.0);
                 }
                 t.sort_by(|a, b| a.total_cmp(b));
-                println!("{q:<50} hits {total:>8}  p50 {:>7.2} ms  p99 {:>7.2} ms", t[t.len() / 2], t[(t.len() * 99 / 100).min(t.len() - 1)]);
+                println!(
+                    "{q:<50} hits {total:>8}  p50 {:>7.2} ms  p99 {:>7.2} ms",
+                    t[t.len() / 2],
+                    t[(t.len() * 99 / 100).min(t.len() - 1)]
+                );
             }
             Ok(())
         }
@@ -255,7 +260,14 @@ fn score_all(truths: &[(&str, &str)], preds: &[String], details: Option<&Path>) 
     let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
     let (precision, recall) = (mean(&ps), mean(&rs));
     let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-    Ok(ExtractionScore { pages: truths.len(), precision, recall, f1, accuracy: acc as f64 / truths.len().max(1) as f64, pages_per_sec: 0.0 })
+    Ok(ExtractionScore {
+        pages: truths.len(),
+        precision,
+        recall,
+        f1,
+        accuracy: acc as f64 / truths.len().max(1) as f64,
+        pages_per_sec: 0.0,
+    })
 }
 
 pub fn extraction(dir: &Path, details: Option<&Path>) -> Result<ExtractionScore> {
@@ -281,8 +293,7 @@ pub fn score_predictions(dir: &Path, file: &Path, details: Option<&Path>) -> Res
         serde_json::from_str(&std::fs::read_to_string(file).with_context(|| format!("{}: cannot read", file.display()))?)
             .with_context(|| format!("{}: not JSON", file.display()))?;
     let out = raw.get("output").unwrap_or(&raw);
-    let preds: Vec<String> =
-        pages.iter().map(|(id, ..)| out[id.as_str()]["articleBody"].as_str().unwrap_or("").to_string()).collect();
+    let preds: Vec<String> = pages.iter().map(|(id, ..)| out[id.as_str()]["articleBody"].as_str().unwrap_or("").to_string()).collect();
     let truths: Vec<(&str, &str)> = pages.iter().map(|(id, _, t, _)| (id.as_str(), t.as_str())).collect();
     score_all(&truths, &preds, details)
 }

@@ -29,7 +29,12 @@ fn respond(sim: &Sim, host: &str, path: &str, headers: &HeaderMap) -> Response<B
     let record = Instant::now();
     sim.seen.lock().unwrap_or_else(|e| e.into_inner()).entry(host.to_string()).or_default().push(record);
     let ok = |ct: &str, body: String| {
-        Response::builder().status(StatusCode::OK).header("content-type", ct).header("etag", "\"v1\"").body(Body::from(body)).unwrap_or_default()
+        Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", ct)
+            .header("etag", "\"v1\"")
+            .body(Body::from(body))
+            .unwrap_or_default()
     };
     if path == "/robots.txt" {
         return ok("text/plain", "User-agent: *\nAllow: /\n".into());
@@ -41,7 +46,10 @@ fn respond(sim: &Sim, host: &str, path: &str, headers: &HeaderMap) -> Response<B
         let items: String = (0..sim.items)
             .map(|i| format!("<item><title>Tin {feed}-{i}</title><link>http://{host}/a/{feed}/{i}.html</link><pubDate>Mon, 30 Nov 2026 0{}:00:00 GMT</pubDate></item>", i % 10))
             .collect();
-        return ok("application/rss+xml", format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{feed}</title>{items}</channel></rss>"));
+        return ok(
+            "application/rss+xml",
+            format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{feed}</title>{items}</channel></rss>"),
+        );
     }
     if let Some(rest) = path.strip_prefix("/a/") {
         let n: usize = rest.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));

@@ -145,7 +145,9 @@ fn story_sentences(r: &mut Rng, subject: &[&str]) -> Vec<String> {
 fn carry(r: &mut Rng, how: Carry, title: &str, sentences: &[String]) -> (String, String) {
     match how {
         Carry::Original | Carry::Copy => (title.to_string(), sentences.join(" ")),
-        Carry::Footer => (format!("{title} (tin tổng hợp)"), format!("{}\nTheo báo Nguồn Tin. Bản quyền thuộc về tòa soạn.", sentences.join(" "))),
+        Carry::Footer => {
+            (format!("{title} (tin tổng hợp)"), format!("{}\nTheo báo Nguồn Tin. Bản quyền thuộc về tòa soạn.", sentences.join(" ")))
+        }
         Carry::Rewrite => {
             let mut s: Vec<String> = sentences.to_vec();
             // drop one or two, shorten some, move the second half first, add a lead
@@ -247,7 +249,12 @@ pub async fn run(stories: usize, seed: u64) -> Result<()> {
     let mut ways: Vec<_> = missed.into_iter().collect();
     ways.sort_by_key(|(c, _)| format!("{c:?}"));
     for (c, (all, miss)) in ways {
-        println!("  {:<11} joined its original {:>5.1}% ({} of {all})", format!("{c:?}"), 100.0 * (all - miss) as f64 / all.max(1) as f64, all - miss);
+        println!(
+            "  {:<11} joined its original {:>5.1}% ({} of {all})",
+            format!("{c:?}"),
+            100.0 * (all - miss) as f64 / all.max(1) as f64,
+            all - miss
+        );
     }
     store.close().await;
     Ok(())

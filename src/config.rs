@@ -812,7 +812,9 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
             }
         }
         if when.is_none() && listened.is_empty() && !spikes {
-            return Err(at.err(key("query"), format!("alert \"{}\" listens to nothing: give a query or conditions, rules, or spikes = true", a.id)));
+            return Err(
+                at.err(key("query"), format!("alert \"{}\" listens to nothing: give a query or conditions, rules, or spikes = true", a.id))
+            );
         }
         for (j, m) in email.iter().enumerate() {
             check_mailbox(&at, &format!("alert[{i}].email[{j}]"), m)?;

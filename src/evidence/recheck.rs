@@ -85,9 +85,8 @@ impl Crawler {
             return removed(format!("redirected to the home page {}", fetched.final_url));
         }
         let source = self.cfg.source(&SourceId(check.source_id.clone()));
-        let rules = source
-            .map(|s| SiteRules { content: s.content_selectors.clone(), exclude: s.exclude_selectors.clone() })
-            .unwrap_or_default();
+        let rules =
+            source.map(|s| SiteRules { content: s.content_selectors.clone(), exclude: s.exclude_selectors.clone() }).unwrap_or_default();
         let keep_raw = self.cfg.evidence.keep_raw;
         let (title0, text0, was_removed) = (check.title.clone(), check.text.clone(), check.removed);
         let done = tokio::task::spawn_blocking(move || {
@@ -95,9 +94,8 @@ impl Crawler {
             let title = if ex.title.is_empty() { title0.clone() } else { ex.title };
             let same = squash(&title) == squash(&title0) && squash(&ex.text) == squash(&text0);
             // an edit or a return is proof worth keeping; an unchanged page is already kept
-            let capture = (keep_raw && (!same || was_removed)).then(|| {
-                NewCapture::new(fetched.final_url.as_str(), Utc::now(), fetched.status, &fetched.headers, &fetched.body)
-            });
+            let capture = (keep_raw && (!same || was_removed))
+                .then(|| NewCapture::new(fetched.final_url.as_str(), Utc::now(), fetched.status, &fetched.headers, &fetched.body));
             Some((title, ex.text, same, capture))
         })
         .await

@@ -86,12 +86,7 @@ impl<W: Write> WarcWriter<W> {
             clean(&ctx.title),
         );
         self.record(
-            &[
-                ("WARC-Type", "metadata".into()),
-                ("WARC-Date", date),
-                ("WARC-Target-URI", clean(&c.url)),
-                ("WARC-Concurrent-To", id),
-            ],
+            &[("WARC-Type", "metadata".into()), ("WARC-Date", date), ("WARC-Target-URI", clean(&c.url)), ("WARC-Concurrent-To", id)],
             "application/warc-fields",
             meta.as_bytes(),
         )
@@ -132,7 +127,10 @@ impl<W: Write> WarcWriter<W> {
 pub enum Selection {
     Articles(Vec<ArticleId>),
     /// By the article's date (published, else fetched), as `export` selects.
-    Range { since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>> },
+    Range {
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    },
 }
 
 /// Writes the selected captures, reading them a page at a time; returns how many were written.

@@ -182,7 +182,8 @@ fn term_or_phrase(field: Field, keys: &[String]) -> Box<dyn Query> {
 
 /// Words (one, or a phrase) in the title, or in title and body with the title weighing double.
 fn text_query(f: &Fields, words: &[String], title_only: bool) -> Box<dyn Query> {
-    let clauses = text_leaves(f, words, title_only).into_iter().map(|(q, b)| (Occur::Should, Box::new(BoostQuery::new(q, b)) as Box<dyn Query>));
+    let clauses =
+        text_leaves(f, words, title_only).into_iter().map(|(q, b)| (Occur::Should, Box::new(BoostQuery::new(q, b)) as Box<dyn Query>));
     Box::new(BooleanQuery::new(clauses.collect()))
 }
 

@@ -23,9 +23,19 @@ pub struct DueCheck {
 pub enum CheckOutcome {
     Unchanged,
     /// The article answers again after a removal, with this version.
-    Restored { title: String, text: String, capture: Option<NewCapture> },
-    Edited { title: String, text: String, capture: Option<NewCapture> },
-    Removed { detail: String },
+    Restored {
+        title: String,
+        text: String,
+        capture: Option<NewCapture>,
+    },
+    Edited {
+        title: String,
+        text: String,
+        capture: Option<NewCapture>,
+    },
+    Removed {
+        detail: String,
+    },
     /// Gone at the last check and still gone.
     StillRemoved,
     /// The fetch failed in a way that says nothing about the article (timeout, 5xx).
@@ -157,7 +167,11 @@ impl Store {
 
     /// Makes an article's re-check due now ("check again" on the item).
     pub async fn check_now(&self, article: ArticleId, now: DateTime<Utc>) -> Result<bool> {
-        let r = sqlx::query("UPDATE article_checks SET next_at = ? WHERE article_id = ?").bind(to_unix(now)).bind(article.0).execute(&self.pool).await?;
+        let r = sqlx::query("UPDATE article_checks SET next_at = ? WHERE article_id = ?")
+            .bind(to_unix(now))
+            .bind(article.0)
+            .execute(&self.pool)
+            .await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -202,7 +216,11 @@ impl Store {
         match outcome {
             CheckOutcome::Unchanged | CheckOutcome::StillRemoved | CheckOutcome::Failed(_) => {}
             CheckOutcome::Removed { detail } => {
-                sqlx::query("UPDATE article_checks SET removed_at = ? WHERE article_id = ?").bind(to_unix(now)).bind(id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE article_checks SET removed_at = ? WHERE article_id = ?")
+                    .bind(to_unix(now))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("INSERT INTO revisions (article_id, at, kind, detail) VALUES (?, ?, 'removed', ?)")
                     .bind(id)
                     .bind(to_unix(now))
@@ -224,7 +242,13 @@ impl Store {
                 .bind(id)
                 .bind(to_unix(now))
                 .bind(outcome.name())
-                .bind(if edited { "the text changed" } else if changed { "answers again, with changes" } else { "answers again" })
+                .bind(if edited {
+                    "the text changed"
+                } else if changed {
+                    "answers again, with changes"
+                } else {
+                    "answers again"
+                })
                 .bind(changed.then_some(&check.title))
                 .bind(changed.then_some(&check.text))
                 .bind(changed.then_some(title))

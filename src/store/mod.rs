@@ -55,8 +55,8 @@ pub use evidence::{CheckOutcome, CheckState, DueCheck, Revision};
 pub use queue::{AuditFilter, NewAudit, QueueFilter, QueueRow};
 pub use reports::{FeedHealthRow, ReportArticle, ReportInfo};
 pub use stories::{StoryInput, StoryMember};
-pub use watch::{AlertEvent, RuleItem, StoryStats};
 pub use users::{SavedSearch, Session, TokenInfo};
+pub use watch::{AlertEvent, RuleItem, StoryStats};
 
 #[derive(Clone)]
 pub struct Store {
@@ -506,7 +506,12 @@ impl Store {
     }
 
     /// `insert_article`, keeping the response that brought a new article in the same transaction.
-    pub async fn insert_article_with(&self, a: &NewArticle, urls: &[String], capture: Option<&crate::evidence::NewCapture>) -> Result<Stored> {
+    pub async fn insert_article_with(
+        &self,
+        a: &NewArticle,
+        urls: &[String],
+        capture: Option<&crate::evidence::NewCapture>,
+    ) -> Result<Stored> {
         let mut tx = self.write_tx().await?;
         let mut existing: Option<i64> = None;
         for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {

@@ -256,14 +256,14 @@ impl Store {
         let r = sqlx::query(
             "INSERT INTO saved_searches (user_id, name, query, created_at, alert_email, alert_digest) VALUES (?, ?, ?, ?, ?, ?)",
         )
-            .bind(user_id)
-            .bind(name)
-            .bind(query)
-            .bind(to_unix(now))
-            .bind(alert.map(|a| a.0))
-            .bind(alert.is_some_and(|a| a.1) as i64)
-            .execute(&self.pool)
-            .await?;
+        .bind(user_id)
+        .bind(name)
+        .bind(query)
+        .bind(to_unix(now))
+        .bind(alert.map(|a| a.0))
+        .bind(alert.is_some_and(|a| a.1) as i64)
+        .execute(&self.pool)
+        .await?;
         Ok(r.last_insert_rowid())
     }
 

@@ -139,7 +139,8 @@ pub async fn run(store: &Store, cfg: &Config, now: DateTime<Utc>) -> Result<Watc
     let mut cursor: i64 = saved.and_then(|v| v.parse().ok()).unwrap_or(0);
     // keying every word of the text is most of the cost; queries that only name tags, origin or
     // source do not need it
-    let needs_text = rules.iter().map(|(_, c)| c).chain(alerts.iter().filter_map(|(_, c)| c.as_ref())).any(|c| c.query.as_ref().is_some_and(reads_text));
+    let needs_text =
+        rules.iter().map(|(_, c)| c).chain(alerts.iter().filter_map(|(_, c)| c.as_ref())).any(|c| c.query.as_ref().is_some_and(reads_text));
     let oldest = now - Duration::hours(FIRST_RUN_LOOKBACK_HOURS);
     loop {
         let ids = store.storied_ids_after(cursor, BATCH).await?;

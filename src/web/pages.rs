@@ -265,10 +265,7 @@ pub async fn evidence_warc(State(st): State<AppState>, Path(id): Path<i64>) -> P
     let body = w.finish().map_err(|e| Fail::Internal(e.to_string()))?;
     Ok((
         StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/warc".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
+        [(header::CONTENT_TYPE, "application/warc".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
         body,
     )
         .into_response())

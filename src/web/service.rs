@@ -398,7 +398,12 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
     let (revisions, check, captures, score) = match &article {
         Some(a) => {
             let revisions = st.store.revisions(a.id.clone()).await?.into_iter().map(RevisionView::from).collect();
-            (revisions, st.store.check_state(a.id.clone()).await?, st.store.captures_of(a.id.clone()).await?, Some(item_score(st, &it, a).await?))
+            (
+                revisions,
+                st.store.check_state(a.id.clone()).await?,
+                st.store.captures_of(a.id.clone()).await?,
+                Some(item_score(st, &it, a).await?),
+            )
         }
         None => (Vec::new(), None, Vec::new(), None),
     };
@@ -448,11 +453,8 @@ async fn item_score(st: &AppState, it: &QueueItem, a: &Article) -> Result<crate:
         Some(s) => Some(st.store.story_stats(s, now).await?),
         None => None,
     };
-    let sensitive_topics = a
-        .topics
-        .iter()
-        .filter_map(|t| st.cfg.topics.iter().find(|c| c.id == t.id && c.sensitive).map(|c| c.name.clone()))
-        .collect();
+    let sensitive_topics =
+        a.topics.iter().filter_map(|t| st.cfg.topics.iter().find(|c| c.id == t.id && c.sensitive).map(|c| c.name.clone())).collect();
     Ok(crate::triage::priority::score(&crate::triage::priority::Inputs {
         priority: it.priority,
         sensitive_topics,
@@ -614,7 +616,14 @@ pub fn check_query(q: &str) -> Result<Expr, Fail> {
 }
 
 /// Saves a search, with an e-mail alert when an address is given; the page and the API share it.
-pub async fn save_search(st: &AppState, p: &Principal, name: &str, query: &str, alert_email: Option<&str>, digest: bool) -> Result<i64, Fail> {
+pub async fn save_search(
+    st: &AppState,
+    p: &Principal,
+    name: &str,
+    query: &str,
+    alert_email: Option<&str>,
+    digest: bool,
+) -> Result<i64, Fail> {
     check_query(query)?;
     let name = name.trim();
     if name.is_empty() {

@@ -170,4 +170,3 @@ pub async fn smtp_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) 
     });
     (port, rx)
 }
-

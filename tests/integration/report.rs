@@ -2,6 +2,7 @@
 //! same as `export`), every format read back (DOCX through LibreOffice where installed), an empty
 //! week, a week with thousands of articles, the weekly schedule and e-mail to a local SMTP sink.
 
+use super::fixture::smtp_sink;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use presswatch::config::Config;
 use presswatch::model::{Analysis, ArticleId, FailureClass, NewArticle, Priority, QueueState, Role, SourceId, Tag};
@@ -9,7 +10,6 @@ use presswatch::report::{self, Format, Period, Report};
 use presswatch::store::{NewAudit, Store};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use super::fixture::smtp_sink;
 
 /// Vietnamese local time.
 pub fn local(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {

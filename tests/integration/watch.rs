@@ -88,7 +88,11 @@ async fn world(webhook: &str, smtp_port: u16, quiet: &str) -> World {
     d.insert("/b/fair.html".into(), Resp::html(&page("Hội chợ nông sản Cần Giờ khai mạc", OTHER, None, "vi")));
     let foreign = serve_on([127, 0, 0, 1], 0, f).await.expect("foreign site");
     let domestic = serve_on([127, 0, 0, 1], 0, d).await.expect("domestic site");
-    foreign.routes.lock().unwrap().insert("/rss.xml".into(), Resp::ok("application/rss+xml", rss(&foreign.url(""), &[("Claim", "/a/claim.html")])));
+    foreign
+        .routes
+        .lock()
+        .unwrap()
+        .insert("/rss.xml".into(), Resp::ok("application/rss+xml", rss(&foreign.url(""), &[("Claim", "/a/claim.html")])));
     domestic.routes.lock().unwrap().insert(
         "/rss.xml".into(),
         Resp::ok("application/rss+xml", rss(&domestic.url(""), &[("Copy", "/b/copy.html"), ("Fair", "/b/fair.html")])),
@@ -201,11 +205,7 @@ async fn rules_alerts_revisions_and_warc() {
     assert_eq!(item.rule_id.as_deref(), Some("chu-quyen-nuoc-ngoai"));
     assert_eq!((item.priority.as_str(), item.agency_id.as_deref()), ("high", Some("ban-tuyen-giao")));
     let audit = store
-        .audit_entries(&presswatch::store::AuditFilter {
-            target_id: Some(item.id.to_string()),
-            limit: 10,
-            ..Default::default()
-        })
+        .audit_entries(&presswatch::store::AuditFilter { target_id: Some(item.id.to_string()), limit: 10, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(audit[0].actor, "rule:chu-quyen-nuoc-ngoai", "the rule is on record as who opened it");
@@ -266,7 +266,11 @@ async fn rules_alerts_revisions_and_warc() {
     assert!(diff.iter().any(|p| p.kind == "ins" && p.text.contains("nghỉ")), "{diff:?}");
     assert_eq!(revs[1].detail, "HTTP 404");
     // a redirect to the home page after it came back is a removal too
-    w.foreign.routes.lock().unwrap().insert("/a/claim.html".into(), Resp::html(&page("Nhận định sai lệch về Biển Đông gần Cần Giờ", &edited, None, "vi")));
+    w.foreign
+        .routes
+        .lock()
+        .unwrap()
+        .insert("/a/claim.html".into(), Resp::html(&page("Nhận định sai lệch về Biển Đông gần Cần Giờ", &edited, None, "vi")));
     store.check_now(ArticleId(claim), chrono::Utc::now()).await.unwrap();
     assert_eq!(crawl(&w).await.recheck.restored, 1);
     w.foreign.routes.lock().unwrap().insert("/a/claim.html".into(), Resp::redirect("/"));
@@ -324,7 +328,11 @@ fn read_back_with_warcio(path: &std::path::Path, responses: usize, claim_url: &s
         eprintln!("SKIPPED: WARC read-back needs Python's warcio (pip install warcio)");
         return;
     }
-    let check = std::process::Command::new("python3").args(["-c", "from warcio.cli import main; main()", "check", "-v"]).arg(path).output().unwrap();
+    let check = std::process::Command::new("python3")
+        .args(["-c", "from warcio.cli import main; main()", "check", "-v"])
+        .arg(path)
+        .output()
+        .unwrap();
     assert!(check.status.success(), "warcio check: {}{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
     let script = r#"
 import sys, json
