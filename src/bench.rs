@@ -70,6 +70,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2)]
         items: usize,
     },
+    /// Ingest through the real crawler: a local server on simulated hosts lists the generated corpus
+    /// in feeds and serves its pages; every page is fetched, extracted, analysed, stored (with its
+    /// raw response) and indexed while the crawl runs. Reports articles per second of wall time and
+    /// per CPU-second of this process (the simulated server's own CPU left out).
+    Ingest {
+        #[arg(long, default_value_t = 100_000)]
+        articles: usize,
+        #[arg(long, default_value_t = 64)]
+        hosts: usize,
+        /// Requests in flight (`crawl.concurrency`).
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Work directory (database and index); a temporary one when absent. Must not hold an earlier run.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Rules and alerts (the configuration's) held against every article of a corpus made by
     /// `corpus` (stories assigned first), timed per article.
     Watch {
@@ -148,6 +164,9 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
             Ok(())
         }
         BenchCommand::Crawl { feeds, hosts, items } => crate::bench_crawl::run(config, feeds, hosts, items).await,
+        BenchCommand::Ingest { articles, hosts, concurrency, dir } => {
+            crate::bench_crawl::ingest(config, articles, hosts, concurrency, dir).await
+        }
         BenchCommand::StoryQuality { stories, seed } => crate::bench_stories::run(stories, seed).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,
     }

@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 struct Sim {
     items: usize,
+    /// Serving the generated corpus (`bench ingest`): this many distinct articles in all, feed `f`
+    /// listing articles `f * items ..`; otherwise every feed lists `items` of 28 repeated pages.
+    corpus: Option<usize>,
     /// Per host: when each request arrived.
     seen: Mutex<HashMap<String, Vec<Instant>>>,
 }
@@ -43,7 +46,11 @@ fn respond(sim: &Sim, host: &str, path: &str, headers: &HeaderMap) -> Response<B
         if headers.get("if-none-match").and_then(|v| v.to_str().ok()) == Some("\"v1\"") {
             return Response::builder().status(StatusCode::NOT_MODIFIED).body(Body::empty()).unwrap_or_default();
         }
-        let items: String = (0..sim.items)
+        let n_items = match (sim.corpus, feed.parse::<usize>()) {
+            (Some(total), Ok(f)) => total.saturating_sub(f * sim.items).min(sim.items),
+            _ => sim.items,
+        };
+        let items: String = (0..n_items)
             .map(|i| format!("<item><title>Tin {feed}-{i}</title><link>http://{host}/a/{feed}/{i}.html</link><pubDate>Mon, 30 Nov 2026 0{}:00:00 GMT</pubDate></item>", i % 10))
             .collect();
         return ok(
@@ -52,6 +59,14 @@ fn respond(sim: &Sim, host: &str, path: &str, headers: &HeaderMap) -> Response<B
         );
     }
     if let Some(rest) = path.strip_prefix("/a/") {
+        if sim.corpus.is_some() {
+            let nth = rest.strip_suffix(".html").and_then(|r| r.split_once('/'));
+            if let Some((Ok(f), Ok(i))) = nth.map(|(f, i)| (f.parse::<usize>(), i.parse::<usize>())) {
+                let n = f * sim.items + i;
+                let mut r = crate::bench_corpus::Rng::new(n as u64 + 1);
+                return ok("text/html; charset=utf-8", crate::bench_corpus::article(n, &mut r).html);
+            }
+        }
         let n: usize = rest.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
         let mut r = crate::bench_corpus::Rng::new(n as u64 + 1);
         return ok("text/html; charset=utf-8", crate::bench_corpus::article(n % 28, &mut r).html);
@@ -67,27 +82,30 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-pub async fn run(config: &Path, feeds: usize, hosts: usize, items: usize) -> Result<()> {
-    let sim = Arc::new(Sim { items, seen: Mutex::new(HashMap::new()) });
-    let s2 = sim.clone();
-    let app = axum::Router::new().fallback(move |req: Request| {
-        let sim = s2.clone();
+/// CPU seconds (user + system) from a `/proc/.../stat` line: fields 14 and 15, in clock ticks
+/// (100 per second on Linux).
+fn cpu_secs(stat_path: &str) -> Option<f64> {
+    let s = std::fs::read_to_string(stat_path).ok()?;
+    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+    let rest = &s[s.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn sim_router(sim: Arc<Sim>) -> axum::Router {
+    axum::Router::new().fallback(move |req: Request| {
+        let sim = sim.clone();
         async move {
             let host = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
             respond(&sim, &host, req.uri().path(), req.headers())
         }
-    });
-    // every 127.x.y.z reaches this listener: one simulated host per address
-    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await?;
-    let port = listener.local_addr()?.port();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    })
+}
 
-    let mut cfg = Config::load(config)?;
-    let dir = tempfile::tempdir()?;
-    cfg.storage.database_url = format!("sqlite://{}", dir.path().join("crawl.sqlite").display());
-    cfg.sources = (0..feeds)
+/// Sources for `feeds` feeds spread over `hosts` addresses of 127.0.0.0/8, all on `port`.
+fn sources(feeds: usize, hosts: usize, port: u16) -> Result<Vec<Source>> {
+    (0..feeds)
         .map(|i| {
             let h = i % hosts;
             let url = format!("http://127.0.{}.{}:{port}/f/{i}.xml", h / 250, h % 250 + 1);
@@ -103,7 +121,117 @@ pub async fn run(config: &Path, feeds: usize, hosts: usize, items: usize) -> Res
                 exclude_selectors: Vec::new(),
             })
         })
-        .collect::<Result<_>>()?;
+        .collect()
+}
+
+/// `bench ingest`: the generated corpus through the real crawler and indexer, as `serve` runs them,
+/// with the per-host interval at zero (the server is ours) so the pipeline, not politeness, is
+/// measured. The simulated server runs on a thread of its own so its CPU time can be left out.
+pub async fn ingest(config: &Path, articles: usize, hosts: usize, concurrency: usize, dir: Option<std::path::PathBuf>) -> Result<()> {
+    let mut cfg = Config::load(config)?;
+    let items = cfg.crawl.max_articles_per_feed.max(1);
+    let feeds = articles.div_ceil(items);
+    let sim = Arc::new(Sim { items, corpus: Some(articles), seen: Mutex::new(HashMap::new()) });
+    let std_listener = std::net::TcpListener::bind("0.0.0.0:0")?;
+    std_listener.set_nonblocking(true)?;
+    let port = std_listener.local_addr()?.port();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let app = sim_router(sim.clone());
+    let server = std::thread::spawn(move || -> Result<f64> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener)?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop_rx.await;
+                })
+                .await?;
+            Ok::<(), anyhow::Error>(())
+        })?;
+        Ok(cpu_secs("/proc/thread-self/stat").unwrap_or(0.0))
+    });
+
+    let tmp;
+    let dir = match dir {
+        Some(d) => d,
+        None => {
+            tmp = tempfile::tempdir()?;
+            tmp.path().to_path_buf()
+        }
+    };
+    std::fs::create_dir_all(&dir)?;
+    cfg.storage.database_url = format!("sqlite://{}", dir.join("ingest.sqlite").display());
+    cfg.sources = sources(feeds, hosts, port)?;
+    cfg.crawl.per_host_interval = Duration::ZERO;
+    cfg.crawl.concurrency = concurrency;
+    let store = Store::open(&cfg.storage.database_url).await?;
+    if store.count_articles().await? > 0 {
+        anyhow::bail!("{} already holds articles: give `bench ingest` a new --dir", dir.display());
+    }
+    store.sync_sources(&cfg.sources, cfg.crawl.interval, chrono::Utc::now()).await?;
+    println!(
+        "ingest: {articles} articles listed by {feeds} feeds on {hosts} hosts; concurrency {concurrency}, no per-host interval; keep raw {}",
+        cfg.evidence.keep_raw
+    );
+    let stored = Arc::new(tokio::sync::Notify::new());
+    let crawler = Crawler::new(Arc::new(cfg), store.clone(), stored.clone()).map_err(anyhow::Error::msg)?;
+    let mut indexer = crate::search::indexer::Indexer::open(store.clone(), &dir.join("index")).await?;
+    let (done_tx, mut done_rx) = tokio::sync::watch::channel(false);
+    let cpu0 = cpu_secs("/proc/self/stat").unwrap_or(0.0);
+    let t = Instant::now();
+    // the indexer follows the crawl as in `serve`: woken whenever articles were stored
+    let index_task = tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            n += indexer.catch_up().await?;
+            if *done_rx.borrow() {
+                n += indexer.catch_up().await?;
+                return Ok::<usize, anyhow::Error>(n);
+            }
+            tokio::select! {
+                _ = stored.notified() => {}
+                _ = done_rx.changed() => {}
+            }
+        }
+    });
+    let (_tx, shutdown) = tokio::sync::watch::channel(false);
+    let s = crawler.pass(true, &shutdown, &Progress::new(false)).await?;
+    let crawl_secs = t.elapsed().as_secs_f64();
+    let _ = done_tx.send(true);
+    let indexed = index_task.await??;
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_secs("/proc/self/stat").unwrap_or(0.0) - cpu0;
+    let _ = stop_tx.send(());
+    let server_cpu = server.join().map_err(|_| anyhow::anyhow!("simulated server thread panicked"))??;
+    let ours = (cpu - server_cpu).max(1e-9);
+    println!(
+        "  stored {} new articles ({} known, {} pages failed), indexed {indexed}; crawl {crawl_secs:.1} s, searchable after {secs:.1} s",
+        s.articles_new, s.articles_known, s.pages_failed
+    );
+    println!(
+        "  {:.0} articles/s wall time; CPU {ours:.1} s (server {server_cpu:.1} s left out) = {:.0} articles per CPU-second; peak RSS {:.0} MB",
+        indexed as f64 / secs,
+        indexed as f64 / ours,
+        peak_rss_mb().unwrap_or(0.0)
+    );
+    store.close().await;
+    Ok(())
+}
+
+pub async fn run(config: &Path, feeds: usize, hosts: usize, items: usize) -> Result<()> {
+    let sim = Arc::new(Sim { items, corpus: None, seen: Mutex::new(HashMap::new()) });
+    let app = sim_router(sim.clone());
+    // every 127.x.y.z reaches this listener: one simulated host per address
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let mut cfg = Config::load(config)?;
+    let dir = tempfile::tempdir()?;
+    cfg.storage.database_url = format!("sqlite://{}", dir.path().join("crawl.sqlite").display());
+    cfg.sources = sources(feeds, hosts, port)?;
     cfg.crawl.max_articles_per_feed = items;
     let per_host = cfg.crawl.per_host_interval;
     println!(

@@ -45,12 +45,100 @@ pub fn exact_key(word: &str) -> String {
 }
 
 /// Both keys of a word in one pass: `(exact_key, fold)`. ASCII words (most foreign text, and
-/// Vietnamese typed without diacritics) skip Unicode decomposition entirely.
+/// Vietnamese typed without diacritics) skip Unicode decomposition entirely; words of precomposed
+/// Latin letters (Vietnamese in NFC) are keyed a letter at a time from a table; anything else
+/// (decomposed marks, other scripts) is decomposed and recomposed.
 pub fn keys(word: &str) -> (String, String) {
     if word.is_ascii() {
         let k = word.to_ascii_lowercase();
         return (k.clone(), k);
     }
+    keys_by_table(word).unwrap_or_else(|| keys_decomposed(word))
+}
+
+/// One precomposed letter's share of the keys: lowercase with its tone mark taken off (other marks
+/// kept, composed), lowercase with every mark taken off, and its tone digit.
+#[derive(Clone, Copy)]
+struct LetterKeys {
+    base: char,
+    folded: char,
+    tone: Option<char>,
+}
+
+/// Latin-1 Supplement to Latin Extended-B, then Latin Extended Additional (every Vietnamese letter).
+const TABLE_RANGES: [(u32, u32); 2] = [(0x00C0, 0x0250), (0x1E00, 0x1F00)];
+
+/// Built once from `keys_decomposed` itself, so the two paths cannot disagree on a letter; letters
+/// that do not key to exactly one character each way are left to the slow path.
+static LETTER_KEYS: std::sync::LazyLock<Vec<Option<LetterKeys>>> = std::sync::LazyLock::new(|| {
+    TABLE_RANGES
+        .iter()
+        .flat_map(|&(lo, hi)| lo..hi)
+        .map(|u| {
+            let c = char::from_u32(u)?;
+            if !c.is_alphabetic() {
+                return None;
+            }
+            let (exact, folded) = keys_decomposed(c.encode_utf8(&mut [0; 4]));
+            let mut e = exact.chars();
+            let base = e.next()?;
+            let tone = match (e.next(), e.next(), e.next()) {
+                (None, _, _) => None,
+                (Some('\u{2080}'), Some(d), None) => Some(d),
+                _ => return None,
+            };
+            let mut f = folded.chars();
+            let folded = f.next()?;
+            if f.next().is_some() {
+                return None;
+            }
+            Some(LetterKeys { base, folded, tone })
+        })
+        .collect()
+});
+
+fn letter_keys(c: char) -> Option<LetterKeys> {
+    let u = c as u32;
+    let mut offset = 0;
+    for (lo, hi) in TABLE_RANGES {
+        if (lo..hi).contains(&u) {
+            return LETTER_KEYS[offset + (u - lo) as usize];
+        }
+        offset += (hi - lo) as usize;
+    }
+    None
+}
+
+/// `keys` for a word of ASCII and precomposed letters; None when any other character is in it.
+/// Per-letter keys concatenate to the word's keys because every such letter is a starter: NFC
+/// never composes across them.
+fn keys_by_table(word: &str) -> Option<(String, String)> {
+    let mut tone = None;
+    let mut base = String::with_capacity(word.len());
+    let mut folded = String::with_capacity(word.len());
+    for c in word.chars() {
+        if c.is_ascii() {
+            let l = c.to_ascii_lowercase();
+            base.push(l);
+            folded.push(l);
+            continue;
+        }
+        let k = letter_keys(c)?;
+        if let Some(t) = k.tone {
+            tone.get_or_insert(t);
+        }
+        base.push(k.base);
+        folded.push(k.folded);
+    }
+    if let Some(d) = tone {
+        base.push('\u{2080}');
+        base.push(d);
+    }
+    Some((base, folded))
+}
+
+/// `keys` by decomposition: correct for any input, and the reference for the letter table.
+fn keys_decomposed(word: &str) -> (String, String) {
     let mut tone = None;
     let mut base = String::with_capacity(word.len());
     let mut folded = String::with_capacity(word.len());
@@ -111,6 +199,13 @@ pub fn is_bigram_script(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    // Vietnamese letters, without the general Unicode tables (a measurable share of indexing)
+    if matches!(c as u32, 0x1E00..=0x1EFF) {
+        return true;
+    }
     c.is_alphanumeric() || is_combining_mark(c)
 }
 
@@ -246,6 +341,30 @@ fn is_vietnamese_letter(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letter_table_keys_as_decomposition_does() {
+        // every letter of the table ranges alone, and beside others in every case and position
+        let letters: Vec<char> =
+            TABLE_RANGES.iter().flat_map(|&(lo, hi)| lo..hi).filter_map(char::from_u32).filter(|c| c.is_alphabetic()).collect();
+        assert!(letters.len() > 400);
+        for (i, c) in letters.iter().enumerate() {
+            let other = letters[(i * 7 + 3) % letters.len()];
+            for w in [c.to_string(), format!("Ng{c}"), format!("{c}{other}x"), format!("{other}{c}")] {
+                assert_eq!(keys(&w), keys_decomposed(&w), "word {w:?} ({:04X})", *c as u32);
+            }
+        }
+        for w in ["Nguyễn", "TRƯỜNG", "Hoà", "hòa", "Ðà", "quốc", "nghiêng", "Ưu", "Ỷ", "café"] {
+            assert_eq!(keys(w), keys_decomposed(w), "{w}");
+            assert!(keys_by_table(w).is_some(), "{w} takes the table");
+        }
+        // decomposed input is never keyed by the table
+        let nfd: String = "Biển".nfd().collect();
+        assert!(keys_by_table(&nfd).is_none());
+        assert_eq!(keys(&nfd), keys("Biển"));
+        // the shortcut for Latin Extended Additional agrees with Unicode
+        assert!((0x1E00..=0x1EFF).filter_map(char::from_u32).all(|c| c.is_alphanumeric()));
+    }
 
     #[test]
     fn nfd_and_nfc_give_the_same_keys() {

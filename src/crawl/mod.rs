@@ -54,6 +54,14 @@ pub struct PassSummary {
 }
 
 impl PassSummary {
+    fn stored(&mut self, s: crate::store::Stored) {
+        self.pages_fetched += 1;
+        match s {
+            crate::store::Stored::New(_) => self.articles_new += 1,
+            crate::store::Stored::Known(_) => self.articles_known += 1,
+        }
+    }
+
     fn fail(&mut self, class: FailureClass) {
         *self.failures.entry(class.as_str().to_string()).or_default() += 1;
     }

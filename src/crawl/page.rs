@@ -6,7 +6,7 @@ use crate::analyze::Context;
 use crate::evidence::NewCapture;
 use crate::extract::{self, SiteRules};
 use crate::model::{content_hash, FailureClass, Listing, NewArticle, SourceId};
-use crate::store::{Job, StoreError, Stored};
+use crate::store::{Job, StoreError, Stored, ToStore};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -33,8 +33,16 @@ const MAX_ATTEMPTS: i64 = 5;
 const TAKE: i64 = 2000;
 
 enum PageOutcome {
-    Stored(Stored),
+    /// Fetched, extracted and analysed; written by `pages` together with the others ready.
+    Built(Box<Built>),
     Failed(FailureClass, bool),
+}
+
+struct Built {
+    job: i64,
+    article: NewArticle,
+    urls: Vec<String>,
+    capture: Option<NewCapture>,
 }
 
 impl Crawler {
@@ -72,34 +80,31 @@ impl Crawler {
                 let me = self.clone();
                 set.spawn(async move { me.page(job).await });
             }
-            let mut stored_any = false;
             let mut sd = shutdown.clone();
             // on shutdown, in-flight jobs stay `running` and are queued again at the next start
-            while let Some(r) = super::next_or_shutdown(&mut set, &mut sd).await {
-                progress.inc();
-                match r {
-                    Ok(Ok(PageOutcome::Stored(s))) => {
-                        summary.pages_fetched += 1;
-                        match s {
-                            Stored::New(_) => {
-                                summary.articles_new += 1;
-                                stored_any = true;
-                            }
-                            Stored::Known(_) => summary.articles_known += 1,
-                        }
-                    }
-                    Ok(Ok(PageOutcome::Failed(class, retry))) => {
-                        summary.fail(class);
-                        if !retry {
-                            summary.pages_failed += 1;
-                        }
-                    }
-                    Ok(Err(e)) => return Err(e),
-                    Err(e) => tracing::error!("page task failed: {e}"),
+            while let Some(first) = super::next_or_shutdown(&mut set, &mut sd).await {
+                // Group commit: every page that finished meanwhile is written in one transaction,
+                // while the other pages go on fetching and extracting.
+                let mut ready = vec![first];
+                let mut built: Vec<Built> = Vec::new();
+                while let Some(r) = set.try_join_next() {
+                    ready.push(r);
                 }
-            }
-            if stored_any {
-                self.stored.notify_one();
+                for r in ready {
+                    progress.inc();
+                    match r {
+                        Ok(Ok(PageOutcome::Built(b))) => built.push(*b),
+                        Ok(Ok(PageOutcome::Failed(class, retry))) => {
+                            summary.fail(class);
+                            if !retry {
+                                summary.pages_failed += 1;
+                            }
+                        }
+                        Ok(Err(e)) => return Err(e),
+                        Err(e) => tracing::error!("page task failed: {e}"),
+                    }
+                }
+                self.write_built(&mut built, summary).await?;
             }
         }
         progress.finish();
@@ -209,9 +214,29 @@ impl Crawler {
             fetched_at,
             analysis,
         };
-        let stored = self.store.insert_article_with(&article, &urls, capture.as_ref()).await?;
-        self.store.finish_job(job.id).await?;
-        Ok(PageOutcome::Stored(stored))
+        Ok(PageOutcome::Built(Box::new(Built { job: job.id, article, urls, capture })))
+    }
+
+    /// Writes the built pages in one transaction, their jobs marked done with them, and wakes the
+    /// indexer if any article was new.
+    async fn write_built(&self, built: &mut Vec<Built>, summary: &mut PassSummary) -> Result<(), StoreError> {
+        if built.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<ToStore<'_>> =
+            built.iter().map(|b| ToStore { article: &b.article, urls: &b.urls, capture: b.capture.as_ref(), job: Some(b.job) }).collect();
+        let stored = self.store.insert_articles(&batch).await?;
+        drop(batch);
+        built.clear();
+        let mut any_new = false;
+        for s in stored {
+            any_new |= matches!(s, Stored::New(_));
+            summary.stored(s);
+        }
+        if any_new {
+            self.stored.notify_one();
+        }
+        Ok(())
     }
 
     /// Counts a failure of the page against its source and gives the job up.

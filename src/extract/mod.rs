@@ -26,14 +26,93 @@ pub struct SiteRules {
 
 /// Elements that are never article text on news pages, removed before readability scoring. Chosen
 /// one by one on the extraction benchmark (BENCHMARKS.md): each kept entry raised precision without
-/// costing recall. Broad `class*=` matches never remove `body`, `main` or `article` themselves.
-const BOILERPLATE: &str = "nav, aside, footer, figure, figcaption, [role=navigation], [role=complementary], \
-    [role=contentinfo], .related, .related-news, .related-posts, .comments, #comments, .comment-list, .breadcrumb, \
-    .breadcrumbs, .most-read, .tags, .tag-list, [class*=byline], [class*=credit], [itemprop=author], .author, \
-    [class*=timestamp], time, \
-    [class*=caption]:not(body):not(article):not(main), [class*=gallery]:not(body):not(article):not(main), \
-    [class*=related]:not(body):not(article):not(main), [class*=share]:not(body):not(article):not(main), \
-    [class*=social]:not(body):not(article):not(main)";
+/// costing recall. Broad class-substring matches never remove `body`, `main` or `article`
+/// themselves. As a selector this was one CSS group of 30 (`nav, aside, …, [class*=share]:not(body)…`);
+/// matched by hand in one walk over the tree it costs a fraction of what the selector engine did
+/// (a sixth of extraction time in perf).
+mod boilerplate {
+    /// Elements removed by name.
+    pub const TAGS: &[&str] = &["nav", "aside", "footer", "figure", "figcaption", "time"];
+    /// `role` values of page furniture.
+    pub const ROLES: &[&str] = &["navigation", "complementary", "contentinfo"];
+    /// Whole class names (`.related`).
+    pub const CLASSES: &[&str] = &[
+        "related",
+        "related-news",
+        "related-posts",
+        "comments",
+        "comment-list",
+        "breadcrumb",
+        "breadcrumbs",
+        "most-read",
+        "tags",
+        "tag-list",
+        "author",
+    ];
+    /// Substrings of the class attribute that remove any element (`[class*=byline]`).
+    pub const CLASS_PARTS: &[&str] = &["byline", "credit", "timestamp"];
+    /// Substrings that remove any element but `body`, `main` and `article`.
+    pub const CLASS_PARTS_NOT_CONTAINERS: &[&str] = &["caption", "gallery", "related", "share", "social"];
+    /// `id` values (`#comments`).
+    pub const IDS: &[&str] = &["comments"];
+}
+
+/// True if the element is page furniture by `boilerplate`'s lists. Class and id compare as CSS does:
+/// exactly, or ignoring ASCII case in quirks mode; attribute substrings always exactly.
+fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> bool {
+    use boilerplate::*;
+    let name: &str = &e.name.local;
+    if TAGS.contains(&name) {
+        return true;
+    }
+    let same = |a: &str, b: &str| if quirks { a.eq_ignore_ascii_case(b) } else { a == b };
+    for a in &e.attrs {
+        let value: &str = &a.value;
+        match &*a.name.local {
+            "class" => {
+                if value.split_ascii_whitespace().any(|c| CLASSES.iter().any(|k| same(c, k)))
+                    || CLASS_PARTS.iter().any(|p| value.contains(p))
+                    || (!matches!(name, "body" | "main" | "article") && CLASS_PARTS_NOT_CONTAINERS.iter().any(|p| value.contains(p)))
+                {
+                    return true;
+                }
+            }
+            "role" if ROLES.contains(&value) => return true,
+            "itemprop" if value == "author" => return true,
+            "id" if IDS.iter().any(|k| same(value, k)) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Removes every boilerplate element (with what it holds) in one walk of the tree.
+fn remove_boilerplate(doc: &Document) {
+    let quirks = doc.quirks_mode.get() == markup5ever::interface::QuirksMode::Quirks;
+    let root = doc.root();
+    let mut doomed = Vec::new();
+    let mut next = root.first_child();
+    while let Some(n) = next {
+        let hit = n.query(|t| match &t.data {
+            dom_query::NodeData::Element(e) => is_boilerplate(e, quirks),
+            _ => false,
+        }) == Some(true);
+        if hit {
+            doomed.push(n);
+        }
+        // depth first; what a removed element holds goes with it and is not visited
+        next = if hit { None } else { n.first_child() };
+        let mut at = Some(n);
+        while next.is_none() {
+            let Some(cur) = at else { break };
+            next = cur.next_sibling();
+            at = cur.parent().filter(|p| p.id != root.id);
+        }
+    }
+    for n in doomed {
+        n.remove_from_parent();
+    }
+}
 
 pub fn extract(html: &str, url: Option<&str>, rules: &SiteRules) -> Result<Extracted, ExtractError> {
     let doc = Document::from(strip_inert(html).as_ref());
@@ -51,22 +130,7 @@ pub fn extract(html: &str, url: Option<&str>, rules: &SiteRules) -> Result<Extra
         }
     }
     if text.trim().is_empty() {
-        if let Some(s) = doc.try_select(BOILERPLATE) {
-            s.remove();
-        }
-        for sel in &rules.exclude {
-            if let Some(s) = doc.try_select(sel) {
-                s.remove();
-            }
-        }
-        let cfg = dom_smoothie::Config { text_mode: dom_smoothie::TextMode::Formatted, ..Default::default() };
-        let url = url.filter(|u| u.starts_with("http"));
-        let readable = dom_smoothie::Readability::with_document(doc.clone(), url, Some(cfg))
-            .ok()
-            .and_then(|mut r| r.parse().ok())
-            .map(|a| a.text_content.to_string())
-            .unwrap_or_default();
-        text = if readable.trim().chars().count() >= 100 { readable } else { paragraph_fallback(&doc) };
+        text = readable_text(doc, html, url, rules);
     }
     let text = tidy(&normalize(&text));
     let title = normalize(meta.title.trim());
@@ -75,6 +139,49 @@ pub fn extract(html: &str, url: Option<&str>, rules: &SiteRules) -> Result<Extra
     }
     let text = strip_leading_title(text, &title);
     Ok(Extracted { title, text, published_at: meta.published, canonical_url: meta.canonical, lang_hint: meta.lang })
+}
+
+/// The body by readability on the page without its boilerplate, or by `paragraph_fallback`.
+///
+/// dom_smoothie's `parse` tries its strictest policy first and, if that yields under
+/// `char_threshold` characters, tries looser ones on fresh copies of the tree; each copy (and ours,
+/// to keep the tree for the fallback) is a deep clone. So the strict attempt runs alone on the one
+/// tree, and only the rare page where it falls short is parsed again for the full `parse`, which then
+/// answers exactly as it always did. The margin over `char_threshold` covers the difference between
+/// our count (formatted text) and its own (whitespace-collapsed text before post-processing).
+fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules) -> String {
+    let prepare = |doc: &Document| {
+        remove_boilerplate(doc);
+        for sel in &rules.exclude {
+            if let Some(s) = doc.try_select(sel) {
+                s.remove();
+            }
+        }
+    };
+    let cfg = dom_smoothie::Config { text_mode: dom_smoothie::TextMode::Formatted, ..Default::default() };
+    let strict_enough = cfg.char_threshold + cfg.char_threshold / 5;
+    let url = url.filter(|u| u.starts_with("http"));
+    prepare(&doc);
+    let strict = dom_smoothie::Readability::with_document(doc, url, Some(cfg.clone()))
+        .ok()
+        .and_then(|mut r| r.parse_with_policy(dom_smoothie::ParsePolicy::Strict).ok())
+        .map(|a| a.text_content.to_string())
+        .filter(|t| t.chars().count() >= strict_enough);
+    if let Some(t) = strict {
+        return t;
+    }
+    let doc = Document::from(strip_inert(html).as_ref());
+    prepare(&doc);
+    let readable = dom_smoothie::Readability::with_document(doc.clone(), url, Some(cfg))
+        .ok()
+        .and_then(|mut r| r.parse().ok())
+        .map(|a| a.text_content.to_string())
+        .unwrap_or_default();
+    if readable.trim().chars().count() >= 100 {
+        readable
+    } else {
+        paragraph_fallback(&doc)
+    }
 }
 
 /// Drops `<script>` (except JSON-LD, read for dates), `<style>` and inline `<svg>` elements before
@@ -153,44 +260,85 @@ struct Meta {
     lang: Option<String>,
 }
 
-fn first_attr(doc: &Document, selectors: &[&str], attr: &str) -> Option<String> {
-    selectors.iter().find_map(|s| {
-        doc.try_select(s).and_then(|sel| sel.iter().find_map(|n| n.attr(attr).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())))
-    })
+/// What the metadata is read from, gathered in one walk of the tree (a selector per key was a
+/// walk each): meta elements as `(attribute, its value, content)` in document order, and the first
+/// of the elements asked for below.
+#[derive(Default)]
+struct Head<'a> {
+    metas: Vec<(&'static str, String, String)>,
+    canonical_link: Option<String>,
+    html_lang: Option<String>,
+    time_datetime: Option<String>,
+    h1: Option<dom_query::NodeRef<'a>>,
+    title: Option<dom_query::NodeRef<'a>>,
+    json_ld: Vec<dom_query::NodeRef<'a>>,
+}
+
+impl Head<'_> {
+    /// Content of the first `<meta {attr}="{value}">` with a non-empty one.
+    fn meta(&self, attr: &str, value: &str) -> Option<String> {
+        self.metas.iter().find(|(a, v, c)| *a == attr && v == value && !c.is_empty()).map(|(_, _, c)| c.clone())
+    }
+}
+
+fn head(doc: &Document) -> Head<'_> {
+    let mut h = Head::default();
+    let non_empty = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    for n in doc.root().descendants_it() {
+        n.query(|t| {
+            let dom_query::NodeData::Element(e) = &t.data else { return };
+            let attr = |name: &str| e.attrs.iter().find(|a| &*a.name.local == name).map(|a| &*a.value);
+            match &*e.name.local {
+                "meta" => {
+                    let content = attr("content").map(|c| c.trim().to_string()).unwrap_or_default();
+                    for key in ["property", "name", "itemprop", "http-equiv"] {
+                        if let Some(v) = attr(key) {
+                            h.metas.push((key, v.to_string(), content.clone()));
+                        }
+                    }
+                }
+                "link" if h.canonical_link.is_none() && attr("rel") == Some("canonical") => {
+                    h.canonical_link = attr("href").and_then(non_empty);
+                }
+                "html" if h.html_lang.is_none() => h.html_lang = attr("lang").and_then(non_empty),
+                "time" if h.time_datetime.is_none() => h.time_datetime = attr("datetime").and_then(non_empty),
+                "script" if attr("type") == Some("application/ld+json") => h.json_ld.push(n),
+                "h1" if h.h1.is_none() => h.h1 = Some(n),
+                "title" if h.title.is_none() => h.title = Some(n),
+                _ => {}
+            }
+        });
+    }
+    h
 }
 
 fn metadata(doc: &Document) -> Meta {
-    let title = first_attr(doc, &["meta[property='og:title']", "meta[name='twitter:title']"], "content")
-        .or_else(|| doc.try_select("h1").map(|s| s.first().text().to_string()).filter(|t| !t.trim().is_empty()))
-        .or_else(|| doc.try_select("title").map(|s| s.first().text().to_string()))
+    let h = head(doc);
+    let title = h
+        .meta("property", "og:title")
+        .or_else(|| h.meta("name", "twitter:title"))
+        .or_else(|| h.h1.map(|n| n.text().to_string()).filter(|t| !t.trim().is_empty()))
+        .or_else(|| h.title.map(|n| n.text().to_string()))
         .unwrap_or_default();
-    let published = first_attr(
-        doc,
-        &[
-            "meta[property='article:published_time']",
-            "meta[itemprop='datePublished']",
-            "meta[name='pubdate']",
-            "meta[name='publishdate']",
-            "meta[name='date']",
-            "meta[name='dc.date']",
-            "meta[name='DC.date.issued']",
-        ],
-        "content",
-    )
-    .or_else(|| json_ld_date(doc))
-    .or_else(|| first_attr(doc, &["time[datetime]"], "datetime"))
-    .and_then(|s| crate::time::parse_date(&s));
-    let canonical =
-        first_attr(doc, &["link[rel='canonical']"], "href").or_else(|| first_attr(doc, &["meta[property='og:url']"], "content"));
-    let lang = first_attr(doc, &["html[lang]"], "lang")
-        .or_else(|| first_attr(doc, &["meta[http-equiv='content-language']", "meta[http-equiv='Content-Language']"], "content"))
-        .or_else(|| first_attr(doc, &["meta[property='og:locale']"], "content"));
+    let published = h
+        .meta("property", "article:published_time")
+        .or_else(|| h.meta("itemprop", "datePublished"))
+        .or_else(|| ["pubdate", "publishdate", "date", "dc.date", "DC.date.issued"].iter().find_map(|k| h.meta("name", k)))
+        .or_else(|| json_ld_date(&h.json_ld))
+        .or_else(|| h.time_datetime.clone())
+        .and_then(|s| crate::time::parse_date(&s));
+    let canonical = h.canonical_link.clone().or_else(|| h.meta("property", "og:url"));
+    let lang = h
+        .html_lang
+        .clone()
+        .or_else(|| h.meta("http-equiv", "content-language"))
+        .or_else(|| h.meta("http-equiv", "Content-Language"))
+        .or_else(|| h.meta("property", "og:locale"));
     Meta { title: collapse_ws(&title), published, canonical, lang }
 }
 
-fn json_ld_date(doc: &Document) -> Option<String> {
-    let scripts = doc.try_select("script[type='application/ld+json']")?;
-    for node in scripts.iter() {
+fn json_ld_date(scripts: &[dom_query::NodeRef<'_>]) -> Option<String> {
+    for node in scripts {
         let raw = node.text();
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&raw) {
             if let Some(d) = find_key(&v, "datePublished") {

@@ -512,64 +512,30 @@ impl Store {
         urls: &[String],
         capture: Option<&crate::evidence::NewCapture>,
     ) -> Result<Stored> {
+        let mut stored = self.insert_articles(&[ToStore { article: a, urls, capture, job: None }]).await?;
+        stored.pop().ok_or_else(|| StoreError::Corrupt("a batch of one stored nothing".into()))
+    }
+
+    /// Stores several articles in one transaction (each as `insert_article_with` does, in order, so a
+    /// later one sees the earlier ones), marking each one's page job done in the same transaction.
+    /// The crawler writes whatever pages finished together this way: a commit per article was its
+    /// slowest step.
+    pub async fn insert_articles(&self, batch: &[ToStore<'_>]) -> Result<Vec<Stored>> {
         let mut tx = self.write_tx().await?;
-        let mut existing: Option<i64> = None;
-        for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
-            if let Some(r) = sqlx::query("SELECT article_id FROM article_urls WHERE url = ?").bind(u).fetch_optional(&mut *tx).await? {
-                existing = Some(r.try_get(0)?);
-                break;
+        let mut out = Vec::with_capacity(batch.len());
+        let now = to_unix(Utc::now());
+        for b in batch {
+            out.push(insert_in(&mut tx, b.article, b.urls, b.capture).await?);
+            if let Some(job) = b.job {
+                sqlx::query("UPDATE jobs SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?")
+                    .bind(now)
+                    .bind(job)
+                    .execute(&mut *tx)
+                    .await?;
             }
-        }
-        if existing.is_none() && a.text.chars().count() >= 200 {
-            let site = crate::crawl::urlnorm::site(&a.canonical_url);
-            let rows = sqlx::query("SELECT id, canonical_url FROM articles WHERE content_hash = ?")
-                .bind(&a.content_hash)
-                .fetch_all(&mut *tx)
-                .await?;
-            for r in rows {
-                let other: String = r.try_get(1)?;
-                if crate::crawl::urlnorm::site(&other) == site {
-                    existing = Some(r.try_get(0)?);
-                    break;
-                }
-            }
-        }
-        let (id, stored) = match existing {
-            Some(id) => (id, Stored::Known(ArticleId(id))),
-            None => {
-                let r = sqlx::query(
-                    "INSERT INTO articles (url, canonical_url, source_id, title, text, lang, published_at, fetched_at, content_hash)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                )
-                .bind(&a.url)
-                .bind(&a.canonical_url)
-                .bind(&a.source_id.0)
-                .bind(&a.title)
-                .bind(&a.text)
-                .bind(&a.lang)
-                .bind(a.published_at.map(to_unix))
-                .bind(to_unix(a.fetched_at))
-                .bind(&a.content_hash)
-                .fetch_one(&mut *tx)
-                .await?;
-                let id: i64 = r.try_get(0)?;
-                write_tags(&mut tx, "article_topics", "topic_id", id, &a.analysis.topics).await?;
-                write_tags(&mut tx, "article_localities", "locality_id", id, &a.analysis.localities).await?;
-                if let Some(c) = capture {
-                    evidence::insert_capture(&mut tx, id, c).await?;
-                }
-                (id, Stored::New(ArticleId(id)))
-            }
-        };
-        for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
-            sqlx::query("INSERT INTO article_urls (url, article_id) VALUES (?, ?) ON CONFLICT(url) DO NOTHING")
-                .bind(u)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
         }
         tx.commit().await?;
-        Ok(stored)
+        Ok(out)
     }
 
     pub async fn count_articles(&self) -> Result<i64> {
@@ -767,4 +733,74 @@ pub(crate) async fn enqueue_on(
     .execute(conn)
     .await?;
     Ok(r.rows_affected() > 0)
+}
+
+/// One article of a batch for `Store::insert_articles`; `job` is its page job, marked done with it.
+pub struct ToStore<'a> {
+    pub article: &'a NewArticle,
+    pub urls: &'a [String],
+    pub capture: Option<&'a crate::evidence::NewCapture>,
+    pub job: Option<i64>,
+}
+
+async fn insert_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    a: &NewArticle,
+    urls: &[String],
+    capture: Option<&crate::evidence::NewCapture>,
+) -> Result<Stored> {
+    let mut existing: Option<i64> = None;
+    for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
+        if let Some(r) = sqlx::query("SELECT article_id FROM article_urls WHERE url = ?").bind(u).fetch_optional(&mut **tx).await? {
+            existing = Some(r.try_get(0)?);
+            break;
+        }
+    }
+    if existing.is_none() && a.text.chars().count() >= 200 {
+        let site = crate::crawl::urlnorm::site(&a.canonical_url);
+        let rows =
+            sqlx::query("SELECT id, canonical_url FROM articles WHERE content_hash = ?").bind(&a.content_hash).fetch_all(&mut **tx).await?;
+        for r in rows {
+            let other: String = r.try_get(1)?;
+            if crate::crawl::urlnorm::site(&other) == site {
+                existing = Some(r.try_get(0)?);
+                break;
+            }
+        }
+    }
+    let (id, stored) = match existing {
+        Some(id) => (id, Stored::Known(ArticleId(id))),
+        None => {
+            let r = sqlx::query(
+                "INSERT INTO articles (url, canonical_url, source_id, title, text, lang, published_at, fetched_at, content_hash)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(&a.url)
+            .bind(&a.canonical_url)
+            .bind(&a.source_id.0)
+            .bind(&a.title)
+            .bind(&a.text)
+            .bind(&a.lang)
+            .bind(a.published_at.map(to_unix))
+            .bind(to_unix(a.fetched_at))
+            .bind(&a.content_hash)
+            .fetch_one(&mut **tx)
+            .await?;
+            let id: i64 = r.try_get(0)?;
+            write_tags(tx, "article_topics", "topic_id", id, &a.analysis.topics).await?;
+            write_tags(tx, "article_localities", "locality_id", id, &a.analysis.localities).await?;
+            if let Some(c) = capture {
+                evidence::insert_capture(&mut *tx, id, c).await?;
+            }
+            (id, Stored::New(ArticleId(id)))
+        }
+    };
+    for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
+        sqlx::query("INSERT INTO article_urls (url, article_id) VALUES (?, ?) ON CONFLICT(url) DO NOTHING")
+            .bind(u)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(stored)
 }
