@@ -86,6 +86,22 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// The simulated hosts of `crawl` as a server of their own until stopped (SIGINT/SIGTERM), with
+    /// a sources file listing their feeds: for `benches/serve-memory.sh`.
+    Hosts {
+        #[arg(long, default_value_t = 10_000)]
+        feeds: usize,
+        #[arg(long, default_value_t = 500)]
+        hosts: usize,
+        #[arg(long, default_value_t = 2)]
+        items: usize,
+        /// 0 picks a free port (printed).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Where to write the `[[source]]` list.
+        #[arg(long)]
+        sources_out: PathBuf,
+    },
     /// Rules and alerts (the configuration's) held against every article of a corpus made by
     /// `corpus` (stories assigned first), timed per article.
     Watch {
@@ -166,6 +182,9 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
         BenchCommand::Crawl { feeds, hosts, items } => crate::bench_crawl::run(config, feeds, hosts, items).await,
         BenchCommand::Ingest { articles, hosts, concurrency, dir } => {
             crate::bench_crawl::ingest(config, articles, hosts, concurrency, dir).await
+        }
+        BenchCommand::Hosts { feeds, hosts, items, port, sources_out } => {
+            crate::bench_crawl::hosts(feeds, hosts, items, port, &sources_out).await
         }
         BenchCommand::StoryQuality { stories, seed } => crate::bench_stories::run(stories, seed).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,

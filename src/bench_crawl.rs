@@ -218,6 +218,33 @@ pub async fn ingest(config: &Path, articles: usize, hosts: usize, concurrency: u
     Ok(())
 }
 
+/// `bench hosts`: the simulated hosts of `bench crawl` as a server of their own, until SIGINT or
+/// SIGTERM, for measuring another process against them (`benches/serve-memory.sh` runs `serve`
+/// crawling them). Writes the sources file that lists its feeds; on stop, prints the requests seen.
+pub async fn hosts(feeds: usize, hosts: usize, items: usize, port: u16, sources_out: &Path) -> Result<()> {
+    let sim = Arc::new(Sim { items, corpus: None, seen: Mutex::new(HashMap::new()) });
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
+    let port = listener.local_addr()?.port();
+    let mut toml = String::from("# Written by `presswatch bench hosts`: the simulated feeds.\n");
+    for s in sources(feeds, hosts, port)? {
+        toml.push_str(&format!(
+            "\n[[source]]\nid = \"{}\"\nname = \"{}\"\nurl = \"{}\"\nlang = \"vi\"\norigin = \"domestic\"\n",
+            s.id.0, s.name, s.url
+        ));
+    }
+    std::fs::write(sources_out, toml)?;
+    println!("hosts: {feeds} feeds on {hosts} hosts, port {port}; sources in {}", sources_out.display());
+    let mut stop = crate::commands::shutdown_signal();
+    axum::serve(listener, sim_router(sim.clone()))
+        .with_graceful_shutdown(async move {
+            let _ = stop.changed().await;
+        })
+        .await?;
+    let seen = sim.seen.lock().unwrap_or_else(|e| e.into_inner());
+    println!("hosts: {} requests to {} hosts", seen.values().map(Vec::len).sum::<usize>(), seen.len());
+    Ok(())
+}
+
 pub async fn run(config: &Path, feeds: usize, hosts: usize, items: usize) -> Result<()> {
     let sim = Arc::new(Sim { items, corpus: None, seen: Mutex::new(HashMap::new()) });
     let app = sim_router(sim.clone());

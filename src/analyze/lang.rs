@@ -118,7 +118,7 @@ fn by_script(s: &str) -> Option<&'static str> {
             0xAC00..=0xD7AF | 0x1100..=0x11FF => hangul += 1,
             0x4E00..=0x9FFF | 0x3400..=0x4DBF => han += 1,
             0x0400..=0x04FF => cyr += 1,
-            _ if c.is_alphabetic() => latin += 1,
+            _ if text::is_letter(c) => latin += 1,
             _ => {}
         }
     }

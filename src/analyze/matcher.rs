@@ -28,14 +28,25 @@ pub struct Words {
     by_folded: HashMap<String, Vec<u32>>,
 }
 
+/// Records a position under a key, copying the key only the first time it is seen (most words of
+/// an article repeat).
+fn add_position(map: &mut HashMap<String, Vec<u32>>, key: &str, at: u32) {
+    match map.get_mut(key) {
+        Some(v) => v.push(at),
+        None => {
+            map.insert(key.to_string(), vec![at]);
+        }
+    }
+}
+
 impl Words {
     fn new(s: &str) -> Words {
         let mut w = Words::default();
         for (i, word) in text::words(s).iter().enumerate() {
             let (exact, folded) = if word.bigram { (word.raw.to_string(), word.raw.to_string()) } else { text::keys(word.raw) };
-            w.by_exact.entry(exact.clone()).or_default().push(i as u32);
+            add_position(&mut w.by_exact, &exact, i as u32);
             if folded != exact {
-                w.by_folded.entry(folded.clone()).or_default().push(i as u32);
+                add_position(&mut w.by_folded, &folded, i as u32);
             }
             w.words.push(DocWord {
                 has_dia: !word.bigram && exact != folded,

@@ -13,7 +13,7 @@ pub mod urlnorm;
 use crate::analyze::Analyzer;
 use crate::config::{Config, Source};
 use crate::model::{FailureClass, Listing, SourceId};
-use crate::store::{Store, StoreError};
+use crate::store::{Listed, Store, StoreError};
 use chrono::{DateTime, Utc};
 use discover::{discover, Discovered};
 use fetch::{Fetch, FetchError, Fetcher, Validators};
@@ -246,18 +246,15 @@ impl Crawler {
         listings.sort_by_key(|l| std::cmp::Reverse(l.published_at));
         listings.dedup_by(|a, b| a.url == b.url);
         listings.truncate(self.cfg.crawl.max_articles_per_feed);
-        let mut queued = 0;
-        for l in &listings {
-            self.store.record_sighting(&l.url, &source.id, l.title.as_deref(), now).await?;
-            if self.store.article_for_url(&l.url).await?.is_some() {
-                continue;
-            }
-            let payload = page::PagePayload::from_listing(&source.id, l);
-            let payload = serde_json::to_string(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if self.store.enqueue("page", &l.url, &payload, now).await? {
-                queued += 1;
-            }
-        }
+        let listed = listings
+            .iter()
+            .map(|l| {
+                let payload = serde_json::to_string(&page::PagePayload::from_listing(&source.id, l))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Listed { url: &l.url, title: l.title.as_deref(), payload })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let queued = self.store.take_listings(&source.id, &listed, now).await?;
         Ok((listings.len(), queued))
     }
 }

@@ -54,22 +54,42 @@ impl TokenStream for VecTokenStream {
     }
 }
 
+thread_local! {
+    /// The other field's tokens of the last text tokenized on this thread. A document's exact and
+    /// folded fields hold the same text and tantivy tokenizes them one after the other, while keying
+    /// a word gives both keys at once: the second field takes its tokens from here.
+    static OTHER_KEYS: std::cell::RefCell<Option<(bool, String, Vec<Token>)>> = const { std::cell::RefCell::new(None) };
+}
+
 impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = VecTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let tokens = crate::text::words(text)
-            .into_iter()
-            .filter(|w| w.end - w.start <= MAX_TOKEN_BYTES)
-            .enumerate()
-            .map(|(position, w)| Token {
-                offset_from: w.start,
-                offset_to: w.end,
-                position,
-                text: if self.folded { w.folded() } else { w.exact() },
-                position_length: 1,
-            })
-            .collect();
-        VecTokenStream { tokens, next: 0 }
+        let folded = self.folded;
+        let cached = OTHER_KEYS.with(|c| {
+            let mut c = c.borrow_mut();
+            match c.take() {
+                Some((f, t, tokens)) if f == folded && t == text => Some(tokens),
+                other => {
+                    *c = other;
+                    None
+                }
+            }
+        });
+        if let Some(tokens) = cached {
+            return VecTokenStream { tokens, next: 0 };
+        }
+        let words = crate::text::words(text);
+        let mut mine = Vec::with_capacity(words.len());
+        let mut other = Vec::with_capacity(words.len());
+        for (position, w) in words.into_iter().filter(|w| w.end - w.start <= MAX_TOKEN_BYTES).enumerate() {
+            let (exact, fold) = if w.bigram { (w.raw.to_string(), w.raw.to_string()) } else { crate::text::keys(w.raw) };
+            let token = |text| Token { offset_from: w.start, offset_to: w.end, position, text, position_length: 1 };
+            let (m, o) = if folded { (fold, exact) } else { (exact, fold) };
+            mine.push(token(m));
+            other.push(token(o));
+        }
+        OTHER_KEYS.with(|c| *c.borrow_mut() = Some((!folded, text.to_string(), other)));
+        VecTokenStream { tokens: mine, next: 0 }
     }
 }
 
@@ -175,5 +195,19 @@ mod tests {
         assert_ne!(tokens(false, "biển"), tokens(false, "biên"));
         let long = "x".repeat(200);
         assert_eq!(tokens(true, &format!("a {long} b")), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn second_field_from_the_first_fields_keys_is_the_same() {
+        let text = "Ngư dân Trường Sa, HOÀ BÌNH và 越南 hôm nay";
+        let exact_first = (tokens(false, text), tokens(true, text));
+        let folded_first = (tokens(false, "khác"), tokens(true, text), tokens(false, text));
+        assert_eq!(exact_first.1, folded_first.1);
+        assert_eq!(exact_first.0, folded_first.2);
+        assert_eq!(exact_first.1, vec!["ngu", "dan", "truong", "sa", "hoa", "binh", "va", "越南", "hom", "nay"]);
+        assert_ne!(exact_first.0, exact_first.1);
+        // a different text in between is not mistaken for the cached one
+        assert_eq!(tokens(false, "Biển"), tokens(false, "Biển"));
+        assert_eq!(tokens(true, "Biển"), vec!["bien"]);
     }
 }

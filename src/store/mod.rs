@@ -46,12 +46,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 ];
 
 mod evidence;
+mod ingest;
 mod queue;
 mod reports;
 mod stories;
 mod users;
 mod watch;
+
 pub use evidence::{CheckOutcome, CheckState, DueCheck, Revision};
+pub use ingest::{Listed, ToStore};
 pub use queue::{AuditFilter, NewAudit, QueueFilter, QueueRow};
 pub use reports::{FeedHealthRow, ReportArticle, ReportInfo};
 pub use stories::{StoryInput, StoryMember};
@@ -446,15 +449,21 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        let mut jobs = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let job = Job { id: r.try_get(0)?, key: r.try_get(1)?, payload: r.try_get(2)?, attempts: r.try_get(3)? };
-            sqlx::query("UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?")
-                .bind(to_unix(now))
-                .bind(job.id)
-                .execute(&mut *tx)
-                .await?;
-            jobs.push(job);
+        let jobs = rows
+            .iter()
+            .map(|r| Ok(Job { id: r.try_get(0)?, key: r.try_get(1)?, payload: r.try_get(2)?, attempts: r.try_get(3)? }))
+            .collect::<Result<Vec<Job>>>()?;
+        // one statement per 500 jobs, not per job: each statement is a round trip to SQLite's thread
+        for chunk in jobs.chunks(500) {
+            let sql = format!(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_unix(now));
+            for j in chunk {
+                q = q.bind(j.id);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(jobs)
@@ -516,28 +525,6 @@ impl Store {
         stored.pop().ok_or_else(|| StoreError::Corrupt("a batch of one stored nothing".into()))
     }
 
-    /// Stores several articles in one transaction (each as `insert_article_with` does, in order, so a
-    /// later one sees the earlier ones), marking each one's page job done in the same transaction.
-    /// The crawler writes whatever pages finished together this way: a commit per article was its
-    /// slowest step.
-    pub async fn insert_articles(&self, batch: &[ToStore<'_>]) -> Result<Vec<Stored>> {
-        let mut tx = self.write_tx().await?;
-        let mut out = Vec::with_capacity(batch.len());
-        let now = to_unix(Utc::now());
-        for b in batch {
-            out.push(insert_in(&mut tx, b.article, b.urls, b.capture).await?);
-            if let Some(job) = b.job {
-                sqlx::query("UPDATE jobs SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?")
-                    .bind(now)
-                    .bind(job)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(out)
-    }
-
     pub async fn count_articles(&self) -> Result<i64> {
         let r = sqlx::query("SELECT COUNT(*) FROM articles").fetch_one(&self.pool).await?;
         Ok(r.try_get(0)?)
@@ -550,8 +537,13 @@ impl Store {
 
     pub async fn mark_indexed(&self, ids: &[ArticleId]) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        for id in ids {
-            sqlx::query("UPDATE articles SET indexed = 1 WHERE id = ?").bind(id.0).execute(&mut *tx).await?;
+        for chunk in ids.chunks(500) {
+            let sql = format!("UPDATE articles SET indexed = 1 WHERE id IN ({})", placeholders(chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.0);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -701,15 +693,6 @@ static ARTICLE_PAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
-async fn write_tags(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, table: &str, col: &str, id: i64, tags: &[Tag]) -> Result<()> {
-    let sql = format!("INSERT INTO {table} (article_id, {col}, matched, in_title) VALUES (?, ?, ?, ?)");
-    for t in tags {
-        let matched = serde_json::to_string(&t.matched).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(id).bind(&t.id).bind(matched).bind(t.in_title as i64).execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
 /// `Store::enqueue` on a connection or transaction, so a job can commit with what caused it.
 pub(crate) async fn enqueue_on(
     conn: &mut sqlx::SqliteConnection,
@@ -733,74 +716,4 @@ pub(crate) async fn enqueue_on(
     .execute(conn)
     .await?;
     Ok(r.rows_affected() > 0)
-}
-
-/// One article of a batch for `Store::insert_articles`; `job` is its page job, marked done with it.
-pub struct ToStore<'a> {
-    pub article: &'a NewArticle,
-    pub urls: &'a [String],
-    pub capture: Option<&'a crate::evidence::NewCapture>,
-    pub job: Option<i64>,
-}
-
-async fn insert_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    a: &NewArticle,
-    urls: &[String],
-    capture: Option<&crate::evidence::NewCapture>,
-) -> Result<Stored> {
-    let mut existing: Option<i64> = None;
-    for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
-        if let Some(r) = sqlx::query("SELECT article_id FROM article_urls WHERE url = ?").bind(u).fetch_optional(&mut **tx).await? {
-            existing = Some(r.try_get(0)?);
-            break;
-        }
-    }
-    if existing.is_none() && a.text.chars().count() >= 200 {
-        let site = crate::crawl::urlnorm::site(&a.canonical_url);
-        let rows =
-            sqlx::query("SELECT id, canonical_url FROM articles WHERE content_hash = ?").bind(&a.content_hash).fetch_all(&mut **tx).await?;
-        for r in rows {
-            let other: String = r.try_get(1)?;
-            if crate::crawl::urlnorm::site(&other) == site {
-                existing = Some(r.try_get(0)?);
-                break;
-            }
-        }
-    }
-    let (id, stored) = match existing {
-        Some(id) => (id, Stored::Known(ArticleId(id))),
-        None => {
-            let r = sqlx::query(
-                "INSERT INTO articles (url, canonical_url, source_id, title, text, lang, published_at, fetched_at, content_hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(&a.url)
-            .bind(&a.canonical_url)
-            .bind(&a.source_id.0)
-            .bind(&a.title)
-            .bind(&a.text)
-            .bind(&a.lang)
-            .bind(a.published_at.map(to_unix))
-            .bind(to_unix(a.fetched_at))
-            .bind(&a.content_hash)
-            .fetch_one(&mut **tx)
-            .await?;
-            let id: i64 = r.try_get(0)?;
-            write_tags(tx, "article_topics", "topic_id", id, &a.analysis.topics).await?;
-            write_tags(tx, "article_localities", "locality_id", id, &a.analysis.localities).await?;
-            if let Some(c) = capture {
-                evidence::insert_capture(&mut *tx, id, c).await?;
-            }
-            (id, Stored::New(ArticleId(id)))
-        }
-    };
-    for u in urls.iter().chain(std::iter::once(&a.canonical_url)) {
-        sqlx::query("INSERT INTO article_urls (url, article_id) VALUES (?, ?) ON CONFLICT(url) DO NOTHING")
-            .bind(u)
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(stored)
 }

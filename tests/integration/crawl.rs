@@ -620,3 +620,122 @@ async fn concurrent_first_opens_both_succeed() {
         }
     }
 }
+
+/// The crawler stores whatever pages finished together in one batch (`insert_articles`); a batch
+/// must decide exactly as storing the same articles one at a time does: same URLs, same canonical
+/// link, same text on the same site (long enough) are one article, in order, earlier ones first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_store_decides_as_one_at_a_time() {
+    use presswatch::model::{Analysis, NewArticle, Tag};
+    use presswatch::store::{Stored, ToStore};
+    let long =
+        "Ngư dân xã Cần Giờ ra khơi sau nhiều ngày nghỉ vì thời tiết xấu; tàu cá được kiểm tra thiết bị an toàn trước khi xuất bến. "
+            .repeat(3);
+    let article = |url: &str, canonical: &str, text: &str| NewArticle {
+        url: url.into(),
+        canonical_url: canonical.into(),
+        source_id: SourceId("s".into()),
+        title: format!("Tin {url}"),
+        text: text.into(),
+        lang: "vi".into(),
+        published_at: None,
+        fetched_at: chrono::Utc::now(),
+        content_hash: presswatch::model::content_hash(text),
+        analysis: Analysis {
+            lang: "vi".into(),
+            topics: vec![Tag { id: "bien-dao".into(), matched: vec![url.into()], in_title: false }],
+            localities: vec![],
+        },
+    };
+    let other = format!("{long} Khác.");
+    let cases: Vec<(NewArticle, Vec<String>)> = vec![
+        (article("https://a.example/1", "https://a.example/1", &long), vec!["https://a.example/1".into()]),
+        // listed under another URL, same canonical link
+        (article("https://a.example/1?ref=rss", "https://a.example/1", "ngắn"), vec!["https://a.example/1?ref=rss".into()]),
+        // same long text on the same site (www. is the same site)
+        (article("https://www.a.example/copy", "https://www.a.example/copy", &long), vec!["https://www.a.example/copy".into()]),
+        // same text on another site: its own article
+        (article("https://b.example/1", "https://b.example/1", &long), vec!["https://b.example/1".into()]),
+        // short texts are never matched by text
+        (article("https://a.example/s1", "https://a.example/s1", "ngắn"), vec!["https://a.example/s1".into()]),
+        (article("https://a.example/s2", "https://a.example/s2", "ngắn"), vec!["https://a.example/s2".into()]),
+        // a redirect chain that reaches an article stored earlier in the batch
+        (article("https://a.example/2", "https://a.example/2", &other), vec!["https://a.example/old".into(), "https://b.example/1".into()]),
+        (article("https://a.example/3", "https://a.example/3", &other), vec!["https://a.example/3".into()]),
+    ];
+    async fn tables(store_url: &str) -> (Vec<(i64, String, String)>, Vec<(String, i64)>, Vec<(i64, String, String)>) {
+        use sqlx::Row;
+        let pool = sqlx::SqlitePool::connect(store_url).await.expect("connect");
+        let articles = sqlx::query("SELECT id, url, canonical_url FROM articles ORDER BY id").fetch_all(&pool).await.expect("articles");
+        let urls = sqlx::query("SELECT url, article_id FROM article_urls ORDER BY url").fetch_all(&pool).await.expect("urls");
+        let topics =
+            sqlx::query("SELECT article_id, topic_id, matched FROM article_topics ORDER BY 1").fetch_all(&pool).await.expect("tags");
+        pool.close().await;
+        (
+            articles.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect(),
+            urls.iter().map(|r| (r.get(0), r.get(1))).collect(),
+            topics.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect(),
+        )
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let one_url = format!("sqlite://{}", dir.path().join("one.sqlite").display());
+    let one = Store::open(&one_url).await.expect("store");
+    let mut expected = Vec::new();
+    for (a, urls) in &cases {
+        expected.push(one.insert_article_with(a, urls, None).await.expect("insert"));
+    }
+    one.close().await;
+    let new = |s: &[Stored]| s.iter().filter(|s| matches!(s, Stored::New(_))).count();
+    assert_eq!(new(&expected), 5, "{expected:?}");
+
+    for split in [cases.len(), 3] {
+        let url = format!("sqlite://{}", dir.path().join(format!("batch{split}.sqlite")).display());
+        let store = Store::open(&url).await.expect("store");
+        let now = chrono::Utc::now();
+        for (a, _) in &cases {
+            store.enqueue("page", &a.url, "{}", now).await.expect("enqueue");
+        }
+        let jobs = store.take_jobs("page", now, 100).await.expect("take");
+        let batch: Vec<ToStore> =
+            cases.iter().zip(&jobs).map(|((a, urls), j)| ToStore { article: a, urls, capture: None, job: Some(j.id) }).collect();
+        let mut got = Vec::new();
+        for part in batch.chunks(split) {
+            got.extend(store.insert_articles(part).await.expect("batch"));
+        }
+        assert_eq!(got, expected, "batches of {split}");
+        assert_eq!(store.count_jobs("page", "done").await.expect("count"), cases.len() as i64);
+        store.close().await;
+        assert_eq!(tables(&url).await, tables(&one_url).await, "batches of {split}");
+    }
+}
+
+/// What a feed listed is recorded and queued in one transaction: URLs already stored are seen but
+/// not queued, a URL queued already is not queued twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_are_recorded_and_queued_once() {
+    use presswatch::store::Listed;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("db.sqlite").display())).await.expect("store");
+    let now = chrono::Utc::now();
+    let a = presswatch::model::NewArticle {
+        url: "https://a.example/old".into(),
+        canonical_url: "https://a.example/old".into(),
+        source_id: SourceId("s".into()),
+        title: "Cũ".into(),
+        text: "Đã lưu".into(),
+        lang: "vi".into(),
+        published_at: None,
+        fetched_at: now,
+        content_hash: "h".into(),
+        analysis: Default::default(),
+    };
+    store.insert_article(&a, &["https://a.example/old".to_string()]).await.expect("insert");
+    let urls: Vec<String> = (0..250).map(|i| format!("https://a.example/{i}")).chain(["https://a.example/old".to_string()]).collect();
+    let listed: Vec<Listed> = urls.iter().map(|u| Listed { url: u, title: Some("Tin"), payload: "{}".into() }).collect();
+    let source = SourceId("s".into());
+    assert_eq!(store.take_listings(&source, &listed, now).await.expect("listings"), 250, "all but the stored one");
+    assert_eq!(store.take_listings(&source, &listed, now).await.expect("listings"), 0, "queued already");
+    assert_eq!(store.count_jobs("page", "queued").await.expect("count"), 250);
+    let seen = store.sightings_of(presswatch::model::ArticleId(1)).await.expect("sightings");
+    assert_eq!(seen, vec!["s".to_string()], "the stored article was seen in the feed");
+}
