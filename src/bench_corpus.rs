@@ -246,17 +246,23 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[k.min(sorted.len() - 1)]
 }
 
-pub async fn run(config: &Path, n: usize, dir: Option<PathBuf>, queries: usize) -> Result<()> {
-    let cfg = crate::config::Config::load(config)?;
-    let tmp;
-    let dir = match dir {
-        Some(d) => d,
+/// A bench's `--dir`, created, or a temporary directory when absent (removed when the returned
+/// guard is dropped: keep it until the bench ends).
+pub fn work_dir(dir: Option<PathBuf>) -> Result<(PathBuf, Option<tempfile::TempDir>)> {
+    let (dir, tmp) = match dir {
+        Some(d) => (d, None),
         None => {
-            tmp = tempfile::tempdir()?;
-            tmp.path().to_path_buf()
+            let t = tempfile::tempdir()?;
+            (t.path().to_path_buf(), Some(t))
         }
     };
     std::fs::create_dir_all(&dir)?;
+    Ok((dir, tmp))
+}
+
+pub async fn run(config: &Path, n: usize, dir: Option<PathBuf>, queries: usize) -> Result<()> {
+    let cfg = crate::config::Config::load(config)?;
+    let (dir, _tmp) = work_dir(dir)?;
     let db = format!("sqlite://{}", dir.join("bench.sqlite").display());
     let store = Store::open(&db).await?;
     let existing = store.count_articles().await? as usize;

@@ -151,15 +151,7 @@ pub async fn ingest(config: &Path, articles: usize, hosts: usize, concurrency: u
         Ok(cpu_secs("/proc/thread-self/stat").unwrap_or(0.0))
     });
 
-    let tmp;
-    let dir = match dir {
-        Some(d) => d,
-        None => {
-            tmp = tempfile::tempdir()?;
-            tmp.path().to_path_buf()
-        }
-    };
-    std::fs::create_dir_all(&dir)?;
+    let (dir, _tmp) = crate::bench_corpus::work_dir(dir)?;
     cfg.storage.database_url = format!("sqlite://{}", dir.join("ingest.sqlite").display());
     cfg.sources = sources(feeds, hosts, port)?;
     cfg.crawl.per_host_interval = Duration::ZERO;

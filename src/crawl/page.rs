@@ -104,7 +104,7 @@ impl Crawler {
                         Err(e) => tracing::error!("page task failed: {e}"),
                     }
                 }
-                self.write_built(&mut built, summary).await?;
+                self.write_built(built, summary).await?;
             }
         }
         progress.finish();
@@ -219,15 +219,13 @@ impl Crawler {
 
     /// Writes the built pages in one transaction, their jobs marked done with them, and wakes the
     /// indexer if any article was new.
-    async fn write_built(&self, built: &mut Vec<Built>, summary: &mut PassSummary) -> Result<(), StoreError> {
+    async fn write_built(&self, built: Vec<Built>, summary: &mut PassSummary) -> Result<(), StoreError> {
         if built.is_empty() {
             return Ok(());
         }
         let batch: Vec<ToStore<'_>> =
             built.iter().map(|b| ToStore { article: &b.article, urls: &b.urls, capture: b.capture.as_ref(), job: Some(b.job) }).collect();
         let stored = self.store.insert_articles(&batch).await?;
-        drop(batch);
-        built.clear();
         let mut any_new = false;
         for s in stored {
             any_new |= matches!(s, Stored::New(_));

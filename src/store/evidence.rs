@@ -1,5 +1,6 @@
 //! Captures (kept responses), the re-check schedule of flagged articles, and revisions.
 
+use super::ingest::{groups, ROWS};
 use super::{Result, Store};
 use crate::evidence::{Capture, NewCapture};
 use crate::model::ArticleId;
@@ -96,20 +97,32 @@ fn capture_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Capture> {
 }
 
 pub(super) async fn insert_capture(conn: &mut sqlx::SqliteConnection, article: i64, c: &NewCapture) -> Result<i64> {
-    let r = sqlx::query(
-        "INSERT INTO captures (article_id, url, fetched_at, status, headers, body, body_len, body_sha1) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(article)
-    .bind(&c.url)
-    .bind(to_unix(c.fetched_at))
-    .bind(c.status as i64)
-    .bind(&c.headers)
-    .bind(&c.body_gz)
-    .bind(c.body_len)
-    .bind(&c.body_sha1)
-    .execute(conn)
-    .await?;
-    Ok(r.last_insert_rowid())
+    insert_captures(conn, &[(article, c)]).await
+}
+
+/// Keeps each `(article, capture)`, a multi-row statement per `ROWS`; returns the last row's id.
+pub(super) async fn insert_captures(conn: &mut sqlx::SqliteConnection, captures: &[(i64, &NewCapture)]) -> Result<i64> {
+    let mut last = 0;
+    for chunk in captures.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO captures (article_id, url, fetched_at, status, headers, body, body_len, body_sha1) VALUES {}",
+            groups(chunk.len(), 8)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (article, c) in chunk {
+            q = q
+                .bind(article)
+                .bind(&c.url)
+                .bind(to_unix(c.fetched_at))
+                .bind(c.status as i64)
+                .bind(&c.headers)
+                .bind(&c.body_gz)
+                .bind(c.body_len)
+                .bind(&c.body_sha1);
+        }
+        last = q.execute(&mut *conn).await?.last_insert_rowid();
+    }
+    Ok(last)
 }
 
 impl Store {

@@ -10,7 +10,7 @@ use sqlx::Row;
 use std::collections::HashMap;
 
 /// Rows per multi-row statement: well under SQLite's limit on bound values.
-const ROWS: usize = 100;
+pub(super) const ROWS: usize = 100;
 
 /// One article of a batch for `Store::insert_articles`; `job` is its page job, marked done with it.
 pub struct ToStore<'a> {
@@ -29,7 +29,7 @@ pub struct Listed<'a> {
 }
 
 /// `(?, ?, …), (?, ?, …)…`: `rows` groups of `cols` placeholders.
-fn groups(rows: usize, cols: usize) -> String {
+pub(super) fn groups(rows: usize, cols: usize) -> String {
     let one = format!("({})", placeholders(cols));
     vec![one; rows].join(",")
 }
@@ -157,25 +157,7 @@ impl Store {
         let places: Vec<(i64, &Tag)> = new.iter().flat_map(|(id, b)| b.article.analysis.localities.iter().map(move |t| (*id, t))).collect();
         write_tags(&mut tx, "article_localities", "locality_id", &places).await?;
         let captures: Vec<(i64, &crate::evidence::NewCapture)> = new.iter().filter_map(|(id, b)| b.capture.map(|c| (*id, c))).collect();
-        for chunk in captures.chunks(ROWS) {
-            let sql = format!(
-                "INSERT INTO captures (article_id, url, fetched_at, status, headers, body, body_len, body_sha1) VALUES {}",
-                groups(chunk.len(), 8)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (id, c) in chunk {
-                q = q
-                    .bind(id)
-                    .bind(&c.url)
-                    .bind(to_unix(c.fetched_at))
-                    .bind(c.status as i64)
-                    .bind(&c.headers)
-                    .bind(&c.body_gz)
-                    .bind(c.body_len)
-                    .bind(&c.body_sha1);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        super::evidence::insert_captures(&mut tx, &captures).await?;
         for chunk in url_rows.chunks(ROWS) {
             let sql = format!("INSERT INTO article_urls (url, article_id) VALUES {} ON CONFLICT(url) DO NOTHING", groups(chunk.len(), 2));
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
