@@ -40,9 +40,15 @@ pub fn check_config(path: &Path) -> Result<()> {
 async fn open_store(cfg: &Config) -> Result<Store> {
     let store = Store::open(&cfg.storage.database_url).await?;
     store.sync_sources(&cfg.sources, cfg.crawl.interval, Utc::now()).await?;
-    let requeued = store.requeue_interrupted().await?;
-    if requeued > 0 {
-        tracing::info!(jobs = requeued, "requeued work interrupted by the last stop");
+    let interrupted = store.requeue_interrupted().await?;
+    if interrupted.requeued > 0 {
+        tracing::info!(jobs = interrupted.requeued, "requeued work the last process was doing when it died");
+    }
+    if interrupted.poisoned > 0 {
+        tracing::error!(
+            jobs = interrupted.poisoned,
+            "set aside work that was running each time the process died (poisoned: see the Sources page to retry)"
+        );
     }
     Ok(store)
 }
@@ -97,6 +103,7 @@ pub async fn crawl_once(cfg: Config) -> Result<OnceSummary> {
     let watch = crate::watch::run(&store, &cfg, Utc::now()).await?;
     let client = crate::watch::notify::webhook_client(&cfg.crawl.user_agent).map_err(anyhow::Error::msg)?;
     let delivery = crate::watch::notify::deliver_due(&store, &cfg, &client).await?;
+    store.release_running().await?;
     store.close().await;
     Ok(OnceSummary { pass, recheck, watch, delivery })
 }
@@ -225,6 +232,10 @@ pub async fn serve(cfg: Config) -> Result<()> {
         Ok(Err(e)) => tracing::error!("web server: {e}"),
         Err(e) => tracing::error!("web server task: {e}"),
         Ok(Ok(())) => {}
+    }
+    // a clean stop: what was in hand goes back to the queue, not counted as a crash
+    if let Err(e) = store.release_running().await {
+        tracing::error!("handing running jobs back: {e}");
     }
     store.close().await;
     tracing::info!("stopped");

@@ -81,7 +81,18 @@ pub enum QueryError {
     BadDate(String),
     #[error("the query only excludes; add something to look for")]
     OnlyNegative,
+    #[error("the query nests parentheses or NOT more than {MAX_DEPTH} deep")]
+    TooDeep,
+    #[error("the query has more than {MAX_TERMS} terms")]
+    TooLong,
 }
+
+/// Deepest nesting of parentheses and negations a query may have. Parsing, simplifying, building
+/// the tantivy query and evaluating a topic all recurse on the tree; this bound keeps them far from
+/// any thread's stack limit whatever is typed (5,000 `(` used to abort the process).
+pub const MAX_DEPTH: usize = 32;
+/// Most terms (words, phrases, fields, operators) in one query; longer ones are refused before parsing.
+pub const MAX_TERMS: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -194,7 +205,10 @@ pub fn parse(input: &str) -> Result<Expr, QueryError> {
     if toks.is_empty() {
         return Err(QueryError::Empty);
     }
-    let mut p = Parser { toks, pos: 0 };
+    if toks.len() > MAX_TERMS {
+        return Err(QueryError::TooLong);
+    }
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let e = p.or()?;
     if let Some(t) = p.toks.get(p.pos) {
         return Err(match t {
@@ -221,9 +235,18 @@ fn has_positive(e: &Expr) -> bool {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// parentheses and negations open at this point
+    depth: usize,
 }
 
 impl Parser {
+    fn deeper(&mut self) -> Result<(), QueryError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(QueryError::TooDeep);
+        }
+        Ok(())
+    }
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos)
     }
@@ -263,14 +286,19 @@ impl Parser {
                 if matches!(self.peek(), None | Some(Tok::Close(_)) | Some(Tok::Or) | Some(Tok::And)) {
                     return Err(QueryError::Dangling(what.into()));
                 }
-                Ok(Expr::Not(Box::new(self.unary()?)))
+                self.deeper()?;
+                let inner = self.unary()?;
+                self.depth -= 1;
+                Ok(Expr::Not(Box::new(inner)))
             }
             Some(Tok::Open(at)) => {
                 self.pos += 1;
                 if matches!(self.peek(), Some(Tok::Close(_))) {
                     return Err(QueryError::Unbalanced(at));
                 }
+                self.deeper()?;
                 let e = self.or()?;
+                self.depth -= 1;
                 match self.peek() {
                     Some(Tok::Close(_)) => {
                         self.pos += 1;
@@ -329,7 +357,12 @@ pub fn parse_date_range(v: &str) -> Result<DateRange, QueryError> {
     let v = v.trim();
     if let Some(inner) = v.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
         let (a, b) = inner.split_once(" TO ").ok_or_else(bad)?;
-        return Ok(DateRange { from: d(a)?, to: d(b)? });
+        let r = DateRange { from: d(a)?, to: d(b)? };
+        if r.from.is_none() && r.to.is_none() {
+            // `[* TO *]` bounds nothing (and an open range on both sides is no range to search)
+            return Err(bad());
+        }
+        return Ok(r);
     }
     if let Some((a, b)) = v.split_once("..") {
         let r = DateRange { from: d(a)?, to: d(b)? };
@@ -427,6 +460,26 @@ mod tests {
         assert!(matches!(parse("date:yesterday"), Err(QueryError::BadDate(_))));
         assert_eq!(parse("-x"), Err(QueryError::OnlyNegative));
         assert_eq!(parse("   "), Err(QueryError::Empty));
+    }
+
+    #[test]
+    fn query_bombs_are_refused_not_recursed() {
+        // regression (issue 13): 5,000 `(` or 10,000 `NOT ` overflowed a worker's stack
+        assert_eq!(parse(&"(".repeat(5000)), Err(QueryError::TooLong));
+        assert_eq!(parse(&"(".repeat(500)), Err(QueryError::TooDeep));
+        assert_eq!(parse(&format!("{}x", "NOT ".repeat(10_000))), Err(QueryError::TooLong));
+        assert_eq!(parse(&format!("{}x", "NOT ".repeat(100))), Err(QueryError::TooDeep));
+        assert_eq!(parse(&format!("{}x{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1))), Err(QueryError::TooDeep));
+        assert_eq!(s(&format!("{}x{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH))), "x");
+        assert_eq!(parse(&"a ".repeat(MAX_TERMS + 1)), Err(QueryError::TooLong));
+        assert!(parse(&"a ".repeat(MAX_TERMS)).is_ok());
+    }
+
+    #[test]
+    fn open_date_range_on_both_sides_is_an_error() {
+        // regression (issue 13): `date:[* TO *]` reached tantivy as a range with no bounds and panicked
+        assert!(matches!(parse("x date:[* TO *]"), Err(QueryError::BadDate(_))));
+        assert!(matches!(parse("date:[* TO *]"), Err(QueryError::BadDate(_))));
     }
 
     #[test]

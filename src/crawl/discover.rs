@@ -23,6 +23,8 @@ pub enum DiscoverError {
     NotAFeed(String),
     #[error("malformed {kind}: {message}")]
     Malformed { kind: &'static str, message: String },
+    #[error("elements nested {0} deep (at most {max} read)", max = crate::extract::nesting::MAX_DEPTH)]
+    TooDeep(usize),
     #[error("decompressed sitemap exceeds {0} bytes")]
     TooLarge(u64),
 }
@@ -74,6 +76,11 @@ pub fn discover(body: &[u8], content_type: Option<&str>, base: &Url, max_bytes: 
 fn feed(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
     // We decoded the bytes already; a stale encoding declaration must not make the parser decode again.
     let cleaned = strip_xml_encoding(text);
+    // feed-rs builds its element tree recursively: refuse what would overflow the stack
+    let depth = crate::extract::nesting::xml_depth(&cleaned);
+    if depth > crate::extract::nesting::MAX_DEPTH {
+        return Err(DiscoverError::TooDeep(depth));
+    }
     let parsed = match feed_rs::parser::parse(cleaned.as_bytes()) {
         Ok(f) => f,
         // Bare `&` in links is the commonest breakage of real feeds; repair it once, else report.
@@ -152,7 +159,8 @@ pub fn html_to_text(s: &str) -> String {
     if !s.contains('<') && !s.contains('&') {
         return crate::text::normalize(&s.split_whitespace().collect::<Vec<_>>().join(" "));
     }
-    let frag = scraper::Html::parse_fragment(s);
+    let s = crate::extract::nesting::flatten_html(s, crate::extract::nesting::MAX_DEPTH);
+    let frag = scraper::Html::parse_fragment(&s);
     let text: String = frag.root_element().text().collect::<Vec<_>>().join(" ");
     crate::text::normalize(&text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
@@ -267,7 +275,8 @@ fn sitemap_index(text: &str, base: &Url) -> Result<Vec<String>, DiscoverError> {
 }
 
 fn feed_link(text: &str, base: &Url) -> Option<String> {
-    let doc = scraper::Html::parse_document(text);
+    let text = crate::extract::nesting::flatten_html(text, crate::extract::nesting::MAX_DEPTH);
+    let doc = scraper::Html::parse_document(&text);
     let sel = scraper::Selector::parse("link[rel~=alternate][href]").ok()?;
     doc.select(&sel)
         .filter(|e| {

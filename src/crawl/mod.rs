@@ -281,7 +281,7 @@ pub(crate) async fn next_or_shutdown<T: 'static>(
 fn discover_class(e: &discover::DiscoverError) -> FailureClass {
     match e {
         discover::DiscoverError::NotAFeed(_) => FailureClass::NotAFeed,
-        discover::DiscoverError::Malformed { .. } => FailureClass::Malformed,
+        discover::DiscoverError::Malformed { .. } | discover::DiscoverError::TooDeep(_) => FailureClass::Malformed,
         discover::DiscoverError::TooLarge(_) => FailureClass::TooLarge,
     }
 }

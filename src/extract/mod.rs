@@ -6,6 +6,7 @@
 //! when readability finds nothing. The page is parsed once and shared by metadata and body extraction.
 
 pub mod charset;
+pub mod nesting;
 
 use crate::model::Extracted;
 use crate::text::normalize;
@@ -115,7 +116,7 @@ fn remove_boilerplate(doc: &Document) {
 }
 
 pub fn extract(html: &str, url: Option<&str>, rules: &SiteRules) -> Result<Extracted, ExtractError> {
-    let doc = Document::from(strip_inert(html).as_ref());
+    let doc = parse_html(html);
     let meta = metadata(&doc);
 
     let mut text = String::new();
@@ -170,7 +171,7 @@ fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules
     if let Some(t) = strict {
         return t;
     }
-    let doc = Document::from(strip_inert(html).as_ref());
+    let doc = parse_html(html);
     prepare(&doc);
     let readable = dom_smoothie::Readability::with_document(doc.clone(), url, Some(cfg))
         .ok()
@@ -182,6 +183,13 @@ fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules
     } else {
         paragraph_fallback(&doc)
     }
+}
+
+/// The page parsed as the HTML5 parser would, without inert elements and nested no deeper than
+/// `nesting::MAX_DEPTH` (so parsing and every walk of the tree stay linear and shallow).
+fn parse_html(html: &str) -> Document {
+    let stripped = strip_inert(html);
+    Document::from(nesting::flatten_html(&stripped, nesting::MAX_DEPTH).as_ref())
 }
 
 /// Drops `<script>` (except JSON-LD, read for dates), `<style>` and inline `<svg>` elements before

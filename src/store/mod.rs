@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "reports", include_str!("../../migrations/0003_reports.sql")),
     (4, "stories", include_str!("../../migrations/0004_stories.sql")),
     (5, "evidence_watch", include_str!("../../migrations/0005_evidence_watch.sql")),
+    (6, "poisoned_jobs", include_str!("../../migrations/0006_poisoned_jobs.sql")),
 ];
 
 mod evidence;
@@ -88,6 +89,27 @@ pub struct SourceHealth {
     pub last_error_class: Option<String>,
     pub last_error: Option<String>,
     pub articles_stored: i64,
+}
+
+/// A crash takes this many times before a job that was running is set aside.
+pub const POISON_AFTER_CRASHES: i64 = 2;
+
+/// What `requeue_interrupted` found left running by a process that died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted {
+    pub requeued: u64,
+    pub poisoned: u64,
+}
+
+/// A job set aside after the process died while running it, `crashes` times.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PoisonedJob {
+    pub id: i64,
+    pub kind: String,
+    /// What the job works on: the page URL for page jobs.
+    pub key: String,
+    pub crashes: i64,
+    pub since: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -167,12 +189,74 @@ impl Store {
         }
     }
 
-    /// Work a stopped or crashed crawler had taken is queued again. Only the process about to work
-    /// the queue calls this (one crawler per database; PostgreSQL workers will need leases instead):
-    /// a read-only command run beside `serve` must not take its jobs away.
-    pub async fn requeue_interrupted(&self) -> Result<u64> {
+    /// Work a crashed crawler had taken is queued again, each job's crash counted; a job that was
+    /// running at `POISON_AFTER_CRASHES` crashes is set aside as `poisoned` and never retried by
+    /// itself. Only the process about to work the queue calls this (one crawler per database;
+    /// PostgreSQL workers will need leases instead): a read-only command run beside `serve` must not
+    /// take its jobs away. A clean stop hands its jobs back first (`release_running`), so only a
+    /// process that died leaves jobs running.
+    pub async fn requeue_interrupted(&self) -> Result<Interrupted> {
+        let mut tx = self.write_tx().await?;
+        let now = to_unix(Utc::now());
+        let poisoned = sqlx::query(
+            "UPDATE jobs SET state = 'poisoned', crashes = crashes + 1, updated_at = ?,
+               last_error = 'the process stopped while this job ran, ' || (crashes + 1) || ' times'
+             WHERE state = 'running' AND crashes + 1 >= ?",
+        )
+        .bind(now)
+        .bind(POISON_AFTER_CRASHES)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let requeued = sqlx::query("UPDATE jobs SET state = 'queued', crashes = crashes + 1, updated_at = ? WHERE state = 'running'")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(Interrupted { requeued, poisoned })
+    }
+
+    /// Hands the jobs this process had taken back to the queue on a clean stop (not a crash: no
+    /// crash is counted).
+    pub async fn release_running(&self) -> Result<u64> {
         let r = sqlx::query("UPDATE jobs SET state = 'queued' WHERE state = 'running'").execute(&self.pool).await?;
         Ok(r.rows_affected())
+    }
+
+    /// Jobs set aside because the process died while running them, newest first.
+    pub async fn poisoned_jobs(&self) -> Result<Vec<PoisonedJob>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, key, crashes, updated_at FROM jobs WHERE state = 'poisoned' ORDER BY updated_at DESC, id DESC LIMIT 500",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PoisonedJob {
+                    id: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    key: r.try_get(2)?,
+                    crashes: r.try_get(3)?,
+                    since: from_unix(r.try_get(4)?),
+                })
+            })
+            .collect()
+    }
+
+    /// Queues a poisoned job again with its counts cleared (an admin's decision); false if no
+    /// poisoned job has this id.
+    pub async fn retry_poisoned(&self, id: i64, now: DateTime<Utc>) -> Result<Option<PoisonedJob>> {
+        let Some(job) = self.poisoned_jobs().await?.into_iter().find(|j| j.id == id) else { return Ok(None) };
+        let r = sqlx::query(
+            "UPDATE jobs SET state = 'queued', crashes = 0, attempts = 0, last_error = NULL, run_at = ?, updated_at = ? WHERE id = ? AND state = 'poisoned'",
+        )
+        .bind(to_unix(now))
+        .bind(to_unix(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok((r.rows_affected() > 0).then_some(job))
     }
 
     /// A write transaction that takes the write lock up front: a deferred transaction that reads first
@@ -441,9 +525,19 @@ impl Store {
     /// Takes up to `limit` due jobs of a kind, marking them running.
     pub async fn take_jobs(&self, kind: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<Job>> {
         let mut tx = self.write_tx().await?;
+        // Jobs that were running when the process died (crashes > 0) run one at a time beside the
+        // rest: if one of them takes the process down again, it is the only suspect running and
+        // the only one poisoned, not the thousands taken with it.
         let rows = sqlx::query(
-            "SELECT id, key, payload, attempts FROM jobs WHERE kind = ? AND state = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT ?",
+            "SELECT * FROM (SELECT id, key, payload, attempts FROM jobs WHERE kind = ? AND state = 'queued' AND run_at <= ? AND crashes > 0
+               AND NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ? AND state = 'running' AND crashes > 0) ORDER BY run_at, id LIMIT 1)
+             UNION ALL
+             SELECT * FROM (SELECT id, key, payload, attempts FROM jobs WHERE kind = ? AND state = 'queued' AND run_at <= ? AND crashes = 0
+               ORDER BY run_at, id LIMIT ?)",
         )
+        .bind(kind)
+        .bind(to_unix(now))
+        .bind(kind)
         .bind(kind)
         .bind(to_unix(now))
         .bind(limit)

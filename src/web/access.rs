@@ -61,6 +61,7 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/admin/tokens/{id}/revoke", ADMIN),
     ("GET", "/admin/sources", ADMIN),
     ("POST", "/admin/sources/{id}/run", ADMIN),
+    ("POST", "/admin/jobs/{id}/retry", ADMIN),
     ("GET", "/admin/audit", ADMIN),
     ("GET", "/admin/audit/export", ADMIN),
     ("GET", "/metrics", ADMIN),

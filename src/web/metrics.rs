@@ -133,7 +133,7 @@ impl Metrics {
         self.articles.set(articles);
         self.articles_unindexed.set(unindexed);
         self.index_docs.set(st.searcher.num_docs() as i64);
-        for state in ["queued", "running", "done", "failed"] {
+        for state in ["queued", "running", "done", "failed", "poisoned"] {
             let n = st.store.count_jobs("page", state).await?;
             self.page_jobs.get_or_create(&NameLabels { name: state.into() }).set(n);
         }

@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(pages::revoke_token))
         .route("/admin/sources", get(pages::sources))
         .route("/admin/sources/{id}/run", post(pages::run_source))
+        .route("/admin/jobs/{id}/retry", post(pages::retry_job))
         .route("/admin/audit", get(pages::audit))
         .route("/admin/audit/export", get(api::audit_export))
         .route("/metrics", get(metrics::endpoint))

@@ -560,6 +560,16 @@ pub async fn run_source(st: &AppState, p: &Principal, id: &str) -> Result<(), Fa
     admin_audit(st, p, "source.run", "source", id.to_string(), serde_json::json!({}), None).await
 }
 
+/// Queues a poisoned job again (it took the process down twice: an admin decides to try once more).
+pub async fn retry_job(st: &AppState, p: &Principal, id: i64) -> Result<(), Fail> {
+    let Some(job) = st.store.retry_poisoned(id, Utc::now()).await? else {
+        return Err(Fail::NotFound(format!("poisoned job {id}")));
+    };
+    st.wake_crawler.notify_one();
+    let detail = serde_json::json!({"kind": job.kind, "key": job.key, "crashes": job.crashes});
+    admin_audit(st, p, "job.retry", "job", id.to_string(), detail, None).await
+}
+
 async fn admin_audit(
     st: &AppState,
     p: &Principal,

@@ -547,6 +547,56 @@ async fn index_catches_up_after_loss() {
     assert_eq!(s.num_docs() as i64, n);
 }
 
+/// Regression (issue 13): a 1.1 MB page of 100,000 nested `<div>` took minutes to parse and then
+/// overflowed the stack, aborting the crawler at every start; a feed nested as deep would do the
+/// same to feed-rs. Now the page is read (its text kept) and the feed is a classified failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_page_and_feed_do_not_stop_the_crawl() {
+    const DEPTH: usize = 100_000;
+    let site = serve_named([127, 0, 0, 7], |base| {
+        let mut r = HashMap::new();
+        r.insert("/robots.txt".to_string(), Resp::ok("text/plain", "User-agent: *\nAllow: /\n"));
+        r.insert("/rss.xml".to_string(), Resp::ok("application/rss+xml", rss(base, &[("Trang lồng sâu", "/tin/deep.html")])));
+        let text = "<p>Người dân trong xã đã cùng nhau dọn dẹp bãi biển sau cơn bão, thu gom hàng tấn rác thải trôi dạt vào bờ.</p>";
+        let deep = format!(
+            "<html><head><title>Trang lồng sâu</title></head><body>{}{text}{text}{text}{}</body></html>",
+            "<div>".repeat(DEPTH),
+            "</div>".repeat(DEPTH)
+        );
+        r.insert("/tin/deep.html".to_string(), Resp::html(&deep));
+        let feed = format!("<?xml version=\"1.0\"?><rss><channel>{}</channel></rss>", "<x>".repeat(DEPTH) + &"</x>".repeat(DEPTH));
+        r.insert("/deep.xml".to_string(), Resp::ok("application/rss+xml", feed));
+        r
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_path = dir.path().join("presswatch.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[storage]\ndatabase_url = \"sqlite://{}\"\nindex_dir = \"{}\"\n[crawl]\nper_host_interval = \"0s\"\ntimeout = \"20s\"\n\
+             [[source]]\nid = \"deep-page\"\nname = \"D\"\nurl = \"{}\"\norigin = \"domestic\"\n\
+             [[source]]\nid = \"deep-feed\"\nname = \"F\"\nurl = \"{}\"\norigin = \"domestic\"\n",
+            dir.path().join("db.sqlite").display(),
+            dir.path().join("index").display(),
+            site.url("/rss.xml"),
+            site.url("/deep.xml"),
+        ),
+    )
+    .expect("config");
+    let world = World { good: site, hostile: serve_named([127, 0, 0, 8], |_| HashMap::new()).await, dir, config_path };
+    let (store, summary) = crawl(&world).await;
+    assert_eq!(world.good.requested("/tin/deep.html"), 1);
+    assert_eq!(summary.articles_new, 1, "{summary:?}");
+    let articles = all_articles(&store).await;
+    let deep = by_path(&articles, "/tin/deep.html").expect("deep page stored");
+    assert!(deep.text.contains("dọn dẹp bãi biển"), "{}", deep.text);
+    let health = store.source_health().await.expect("health");
+    let feed = health.iter().find(|h| h.source_id == "deep-feed").expect("feed health");
+    assert_eq!(feed.last_error_class.as_deref(), Some("malformed"), "{health:?}");
+    assert!(feed.last_error.as_deref().unwrap_or("").contains("nested"), "{health:?}");
+}
+
 /// RFC 9309: robots.txt answering 5xx means the whole host is off limits, and the failure says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn robots_txt_unavailable_means_nothing_is_fetched() {
@@ -593,7 +643,7 @@ async fn job_queue_lifecycle() {
     // a read-only open (export, search) leaves running work alone; the crawler's start requeues it
     let reader = Store::open(&format!("sqlite://{}", dir.path().join("db.sqlite").display())).await.expect("store");
     assert_eq!(reader.count_jobs("page", "running").await.expect("count"), 1);
-    assert_eq!(store.requeue_interrupted().await.expect("requeue"), 1);
+    assert_eq!(store.requeue_interrupted().await.expect("requeue").requeued, 1);
     let again = store.take_jobs("page", now, 10).await.expect("take");
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 1, "attempts counted when taken");
@@ -605,6 +655,51 @@ async fn job_queue_lifecycle() {
     store.fail_job(later[0].id, "HTTP 404", None).await.expect("fail");
     assert_eq!(store.count_jobs("page", "failed").await.expect("count"), 1);
     assert!(!store.enqueue("page", "https://a.example/1", "{}", now).await.expect("enqueue"), "failed just now: not requeued yet");
+}
+
+/// Regression (issue 13): a page that took the process down was requeued at every start and took it
+/// down again. A job running at two crashes is set aside; the jobs that were merely taken with it
+/// are tried one at a time, so only the culprit is poisoned; a clean stop counts no crash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_running_at_two_crashes_is_poisoned_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("db.sqlite").display())).await.expect("store");
+    let now = chrono::Utc::now();
+    for i in 0..3 {
+        store.enqueue("page", &format!("https://a.example/{i}"), "{}", now).await.expect("enqueue");
+    }
+    // a clean stop hands jobs back without counting a crash
+    assert_eq!(store.take_jobs("page", now, 10).await.expect("take").len(), 3);
+    assert_eq!(store.release_running().await.expect("release"), 3);
+    assert_eq!(store.take_jobs("page", now, 10).await.expect("take").len(), 3, "released jobs are not suspects");
+    // first crash: all three were running
+    let i = store.requeue_interrupted().await.expect("requeue");
+    assert_eq!((i.requeued, i.poisoned), (3, 0));
+    // suspects run one at a time
+    let one = store.take_jobs("page", now, 10).await.expect("take");
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert!(store.take_jobs("page", now, 10).await.expect("take").is_empty(), "a second suspect waits for the first");
+    // second crash with it running: it alone is poisoned
+    let i = store.requeue_interrupted().await.expect("requeue");
+    assert_eq!((i.requeued, i.poisoned), (0, 1));
+    let poisoned = store.poisoned_jobs().await.expect("poisoned");
+    assert_eq!(poisoned.len(), 1);
+    assert_eq!((poisoned[0].key.as_str(), poisoned[0].crashes), (one[0].key.as_str(), 2));
+    assert_eq!(store.count_jobs("page", "poisoned").await.expect("count"), 1);
+    // the innocent two finish, one after the other, and the poisoned one is never taken by itself
+    for _ in 0..2 {
+        let j = store.take_jobs("page", now, 10).await.expect("take");
+        assert_eq!(j.len(), 1);
+        assert_ne!(j[0].key, one[0].key);
+        store.finish_job(j[0].id).await.expect("finish");
+    }
+    assert!(store.take_jobs("page", now, 10).await.expect("take").is_empty());
+    assert!(!store.enqueue("page", &one[0].key, "{}", now).await.expect("enqueue"), "listing it again does not revive it");
+    // an admin's retry queues it afresh
+    assert!(store.retry_poisoned(poisoned[0].id, now).await.expect("retry").is_some());
+    assert!(store.retry_poisoned(poisoned[0].id, now).await.expect("retry").is_none(), "only poisoned jobs are retried");
+    let back = store.take_jobs("page", now, 10).await.expect("take");
+    assert_eq!((back.len(), back[0].attempts), (1, 0));
 }
 
 /// Regression: `serve` and an `export` started together on a new database raced to migrate it and

@@ -58,6 +58,7 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
         ("POST", "/admin/tokens/{id}/revoke", "/admin/tokens/999999/revoke".into(), Body::Form(""), ADMIN),
         ("GET", "/admin/sources", "/admin/sources".into(), Body::None, ADMIN),
         ("POST", "/admin/sources/{id}/run", "/admin/sources/bao-mau/run".into(), Body::Form(""), ADMIN),
+        ("POST", "/admin/jobs/{id}/retry", "/admin/jobs/999999/retry".into(), Body::Form(""), ADMIN),
         ("GET", "/admin/audit", "/admin/audit".into(), Body::None, ADMIN),
         ("GET", "/admin/audit/export", "/admin/audit/export?format=csv".into(), Body::None, ADMIN),
         ("GET", "/metrics", "/metrics".into(), Body::None, ADMIN),
@@ -455,6 +456,17 @@ async fn pages_search_sanitise_and_handle_conflicts() {
         .await
         .unwrap();
     assert_eq!(r["error"]["code"], "invalid_query");
+    // regression (issue 13): query bombs overflowed a worker's stack and aborted the whole server;
+    // now each is a 400, and the server keeps answering
+    let token = app.token(Role::Analyst).await;
+    for bomb in ["(".repeat(5000), "NOT ".repeat(10_000) + "x", "(".repeat(200) + "x", "x date:[* TO *]".to_string()] {
+        let r = get(format!("/search?q={}", urlencode(&bomb))).await.unwrap();
+        assert_eq!(r.status(), 400, "page, {} bytes", bomb.len());
+        let r = app.http.get(app.url(&format!("/api/v1/search?q={}", urlencode(&bomb)))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 400, "api, {} bytes", bomb.len());
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "invalid_query");
+    }
+    assert_eq!(get("/search?q=bien+dao".into()).await.unwrap().status(), 200, "still serving");
 
     // hostile crawled text is shown as text, and a javascript: URL is not made a link
     let hostile = app.articles["hostile"];
@@ -784,4 +796,8 @@ async fn an_item_shows_edits_removals_score_and_evidence() {
     let mut text = String::new();
     std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut text).unwrap();
     assert!(text.starts_with("WARC/1.0\r\nWARC-Type: warcinfo"), "a WARC even with nothing kept yet");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
