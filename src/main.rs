@@ -149,6 +149,9 @@ enum SourcesCommand {
         /// Origin given to the imported sources: domestic, overseas or foreign.
         #[arg(long, default_value = "foreign")]
         origin: String,
+        /// Also import feeds on private or loopback addresses (an intranet outlet of your own).
+        #[arg(long)]
+        allow_private: bool,
     },
     /// Print the configured sources as OPML.
     Export,
@@ -197,9 +200,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if let Command::Sources { what } = &cli.command {
         return match what {
-            SourcesCommand::Import { file, origin } => {
-                let n = presswatch::opml::import(&cli.config, file, origin)?;
-                println!("imported {n} new sources");
+            SourcesCommand::Import { file, origin, allow_private } => {
+                let r = presswatch::opml::import(&cli.config, file, origin, *allow_private)?;
+                for (url, why) in &r.skipped {
+                    eprintln!("skipped {url}: {why}");
+                }
+                println!("imported {} new sources, skipped {}", r.added, r.skipped.len());
                 Ok(())
             }
             SourcesCommand::Export => {

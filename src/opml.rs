@@ -31,7 +31,7 @@ pub fn parse(text: &str) -> Result<Vec<Outline>> {
                         _ => {}
                     }
                 }
-                if let Some(url) = url.filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+                if let Some(url) = url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) {
                     out.push(Outline { title: if title.is_empty() { url.clone() } else { title }, url });
                 }
             }
@@ -79,8 +79,36 @@ fn sources_file(cfg_path: &Path) -> Result<PathBuf> {
         .unwrap_or(cfg_path.to_path_buf()))
 }
 
-/// Appends the OPML's feeds not configured yet; returns how many were added.
-pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str) -> Result<usize> {
+/// What an import did: the sources added, and every feed left out with the reason.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub added: usize,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Why a feed URL may not become a source, if it may not. A configured source is trusted to sit
+/// on an internal address (an intranet outlet), so an imported list, written by someone else, must
+/// not make `http://127.0.0.1:22/` or `http://metadata.internal/` one without the operator saying so.
+fn refuse(url: &url::Url, allow_private: bool) -> Option<String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!("scheme {} is not crawled (only http and https)", url.scheme()));
+    }
+    let host = url.host_str()?;
+    if allow_private {
+        return None;
+    }
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addrs: Vec<std::net::IpAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![ip.into()],
+        Some(url::Host::Ipv6(ip)) => vec![ip.into()],
+        _ => std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).map(|a| a.map(|s| s.ip()).collect()).unwrap_or_default(),
+    };
+    let internal = host.eq_ignore_ascii_case("localhost") || addrs.iter().any(|ip| !crate::crawl::fetch::is_public(*ip));
+    internal.then(|| format!("{host} is a private or loopback address (import with --allow-private if it is your own outlet)"))
+}
+
+/// Appends the OPML's feeds not configured yet, leaving out (and listing) what may not be a source.
+pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str, allow_private: bool) -> Result<Imported> {
     let cfg = Config::load(cfg_path)?;
     let text = std::fs::read_to_string(opml_path).with_context(|| format!("{}", opml_path.display()))?;
     let outlines = parse(&text).with_context(|| format!("{}", opml_path.display()))?;
@@ -88,9 +116,21 @@ pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str) -> Result<usize> 
     let known: Vec<String> = cfg.sources.iter().map(|s| s.url.to_string()).collect();
     let mut block = String::new();
     let mut added = 0;
+    let mut skipped = Vec::new();
     for o in outlines {
-        let Ok(url) = url::Url::parse(&o.url) else { continue };
+        let url = match url::Url::parse(&o.url) {
+            Ok(u) => u,
+            Err(e) => {
+                skipped.push((o.url, format!("not a URL: {e}")));
+                continue;
+            }
+        };
         if known.contains(&url.to_string()) {
+            skipped.push((o.url, "already configured".into()));
+            continue;
+        }
+        if let Some(why) = refuse(&url, allow_private) {
+            skipped.push((o.url, why));
             continue;
         }
         let base = slug(&o.title);
@@ -111,7 +151,7 @@ pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str) -> Result<usize> 
         added += 1;
     }
     if added == 0 {
-        return Ok(0);
+        return Ok(Imported { added, skipped });
     }
     let target = sources_file(cfg_path)?;
     let before = std::fs::read_to_string(&target).unwrap_or_default();
@@ -121,7 +161,7 @@ pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str) -> Result<usize> 
         std::fs::write(&target, before).with_context(|| format!("{}: could not restore", target.display()))?;
         bail!("import rejected, configuration unchanged: {e}");
     }
-    Ok(added)
+    Ok(Imported { added, skipped })
 }
 
 pub fn export(sources: &[Source]) -> String {
@@ -164,15 +204,42 @@ mod tests {
 <outline title="Báo Mới &amp; Hay" xmlUrl="https://b.example/feed"/><outline text="no feed"/></outline></body></opml>"#,
         )
         .expect("w");
-        assert_eq!(import(&main, &opml, "overseas").expect("import"), 1);
+        assert_eq!(import(&main, &opml, "overseas", false).expect("import").added, 1);
         let cfg = Config::load(&main).expect("valid after import");
         let b = cfg.sources.iter().find(|s| s.url.as_str() == "https://b.example/feed").expect("imported");
         assert_eq!(b.id.0, "bao-moi-hay");
         assert_eq!(b.name, "Báo Mới & Hay");
-        assert_eq!(import(&main, &opml, "overseas").expect("again"), 0, "nothing new the second time");
+        assert_eq!(import(&main, &opml, "overseas", false).expect("again").added, 0, "nothing new the second time");
         let back = parse(&export(&cfg.sources)).expect("parse export");
         assert_eq!(back.len(), 2);
         assert!(back.iter().any(|o| o.title == "Báo Mới & Hay"));
+    }
+
+    /// Regression (issue 13): an OPML entry `http://127.0.0.1:22/` became a trusted source, and
+    /// `file://` entries vanished without a word.
+    #[test]
+    fn internal_and_non_http_feeds_are_skipped_with_a_reason() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let main = dir.path().join("presswatch.toml");
+        std::fs::write(&main, "").expect("w");
+        let opml = dir.path().join("in.opml");
+        std::fs::write(
+            &opml,
+            r#"<opml><body><outline text="ssh" xmlUrl="http://127.0.0.1:22/"/><outline text="local" xmlUrl="http://localhost:8080/rss"/>
+<outline text="meta" xmlUrl="http://169.254.169.254/latest"/><outline text="file" xmlUrl="file:///etc/passwd"/>
+<outline text="ok" xmlUrl="https://203.162.4.1/rss"/></body></opml>"#,
+        )
+        .expect("w");
+        let r = import(&main, &opml, "domestic", false).expect("import");
+        assert_eq!(r.added, 1, "{r:?}");
+        assert_eq!(r.skipped.len(), 4, "{r:?}");
+        assert!(r.skipped.iter().any(|(u, why)| u == "file:///etc/passwd" && why.contains("scheme file")), "{r:?}");
+        assert!(r.skipped.iter().filter(|(_, why)| why.contains("--allow-private")).count() == 3, "{r:?}");
+        let cfg = Config::load(&main).expect("valid");
+        assert_eq!(cfg.sources.iter().map(|s| s.url.as_str()).collect::<Vec<_>>(), ["https://203.162.4.1/rss"]);
+        // the operator may say an internal feed is theirs
+        let r = import(&main, &opml, "domestic", true).expect("import");
+        assert_eq!(r.added, 3, "{r:?}");
     }
 
     #[test]
@@ -182,7 +249,7 @@ mod tests {
         std::fs::write(&main, "").expect("w");
         let opml = dir.path().join("in.opml");
         std::fs::write(&opml, r#"<opml><body><outline text="B" xmlUrl="https://b.example/feed"/></body></opml>"#).expect("w");
-        let e = import(&main, &opml, "abroad").unwrap_err().to_string();
+        let e = import(&main, &opml, "abroad", false).unwrap_err().to_string();
         assert!(e.contains("origin"), "{e}");
         assert_eq!(std::fs::read_to_string(&main).expect("r"), "");
     }

@@ -100,8 +100,12 @@ pub struct Fetcher {
     agent_token: String,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     slots: Semaphore,
-    /// `host:port` of configured sources, allowed even on loopback or private addresses.
+    /// `scheme://host:port` of configured sources, allowed even on loopback or private addresses.
     trusted: HashSet<String>,
+    /// The client for every other origin: its resolver trusts no name, so a configured source's
+    /// host name on another port or scheme (`http://vm:18099/` beside a source `http://vm:18005/`)
+    /// is checked after DNS like any crawled link.
+    strict_client: reqwest::Client,
 }
 
 struct GuardedResolver {
@@ -161,21 +165,25 @@ impl Fetcher {
     /// `sources` are the configured source URLs: their hosts may be private (an intranet outlet, a
     /// local test site); any other private destination is refused.
     pub fn new(cfg: &CrawlConfig, sources: &[Url]) -> Result<Fetcher, String> {
-        let trusted: HashSet<String> = sources.iter().filter_map(host_port).collect();
+        let trusted: HashSet<String> = sources.iter().filter_map(origin).collect();
         let trusted_names: HashSet<String> = sources.iter().filter_map(|u| u.host_str().map(str::to_ascii_lowercase)).collect();
         // reqwest is built without a default crypto provider; install ring once (an error means one is set)
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(2)
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { allow_private: cfg.allow_private_networks, trusted_names: Arc::new(trusted_names) }))
-            .build()
-            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+        let build = |names: HashSet<String>| {
+            reqwest::Client::builder()
+                .user_agent(cfg.user_agent.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(cfg.timeout)
+                .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+                .pool_idle_timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(2)
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver { allow_private: cfg.allow_private_networks, trusted_names: Arc::new(names) }))
+                .build()
+                .map_err(|e| format!("cannot build HTTP client: {e}"))
+        };
+        let client = build(trusted_names)?;
+        let strict_client = build(HashSet::new())?;
         let agent_token = cfg.user_agent.split(['/', ' ']).next().unwrap_or("presswatch").to_string();
         Ok(Fetcher {
             client,
@@ -184,6 +192,7 @@ impl Fetcher {
             hosts: Mutex::new(HashMap::new()),
             slots: Semaphore::new(cfg.concurrency),
             trusted,
+            strict_client,
         })
     }
 
@@ -195,6 +204,11 @@ impl Fetcher {
         };
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
         hosts.entry(key).or_default().clone()
+    }
+
+    /// Whether `url` is on the exact origin (scheme, host, port) of a configured source.
+    fn is_trusted(&self, url: &Url) -> bool {
+        origin(url).is_some_and(|o| self.trusted.contains(&o))
     }
 
     fn check_target(&self, url: &Url) -> Result<(), FetchError> {
@@ -211,7 +225,7 @@ impl Fetcher {
             None => return Err(FetchError::new(FailureClass::Blocked, url, "URL has no host")),
         };
         if let Some(ip) = ip {
-            let trusted = host_port(url).is_some_and(|hp| self.trusted.contains(&hp));
+            let trusted = self.is_trusted(url);
             if !self.cfg.allow_private_networks && !trusted && !is_public(ip) {
                 return Err(FetchError::new(FailureClass::Blocked, url, "private or loopback address refused"));
             }
@@ -293,7 +307,9 @@ impl Fetcher {
     }
 
     async fn send(&self, url: &Url, validators: Option<&Validators>, max_body: u64) -> Result<Hop, FetchError> {
-        let mut req = self.client.get(url.clone());
+        // only a configured source's exact origin may resolve to an internal address
+        let client = if self.is_trusted(url) { &self.client } else { &self.strict_client };
+        let mut req = client.get(url.clone());
         if let Some(v) = validators {
             if let Some(e) = &v.etag {
                 req = req.header(IF_NONE_MATCH, e);
@@ -424,8 +440,9 @@ impl Fetcher {
     }
 }
 
-fn host_port(u: &Url) -> Option<String> {
-    Some(format!("{}:{}", u.host_str()?.to_ascii_lowercase(), u.port_or_known_default()?))
+/// `scheme://host:port`, the port spelled out: what trust for internal targets is keyed on.
+fn origin(u: &Url) -> Option<String> {
+    Some(format!("{}://{}:{}", u.scheme(), u.host_str()?.to_ascii_lowercase(), u.port_or_known_default()?))
 }
 
 enum Hop {
@@ -476,6 +493,29 @@ fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (issue 13): a source `http://vm:18005/` made every port of `vm` trusted, because
+    /// the resolver only sees names. Trust is the exact origin, and other origins of a trusted name
+    /// go through a resolver that trusts no name.
+    #[tokio::test]
+    async fn trust_is_the_exact_origin_even_for_names() {
+        let cfg = crate::config::CrawlConfig::default();
+        let f = Fetcher::new(&cfg, &[Url::parse("http://vm:18005/rss").expect("url")]).expect("fetcher");
+        assert!(f.is_trusted(&Url::parse("http://VM:18005/other").expect("url")));
+        for other in ["http://vm:18099/", "https://vm:18005/", "http://vm/"] {
+            assert!(!f.is_trusted(&Url::parse(other).expect("url")), "{other}");
+        }
+        use reqwest::dns::Resolve;
+        let name = |s: &str| s.parse::<reqwest::dns::Name>().expect("name");
+        let strict = GuardedResolver { allow_private: false, trusted_names: Arc::new(HashSet::new()) };
+        let err = strict.resolve(name("localhost")).await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("private or loopback"), "{err}");
+        let trusting = GuardedResolver { allow_private: false, trusted_names: Arc::new(HashSet::from(["localhost".to_string()])) };
+        assert!(trusting.resolve(name("localhost")).await.is_ok());
+        // and a fetch of an untrusted origin on a loopback IP is refused before any connection
+        let e = f.get(&Url::parse("http://127.0.0.1:18099/").expect("url"), &Validators::default()).await.err().expect("refused");
+        assert_eq!(e.class, FailureClass::Blocked);
+    }
 
     #[test]
     fn public_addresses() {
