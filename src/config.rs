@@ -55,6 +55,10 @@ struct RawStorage {
 struct RawServer {
     listen: Option<String>,
     session_idle: Option<String>,
+    header_read_timeout: Option<String>,
+    request_timeout: Option<String>,
+    max_connections: Option<i64>,
+    max_connections_per_address: Option<i64>,
     secure_cookies: Option<bool>,
     public_url: Option<String>,
 }
@@ -360,6 +364,15 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// The address users reach the web UI at; links in reports and e-mails point there.
     pub public_url: String,
+    /// A connection that has not sent a whole request head this long after opening, or after its
+    /// last response (an idle keep-alive), is closed.
+    pub header_read_timeout: Duration,
+    /// Longest time one request may take, body included; then it is answered 408.
+    pub request_timeout: Duration,
+    /// Connections open at once, from everyone; more wait to be accepted.
+    pub max_connections: usize,
+    /// Connections open at once from one address; more are closed at once.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for ServerConfig {
@@ -369,6 +382,10 @@ impl Default for ServerConfig {
             session_idle: Duration::from_secs(8 * 3600),
             secure_cookies: false,
             public_url: "http://127.0.0.1:8080".into(),
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(120),
+            max_connections: 1024,
+            max_connections_per_address: 128,
         }
     }
 }
@@ -456,11 +473,30 @@ impl At<'_> {
     }
 }
 
+/// The longest duration any key accepts: beyond a year a setting is a typo, and date arithmetic
+/// on it overflows (`session_idle = "1000000000000000s"` passed and then every login panicked).
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("invalid duration \"{s}\" ({e}); write it with a unit, like \"15m\" or \"2s\""))?;
+    if d > MAX_DURATION {
+        return Err(format!("\"{s}\" is longer than a year (366d), the most any duration here may be"));
+    }
     Ok(d)
 }
+
+/// `parse_duration` within `min..=max`, saying which bound was crossed.
+fn parse_duration_in(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < min || d > max {
+        return Err(format!("\"{s}\" is out of range {}..={}", humantime::format_duration(min), humantime::format_duration(max)));
+    }
+    Ok(d)
+}
+
+/// Most bytes `crawl.max_body` may allow one response: every fetched body is held in memory.
+pub const MAX_BODY_LIMIT: u64 = 100 * 1024 * 1024;
 
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let v: bytesize::ByteSize = s.trim().parse().map_err(|e| format!("invalid size \"{s}\" ({e}); write it with a unit, like \"5MB\""))?;
@@ -680,7 +716,29 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
                 ..ServerConfig::default()
             };
             if let Some(v) = &s.session_idle {
-                server.session_idle = parse_duration(v).map_err(|m| At(&p).err("server.session_idle", m))?;
+                server.session_idle = parse_duration_in(v, Duration::from_secs(1), Duration::from_secs(7 * 86_400))
+                    .map_err(|m| At(&p).err("server.session_idle", m))?;
+            }
+            let bounded = |v: &Option<String>, key: &str, min: u64, max: u64, slot: &mut Duration| -> Result<(), ConfigError> {
+                if let Some(v) = v {
+                    *slot = parse_duration_in(v, Duration::from_secs(min), Duration::from_secs(max))
+                        .map_err(|m| At(&p).err(format!("server.{key}"), m))?;
+                }
+                Ok(())
+            };
+            bounded(&s.header_read_timeout, "header_read_timeout", 1, 600, &mut server.header_read_timeout)?;
+            bounded(&s.request_timeout, "request_timeout", 1, 3600, &mut server.request_timeout)?;
+            if let Some(n) = s.max_connections {
+                if !(1..=100_000).contains(&n) {
+                    return Err(At(&p).err("server.max_connections", format!("{n} is out of range 1..=100000")));
+                }
+                server.max_connections = n as usize;
+            }
+            if let Some(n) = s.max_connections_per_address {
+                if !(1..=100_000).contains(&n) {
+                    return Err(At(&p).err("server.max_connections_per_address", format!("{n} is out of range 1..=100000")));
+                }
+                server.max_connections_per_address = n as usize;
             }
             server.public_url = match &s.public_url {
                 Some(u) => {
@@ -730,6 +788,9 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
             crawl_cfg.max_body_bytes = parse_size(s).map_err(|m| at.err("crawl.max_body", m))?;
             if crawl_cfg.max_body_bytes < 1024 {
                 return Err(at.err("crawl.max_body", "must be at least 1KB"));
+            }
+            if crawl_cfg.max_body_bytes > MAX_BODY_LIMIT {
+                return Err(at.err("crawl.max_body", format!("\"{s}\" is above the limit of 100MiB (each body is held in memory)")));
             }
         }
         if let Some(n) = c.max_redirects {

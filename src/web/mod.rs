@@ -9,6 +9,7 @@ pub mod error;
 mod i18n;
 pub mod metrics;
 mod pages;
+mod server;
 mod service;
 
 use crate::config::Config;
@@ -116,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit", get(api::audit_export))
         .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
         .fallback(not_found)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.cfg.server.request_timeout,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(access::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024));
@@ -131,18 +136,11 @@ async fn not_found(req: Request) -> axum::response::Response {
     }
 }
 
-/// Serves until `shutdown` turns true, then finishes the requests in flight.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState, mut shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            while !*shutdown.borrow() {
-                if shutdown.changed().await.is_err() {
-                    break;
-                }
-            }
-        })
-        .await
+/// Serves until `shutdown` turns true, then finishes the requests in flight; the connection limits
+/// are `[server]`'s (`server`).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState, shutdown: watch::Receiver<bool>) -> std::io::Result<()> {
+    let limits = state.cfg.server.clone();
+    server::serve(listener, router(state), &limits, shutdown).await
 }
 
 /// HTML-escapes text for the few places that build HTML outside templates.

@@ -1,7 +1,7 @@
 //! The web server over real HTTP: who may do what, CSRF, sessions, the queue's state machine and
 //! its conflicts, the audit log, sanitising, the API's error shape, metrics and the OpenAPI file.
 
-use super::webapp::{start, App, Session, PASSWORD};
+use super::webapp::{start, start_with, App, Session, PASSWORD};
 use presswatch::model::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -800,4 +800,58 @@ async fn an_item_shows_edits_removals_score_and_evidence() {
 
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Reads until the server closes the connection (or 30 s pass: then it did not); what was read.
+async fn read_to_close(s: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(30), s.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(out),
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Regression (issue 13): 500 half-sent requests were all still open after 65 s. A connection
+/// that does not finish its request head, or sits idle after a response, is closed after
+/// `header_read_timeout`; one address cannot hold more than `max_connections_per_address`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_idle_and_crowding_connections_are_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let app = start_with("8h", "header_read_timeout = \"1s\"").await;
+    let mut half = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+    assert!(read_to_close(&mut half).await.is_some(), "a half-sent request is cut off");
+    let mut idle = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("write");
+    let answered = read_to_close(&mut idle).await.expect("an idle keep-alive is closed");
+    assert!(answered.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answered));
+
+    let app = start_with("8h", "max_connections_per_address = 3").await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut c = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+        // a byte of a request: the server has accepted and is reading it
+        c.write_all(b"G").await.expect("write");
+        held.push(c);
+    }
+    let mut extra = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let got = read_to_close(&mut extra).await.expect("closed");
+    assert!(got.is_empty(), "a fourth connection from the address is closed unanswered: {}", String::from_utf8_lossy(&got));
+    drop(held);
+    // the slots come back when those connections end
+    let mut ok = false;
+    for _ in 0..50 {
+        if app.http.get(app.url("/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ok, "served again once the held connections closed");
 }

@@ -48,6 +48,11 @@ fn article(url: &str, title: &str, text: &str, hours_ago: i64, topics: Vec<Tag>,
 }
 
 pub async fn start(session_idle: &str) -> App {
+    start_with(session_idle, "").await
+}
+
+/// `start` with more `[server]` settings (one `key = value` per line).
+pub async fn start_with(session_idle: &str, server: &str) -> App {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = env!("CARGO_MANIFEST_DIR");
     let toml = format!(
@@ -58,6 +63,7 @@ index_dir = "{idx}"
 [server]
 listen = "127.0.0.1:0"
 session_idle = "{session_idle}"
+{server}
 [[source]]
 id = "bao-mau"
 name = "Báo Mẫu"
