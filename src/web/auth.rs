@@ -111,34 +111,45 @@ pub fn read_cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String
         .map(|c| c.value().to_string())
 }
 
-/// Failed logins per key (user name, client address) in a sliding window.
+/// Failed logins per key with a backoff that grows: after `max_failures` failures a key waits
+/// `base`, and each further failure doubles the wait (up to `MAX_LOCK`); a key forgets its failures
+/// once it has been quiet for `forget_after`. The web keys it twice: per (name, address), so a
+/// guesser elsewhere cannot lock the owner of a name out (five wrong passwords from anyone used to
+/// lock the name for everyone), and per address, so one address cannot spray names.
 pub struct LoginLimiter {
-    max_failures: usize,
-    window: Duration,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    max_failures: u32,
+    base: Duration,
+    forget_after: Duration,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
+/// The longest a key is made to wait.
+const MAX_LOCK: Duration = Duration::from_secs(3600);
+
 impl LoginLimiter {
-    pub fn new(max_failures: usize, window: Duration) -> LoginLimiter {
-        LoginLimiter { max_failures, window, failures: Mutex::new(HashMap::new()) }
+    pub fn new(max_failures: u32, base: Duration, forget_after: Duration) -> LoginLimiter {
+        LoginLimiter { max_failures, base, forget_after, failures: Mutex::new(HashMap::new()) }
     }
 
-    /// Seconds to wait if any of `keys` has too many recent failures.
+    fn lock_for(&self, failures: u32) -> Duration {
+        if failures < self.max_failures {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.max_failures).min(16);
+        self.base.saturating_mul(1 << doublings).min(MAX_LOCK)
+    }
+
+    /// Seconds to wait if any of `keys` is locked now.
     pub fn blocked(&self, keys: &[&str]) -> Option<u64> {
         let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let mut wait = None;
-        for k in keys {
-            if let Some(v) = map.get_mut(*k) {
-                v.retain(|t| now.duration_since(*t) < self.window);
-                if v.len() >= self.max_failures {
-                    let oldest = v.first().copied().unwrap_or(now);
-                    let left = self.window.saturating_sub(now.duration_since(oldest)).as_secs().max(1);
-                    wait = Some(wait.map_or(left, |w: u64| w.max(left)));
-                }
-            }
-        }
-        wait
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        keys.iter()
+            .filter_map(|k| map.get(*k))
+            .filter_map(|(n, last)| {
+                let left = self.lock_for(*n).saturating_sub(now.duration_since(*last));
+                (!left.is_zero()).then(|| left.as_secs().max(1))
+            })
+            .max()
     }
 
     pub fn failed(&self, keys: &[&str]) {
@@ -146,15 +157,20 @@ impl LoginLimiter {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         // bound memory under a spray of user names
         if map.len() > 100_000 {
-            map.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < self.window));
+            map.retain(|_, (_, last)| now.duration_since(*last) < self.forget_after);
         }
         for k in keys {
-            map.entry(k.to_string()).or_default().push(now);
+            let e = map.entry(k.to_string()).or_insert((0, now));
+            if now.duration_since(e.1) >= self.forget_after {
+                e.0 = 0;
+            }
+            e.0 = e.0.saturating_add(1);
+            e.1 = now;
         }
     }
 
-    pub fn succeeded(&self, user_key: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(user_key);
+    pub fn succeeded(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
 
@@ -177,8 +193,8 @@ mod tests {
     }
 
     #[test]
-    fn limiter_blocks_after_failures_and_forgets_on_success() {
-        let l = LoginLimiter::new(3, Duration::from_secs(60));
+    fn limiter_blocks_after_failures_backs_off_and_forgets_on_success() {
+        let l = LoginLimiter::new(3, Duration::from_secs(60), Duration::from_secs(900));
         for _ in 0..3 {
             assert_eq!(l.blocked(&["u:an", "ip:1"]), None);
             l.failed(&["u:an", "ip:1"]);
@@ -186,6 +202,13 @@ mod tests {
         assert!(l.blocked(&["u:an"]).is_some_and(|s| s > 0 && s <= 60));
         assert!(l.blocked(&["ip:1"]).is_some());
         assert_eq!(l.blocked(&["u:binh"]), None);
+        // each failure past the limit doubles the wait, up to an hour
+        l.failed(&["u:an"]);
+        assert!(l.blocked(&["u:an"]).is_some_and(|s| s > 60 && s <= 120));
+        for _ in 0..30 {
+            l.failed(&["u:an"]);
+        }
+        assert!(l.blocked(&["u:an"]).is_some_and(|s| s > 1800 && s <= 3600));
         l.succeeded("u:an");
         assert_eq!(l.blocked(&["u:an"]), None);
     }

@@ -56,8 +56,10 @@ impl AppState {
             templates: Arc::new(templates()),
             // five wrong passwords per user name per five minutes; an office behind one address
             // gets more, so one person's typos do not lock out their colleagues
-            limiter: Arc::new(auth::LoginLimiter::new(5, Duration::from_secs(300))),
-            ip_limiter: Arc::new(auth::LoginLimiter::new(30, Duration::from_secs(300))),
+            // per (name, address): 5 failures, then 30 s, doubling with each failure after
+            limiter: Arc::new(auth::LoginLimiter::new(5, Duration::from_secs(30), Duration::from_secs(900))),
+            // per address, whatever names it tries: 30 failures, then 60 s, doubling
+            ip_limiter: Arc::new(auth::LoginLimiter::new(30, Duration::from_secs(60), Duration::from_secs(900))),
         }
     }
 }

@@ -89,7 +89,8 @@ pub async fn login(
 ) -> PageResult {
     let lang = lang_of(&headers);
     let name = f.name.trim().to_string();
-    let user_key = format!("u:{name}");
+    // per name *and* address: failures elsewhere never lock the owner out
+    let user_key = format!("u:{name}@{}", addr.ip());
     let ip_key = format!("ip:{}", addr.ip());
     if let Some(wait) = st.limiter.blocked(&[&user_key]).or_else(|| st.ip_limiter.blocked(&[&ip_key])) {
         return Err(Fail::RateLimited(wait).into());

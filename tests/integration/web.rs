@@ -266,6 +266,17 @@ async fn csrf_same_origin_and_login_limits() {
     assert!(r.headers().contains_key("retry-after"));
     let r = app.http.post(app.url("/login")).form(&[("name", "admin"), ("password", PASSWORD)]).send().await.unwrap();
     assert_eq!(r.status(), 303, "a colleague at the same address is not locked out");
+    // regression (issue 13): the failures above came from one address; the owner of the name,
+    // with the right password from another, is not locked out by them
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = elsewhere.post(app.url("/login")).form(&[("name", "triage"), ("password", PASSWORD)]).send().await.unwrap();
+    assert_eq!(r.status(), 303, "the owner from another address logs in");
+    let r = elsewhere.post(app.url("/login")).form(&[("name", "triage"), ("password", "sai-mat-khau")]).send().await.unwrap();
+    assert_eq!(r.status(), 401, "and has tries of their own");
     // a disabled user cannot log in, and their token stops working
     let admin = app.token(Role::Admin).await;
     let leader_token = app.token(Role::Leader).await;
