@@ -517,6 +517,62 @@ mod tests {
         assert_eq!(e.class, FailureClass::Blocked);
     }
 
+    /// Regression (issue 13): a response shorter than its Content-Length was stored as an article
+    /// with a cut title and empty text. A body that ends early is a failed fetch, identity or gzip.
+    #[tokio::test]
+    async fn body_shorter_than_its_length_is_a_failure() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut c, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let n = c.read(&mut buf).await.unwrap_or(0);
+                    let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                    let resp: Vec<u8> = if req.starts_with("GET /robots.txt") {
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()
+                    } else if req.starts_with("GET /gz") || req.starts_with("GET /deflate") {
+                        let deflate = req.starts_with("GET /deflate");
+                        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                        std::io::Write::write_all(&mut z, "<html><head><title>Bài bị cắt</title></head><body>".repeat(50).as_bytes()).expect("gz");
+                        let mut z = z.finish().expect("gz");
+                        if deflate {
+                            let mut d = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+                            std::io::Write::write_all(&mut d, "<html><head><title>Bài bị cắt</title></head><body>".repeat(50).as_bytes()).expect("zlib");
+                            z = d.finish().expect("zlib");
+                        }
+                        let enc = if deflate { "deflate" } else { "gzip" };
+                        let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: {enc}\r\nContent-Length: {}\r\n\r\n", z.len()).into_bytes();
+                        r.extend_from_slice(&z[..z.len() / 2]);
+                        r
+                    } else if req.starts_with("GET /closed") {
+                        // no length, the connection closed mid-tag: the end of the body is unknowable
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<html><head><title>B\xc3\xa0i b\xe1\xbb\x8b c".to_vec()
+                    } else {
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n<html><head><title>B\xc3\xa0i b\xe1\xbb\x8b c".to_vec()
+                    };
+                    let _ = c.write_all(&resp).await;
+                    let _ = c.shutdown().await;
+                });
+            }
+        });
+        let mut cfg = crate::config::CrawlConfig::default();
+        cfg.per_host_interval = Duration::ZERO;
+        let base = format!("http://{addr}");
+        let f = Fetcher::new(&cfg, &[Url::parse(&base).expect("url")]).expect("fetcher");
+        for path in ["/cut", "/gz", "/deflate", "/closed"] {
+            let r = f.get(&Url::parse(&format!("{base}{path}")).expect("url"), &Validators::default()).await;
+            if path == "/closed" {
+                // without a length, the end of the connection is the end of the body (RFC 9112 6.3)
+                assert!(r.is_ok(), "{path}");
+            } else {
+                let e = r.err().expect("a cut body is not a page");
+                assert!(e.message.contains("message length"), "{path}: {e:?}");
+            }
+        }
+    }
+
     #[test]
     fn public_addresses() {
         assert!(!is_public("127.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))));
