@@ -364,11 +364,13 @@ pub async fn user_list(cfg: Config) -> Result<()> {
 
 pub async fn reindex(cfg: Config) -> Result<usize> {
     let store = Store::open(&cfg.storage.database_url).await?;
+    let n = Indexer::rebuild_aside(store.clone(), &cfg.storage.index_dir).await?;
+    // articles stored while it ran (none while it held the writer, but a crawler may have stored
+    // some before) are indexed as usual
     let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await?;
-    indexer.reset().await?;
-    let n = indexer.catch_up().await?;
+    let more = indexer.catch_up().await?;
     store.close().await;
-    Ok(n)
+    Ok(n + more)
 }
 
 #[derive(serde::Serialize)]

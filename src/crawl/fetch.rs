@@ -535,15 +535,21 @@ mod tests {
                     } else if req.starts_with("GET /gz") || req.starts_with("GET /deflate") {
                         let deflate = req.starts_with("GET /deflate");
                         let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                        std::io::Write::write_all(&mut z, "<html><head><title>Bài bị cắt</title></head><body>".repeat(50).as_bytes()).expect("gz");
+                        std::io::Write::write_all(&mut z, "<html><head><title>Bài bị cắt</title></head><body>".repeat(50).as_bytes())
+                            .expect("gz");
                         let mut z = z.finish().expect("gz");
                         if deflate {
                             let mut d = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-                            std::io::Write::write_all(&mut d, "<html><head><title>Bài bị cắt</title></head><body>".repeat(50).as_bytes()).expect("zlib");
+                            std::io::Write::write_all(&mut d, "<html><head><title>Bài bị cắt</title></head><body>".repeat(50).as_bytes())
+                                .expect("zlib");
                             z = d.finish().expect("zlib");
                         }
                         let enc = if deflate { "deflate" } else { "gzip" };
-                        let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: {enc}\r\nContent-Length: {}\r\n\r\n", z.len()).into_bytes();
+                        let mut r = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: {enc}\r\nContent-Length: {}\r\n\r\n",
+                            z.len()
+                        )
+                        .into_bytes();
                         r.extend_from_slice(&z[..z.len() / 2]);
                         r
                     } else if req.starts_with("GET /closed") {

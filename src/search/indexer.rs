@@ -79,6 +79,61 @@ impl Indexer {
         Ok(total)
     }
 
+    /// Rebuilds the index beside the live one and swaps it in when complete, so searches answer
+    /// from the old index until then and a rebuild killed midway leaves the old one as it was (it
+    /// used to empty the index first: search answered 0, then half, until the next crawl). Holds
+    /// the live writer throughout, so no crawler indexes into the index being replaced.
+    pub async fn rebuild_aside(store: Store, dir: &std::path::Path) -> Result<usize, SearchError> {
+        let live = Indexer::open(store.clone(), dir).await?;
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "index".into());
+        let aside = dir.with_file_name(format!("{name}.rebuild"));
+        let old = dir.with_file_name(format!("{name}.old"));
+        for leftover in [&aside, &old] {
+            if leftover.exists() {
+                std::fs::remove_dir_all(leftover)?;
+            }
+        }
+        std::fs::create_dir_all(&aside)?;
+        let (index, fields) = super::open(&aside)?;
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP)?;
+        let mut fresh = Indexer { store: store.clone(), index, fields, writer };
+        let generation = format!("{:x}", chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default());
+        let (mut last, mut total) = (0i64, 0usize);
+        loop {
+            let ids = store.article_ids_after(last, BATCH).await?;
+            let Some(end) = ids.last() else { break };
+            last = end.0;
+            let articles = store.articles(&ids).await?;
+            let mut seen = store.sightings_of_many(&ids).await?;
+            for a in &articles {
+                fresh.add(a, &seen.remove(&a.id.0).unwrap_or_default())?;
+            }
+            total += articles.len();
+        }
+        fresh.commit(&generation)?;
+        drop(fresh);
+        // the swap: two renames on one file system; the database learns the new generation last,
+        // and a crash between any two steps leaves an index whose payload disagrees, which the next
+        // writer rebuilds
+        std::fs::rename(dir, &old)?;
+        if let Err(e) = std::fs::rename(&aside, dir) {
+            let _ = std::fs::rename(&old, dir);
+            return Err(e.into());
+        }
+        drop(live);
+        // what an operator put beside the index files (the shipped README) stays with the index
+        let readme = old.join("README.md");
+        if readme.is_file() {
+            let _ = std::fs::rename(&readme, dir.join("README.md"));
+        }
+        store.set_meta(GENERATION_KEY, &generation).await?;
+        store.mark_indexed_through(last).await?;
+        if let Err(e) = std::fs::remove_dir_all(&old) {
+            tracing::warn!("could not remove the replaced index {}: {e}", old.display());
+        }
+        Ok(total)
+    }
+
     fn add(&self, a: &Article, seen_in: &[String]) -> Result<(), SearchError> {
         let f = &self.fields;
         // delete first: indexing is idempotent, so re-running a batch after a crash adds no duplicates

@@ -22,6 +22,8 @@ pub enum SearchError {
     Locked,
     #[error("search index: {0}")]
     Index(#[from] tantivy::TantivyError),
+    #[error("search index files: {0}")]
+    Io(#[from] std::io::Error),
     #[error("bad query: {0}")]
     Query(#[from] crate::query::QueryError),
     #[error(transparent)]

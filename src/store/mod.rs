@@ -644,6 +644,19 @@ impl Store {
     }
 
     /// Marks every article as missing from the index (before a rebuild or when the index was lost).
+    /// Article ids above `after`, in order, at most `limit`: a walk over every article in batches.
+    pub async fn article_ids_after(&self, after: i64, limit: i64) -> Result<Vec<ArticleId>> {
+        let rows =
+            sqlx::query("SELECT id FROM articles WHERE id > ? ORDER BY id LIMIT ?").bind(after).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok(ArticleId(r.try_get(0)?))).collect()
+    }
+
+    /// Marks every article up to `last` indexed (a rebuilt index holds them all).
+    pub async fn mark_indexed_through(&self, last: i64) -> Result<()> {
+        sqlx::query("UPDATE articles SET indexed = 1 WHERE id <= ? AND indexed = 0").bind(last).execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn mark_all_unindexed(&self) -> Result<()> {
         sqlx::query("UPDATE articles SET indexed = 0").execute(&self.pool).await?;
         Ok(())

@@ -112,6 +112,30 @@ fn crawl_search_export_reindex_through_the_binary() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("reindexed {}", lines.len())));
     let out = run(&["search", "Spratly"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("South China Sea"));
+
+    // regression (issue 13): a reindex killed midway left search answering 0 or half the articles.
+    // It now builds beside the live index: one that fails (here: its working directory is taken
+    // by a file) leaves the old index answering in full, and the next one clears what was left.
+    let total = |out: std::process::Output| -> u64 {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        v["total"].as_u64().expect("total")
+    };
+    let before = total(run(&["search", "--json", "lang:vi OR lang:en OR lang:zh"]));
+    assert!(before > 0);
+    let index_dir = world.dir.path().join("index");
+    let blocker = index_dir.with_file_name("index.rebuild");
+    std::fs::write(&blocker, "not a directory").expect("blocker");
+    let out = run(&["reindex"]);
+    assert!(!out.status.success(), "a rebuild that cannot start is an error");
+    assert_eq!(total(run(&["search", "--json", "lang:vi OR lang:en OR lang:zh"])), before, "the old index still answers in full");
+    std::fs::remove_file(&blocker).expect("rm");
+    std::fs::create_dir_all(&blocker).expect("a half-built index left by a killed reindex");
+    std::fs::write(blocker.join("junk"), "x").expect("junk");
+    let out = run(&["reindex"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!blocker.exists(), "the leftover is cleared");
+    assert!(!index_dir.with_file_name("index.old").exists(), "the replaced index is removed");
+    assert_eq!(total(run(&["search", "--json", "lang:vi OR lang:en OR lang:zh"])), before);
 }
 
 #[test]
