@@ -138,6 +138,83 @@ fn crawl_search_export_reindex_through_the_binary() {
     assert_eq!(total(run(&["search", "--json", "lang:vi OR lang:en OR lang:zh"])), before);
 }
 
+/// Crash consistency (issue 13): `kill -9` at several points of `crawl --once` and of `serve`, then
+/// a clean crawl. Nothing stored is lost, corrupted or duplicated, no job is stuck, and search finds
+/// exactly what export lists.
+#[test]
+fn kill_9_during_crawl_and_serve_loses_and_duplicates_nothing() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let world = rt.block_on(super::crawl::world());
+    let cfg = world.config_path.to_str().unwrap_or_default().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let mut toml = std::fs::read_to_string(&world.config_path).expect("config");
+    toml.push_str(&format!("\n[server]\nlisten = \"127.0.0.1:{port}\"\n"));
+    std::fs::write(&world.config_path, toml).expect("config");
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--config").arg(&cfg).args(args);
+        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run")
+    };
+    // the process is killed after `ms`, wherever it is (it may also have finished: that is fine)
+    let kill_after = |args: &[&str], ms: u64| {
+        let mut c = bin();
+        c.arg("--config").arg(&cfg).args(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        rt.block_on(async {
+            tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                let mut child = c.spawn()?;
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                let _ = child.kill(); // SIGKILL
+                child.wait().map(|_| ())
+            })
+            .await
+        })
+        .expect("join")
+        .expect("run")
+    };
+    for ms in [150, 400, 900, 1600] {
+        kill_after(&["crawl", "--once"], ms);
+    }
+    for ms in [300, 1200] {
+        kill_after(&["serve"], ms);
+    }
+    let out = run(&["crawl", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let db = format!("sqlite://{}", world.dir.path().join("db.sqlite").display());
+    let (integrity, dupes, running, poisoned): (String, i64, i64, i64) = rt.block_on(async {
+        use sqlx::Row;
+        let pool = sqlx::SqlitePool::connect(&db).await.expect("db");
+        let integrity: String = sqlx::query("PRAGMA integrity_check").fetch_one(&pool).await.expect("check").get(0);
+        let dupes: i64 = sqlx::query("SELECT COUNT(*) FROM (SELECT url FROM articles GROUP BY url HAVING COUNT(*) > 1)")
+            .fetch_one(&pool)
+            .await
+            .expect("dupes")
+            .get(0);
+        let running: i64 = sqlx::query("SELECT COUNT(*) FROM jobs WHERE state = 'running'").fetch_one(&pool).await.expect("jobs").get(0);
+        // a job in flight at two of the kills is set aside by design (it could be a page that kills
+        // the process); those pages are the only ones allowed to be missing
+        let poisoned: i64 = sqlx::query("SELECT COUNT(*) FROM jobs WHERE state = 'poisoned'").fetch_one(&pool).await.expect("jobs").get(0);
+        pool.close().await;
+        (integrity, dupes, running, poisoned)
+    });
+    assert_eq!(integrity, "ok");
+    assert_eq!(dupes, 0, "an article stored twice");
+    assert_eq!(running, 0, "jobs left running");
+    let export = run(&["export"]);
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&export.stdout).lines().map(|l| serde_json::from_str(l).expect("jsonl")).collect();
+    assert!(lines.len() as i64 >= 9 - poisoned, "every fixture article stored: {} ({poisoned} poisoned)", lines.len());
+    let mut langs: Vec<String> = lines.iter().filter_map(|l| l["lang"].as_str().map(str::to_string)).collect();
+    langs.sort();
+    langs.dedup();
+    let every = langs.iter().map(|l| format!("lang:{l}")).collect::<Vec<_>>().join(" OR ");
+    let out = run(&["search", "--json", "--limit", "1", &every]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["total"].as_u64(), Some(lines.len() as u64), "search total = export count");
+}
+
 #[test]
 fn serve_crawls_in_the_background_and_stops_on_sigterm() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
