@@ -87,6 +87,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("PATCH", "/api/v1/users/{id}", ADMIN),
     ("GET", "/api/v1/sources", ADMIN),
     ("POST", "/api/v1/sources/{id}/run", ADMIN),
+    ("GET", "/api/v1/jobs/poisoned", ADMIN),
+    ("POST", "/api/v1/jobs/{id}/retry", ADMIN),
     ("GET", "/api/v1/audit", ADMIN),
 ];
 

@@ -262,6 +262,15 @@ pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Prin
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
 }
 
+pub async fn poisoned_jobs(State(st): State<AppState>) -> ApiResult {
+    ok(json!({"jobs": st.store.poisoned_jobs().await?}))
+}
+
+pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> ApiResult {
+    service::retry_job(&st, &p, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct AuditQuery {
     format: Option<String>,

@@ -116,6 +116,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/users/{id}", axum::routing::patch(api::update_user))
         .route("/api/v1/sources", get(api::sources))
         .route("/api/v1/sources/{id}/run", post(api::run_source))
+        .route("/api/v1/jobs/poisoned", get(api::poisoned_jobs))
+        .route("/api/v1/jobs/{id}/retry", post(api::retry_job))
         .route("/api/v1/audit", get(api::audit_export))
         .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
         .fallback(not_found)

@@ -90,6 +90,8 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
         ("PATCH", "/api/v1/users/{id}", format!("/api/v1/users/{leader}"), Body::Json("{}"), ADMIN),
         ("GET", "/api/v1/sources", "/api/v1/sources".into(), Body::None, ADMIN),
         ("POST", "/api/v1/sources/{id}/run", "/api/v1/sources/bao-mau/run".into(), Body::None, ADMIN),
+        ("GET", "/api/v1/jobs/poisoned", "/api/v1/jobs/poisoned".into(), Body::None, ADMIN),
+        ("POST", "/api/v1/jobs/{id}/retry", "/api/v1/jobs/999999/retry".into(), Body::None, ADMIN),
         ("GET", "/api/v1/audit", "/api/v1/audit".into(), Body::None, ADMIN),
     ]
 }
@@ -865,4 +867,38 @@ async fn slow_idle_and_crowding_connections_are_cut_off() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(ok, "served again once the held connections closed");
+}
+
+/// A page that took the process down twice is set aside: the Sources page and the API list it
+/// with its URL and crash count, metrics count it, and an admin's retry queues it again (audited).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poisoned_jobs_are_shown_and_retried_by_an_admin() {
+    let app = start("8h").await;
+    let now = chrono::Utc::now();
+    let url = "https://bao.example/tin/doc-hai.html";
+    app.store.enqueue("page", url, "{}", now).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.store.take_jobs("page", now, 10).await.unwrap().len(), 1);
+        app.store.requeue_interrupted().await.unwrap();
+    }
+    let admin = app.login("admin").await;
+    let page = app.page("/admin/sources", &admin).await;
+    let shown = url.replace('/', "&#x2f;"); // as the template escapes it
+    assert!(page.contains("Việc bị tạm gác") && page.contains(&shown), "{page}");
+    let token = app.token(Role::Admin).await;
+    let listed: Value = app.http.get(app.url("/api/v1/jobs/poisoned")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let job = &listed["jobs"][0];
+    assert_eq!((job["key"].as_str(), job["crashes"].as_i64()), (Some(url), Some(2)), "{listed}");
+    let metrics = app.http.get(app.url("/metrics")).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("presswatch_page_jobs{name=\"poisoned\"} 1"), "{metrics}");
+    let id = job["id"].as_i64().unwrap();
+    let r = app.http.post(app.url(&format!("/api/v1/jobs/{id}/retry"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 202);
+    let r = app.http.post(app.url(&format!("/api/v1/jobs/{id}/retry"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 404, "only a poisoned job is retried");
+    assert_eq!(app.store.count_jobs("page", "queued").await.unwrap(), 1);
+    let audit: Value =
+        app.http.get(app.url("/api/v1/audit?target_kind=job")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert!(audit.to_string().contains("job.retry"), "{audit}");
+    assert!(!app.page("/admin/sources", &admin).await.contains(&shown));
 }
