@@ -24,6 +24,20 @@ pub enum BenchCommand {
         #[arg(long)]
         predictions: Option<PathBuf>,
     },
+    /// Topic and locality tagging scored against hand labels (the format of
+    /// `../shared/eval/vntc-topics-dev/`): the tuning part and the check third (`i % 3 == 0`) apart.
+    Topics {
+        #[arg(long, default_value = "../shared/eval/vntc-topics-dev/articles.jsonl")]
+        articles: PathBuf,
+        #[arg(long, default_value = "../shared/eval/vntc-topics-dev/labels.jsonl")]
+        labels: PathBuf,
+        /// Write the tuning part's wrong articles, with the words behind each tag, here.
+        #[arg(long)]
+        details: Option<PathBuf>,
+        /// Score every article as one set (your own labelled articles, with no check third).
+        #[arg(long)]
+        all: bool,
+    },
     /// Ingest (HTML → extracted, analysed, stored, indexed) and search latency on a generated corpus.
     Corpus {
         #[arg(long, default_value_t = 100_000)]
@@ -153,6 +167,9 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
                 r.pages, r.precision, r.recall, r.f1, r.accuracy, r.pages_per_sec
             );
             Ok(())
+        }
+        BenchCommand::Topics { articles, labels, details, all } => {
+            crate::bench_topics::run(config, &articles, &labels, details.as_deref(), all)
         }
         BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,

@@ -180,6 +180,8 @@ struct RawTopic {
     #[serde(default)]
     sensitive: bool,
     min_mentions: Option<i64>,
+    min_score: Option<f64>,
+    title_weight: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -442,6 +444,10 @@ pub struct Topic {
     pub query_text: String,
     pub sensitive: bool,
     pub min_mentions: usize,
+    /// Aboutness needed for the tag (`analyze::aboutness`): each paragraph the query matches in
+    /// counts 1 (1.5 with two mentions or more), the lead 0.5 more, the title `title_weight`.
+    pub min_score: f64,
+    pub title_weight: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -637,6 +643,15 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
                 Some(n) if (1..=100).contains(&n) => n as usize,
                 Some(n) => return Err(at.err(key("min_mentions"), format!("{n} is out of range 1..=100"))),
             };
+            let weight = |v: Option<f64>, k: &str, default: f64| -> Result<f64, ConfigError> {
+                match v {
+                    None => Ok(default),
+                    Some(x) if x.is_finite() && (0.0..=100.0).contains(&x) => Ok(x),
+                    Some(x) => Err(at.err(key(k), format!("{x} is out of range 0..=100"))),
+                }
+            };
+            let min_score = weight(t.min_score, "min_score", 1.0)?;
+            let title_weight = weight(t.title_weight, "title_weight", 2.0)?;
             topics.push(Topic {
                 id: t.id.clone(),
                 name: t.name.clone(),
@@ -645,6 +660,8 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
                 query_text: t.query.clone(),
                 sensitive: t.sensitive,
                 min_mentions,
+                min_score,
+                title_weight,
             });
         }
         for (i, s) in f.source.iter().enumerate() {

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod bench_corpus;
 pub mod bench_crawl;
 pub mod bench_stories;
+pub mod bench_topics;
 pub mod commands;
 pub mod config;
 pub mod crawl;

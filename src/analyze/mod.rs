@@ -51,14 +51,15 @@ impl Analyzer {
     /// `title` and `text` must already be normalised (`text::normalize`).
     pub fn analyze(&self, title: &str, text: &str, ctx: &Context) -> Analysis {
         let lang = lang::identify(title, text, &lang::Hints { page: ctx.page_lang, source: ctx.source_lang });
-        let doc = Doc::new(title, text, &lang, ctx.source, ctx.origin);
+        let plain = crate::text::is_plain_parts(&[title, text]);
+        let parts = Parts::new(title, text, plain, &lang, ctx);
         let mut localities = Vec::new();
         for LocalityRule { id, aliases } in &self.localities {
             let mut matched = Vec::new();
             let mut in_title = false;
             for (alias, q) in aliases {
-                let t = count_phrase(&doc.title, q, doc.plain);
-                let b = count_phrase(&doc.body, q, doc.plain);
+                let t = count_phrase(&parts.title.title, q, plain);
+                let b: usize = parts.paragraphs.iter().map(|p| count_phrase(&p.body, q, plain)).sum();
                 if t + b > 0 {
                     matched.push(alias.clone());
                     in_title |= t > 0;
@@ -68,20 +69,127 @@ impl Analyzer {
                 localities.push(Tag { id: id.clone(), matched, in_title });
             }
         }
-        let topics = self.topics.iter().filter_map(|(t, rule)| topic_tag(t, rule, &doc)).collect();
+        let topics = self.topics.iter().filter_map(|(t, rule)| topic_tag(t, rule, &parts)).collect();
         Analysis { lang, topics, localities }
     }
 }
 
-fn topic_tag(t: &Topic, rule: &Rule, doc: &Doc) -> Option<Tag> {
-    let hits = matcher::eval(rule, doc)?;
-    // A purely negative or field-only rule matched nothing positive: not evidence of the topic.
-    if hits.terms.is_empty() && rule.has_text() {
+/// An article cut where a topic is judged: its title, and each paragraph (a line of the extracted
+/// text) on its own, so that `AND` in a topic means "in the same paragraph" and a topic is told
+/// apart from a passing mention by how much of the article deals with it.
+pub struct Parts<'a> {
+    pub title: Doc<'a>,
+    pub paragraphs: Vec<Doc<'a>>,
+}
+
+impl<'a> Parts<'a> {
+    pub fn new(title: &str, text: &str, plain: bool, lang: &'a str, ctx: &Context<'a>) -> Parts<'a> {
+        let paragraphs = text
+            .split('\n')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| Doc::with_plain("", p, plain, lang, ctx.source, ctx.origin))
+            .collect();
+        Parts { title: Doc::with_plain(title, "", plain, lang, ctx.source, ctx.origin), paragraphs }
+    }
+}
+
+/// How much an article is about a topic, from where its query matches: the title counts
+/// `title_weight`, each paragraph it matches in 1 (1.5 when the paragraph mentions it twice, 2 for
+/// three times or more: that paragraph deals with it), the lead paragraph 0.5 more. The words that matched come
+/// with it, for "why tagged".
+pub fn aboutness(t: &Topic, rule: &Rule, title: &Doc, paragraphs: &[Doc]) -> (f64, Vec<String>, bool, usize) {
+    let positive = |h: &matcher::Hits| !(h.terms.is_empty() && rule.has_text());
+    let mut score = 0.0;
+    let mut words: Vec<String> = Vec::new();
+    let mut in_title = false;
+    let mut body_mentions = 0;
+    if let Some(h) = matcher::eval(rule, title).filter(positive) {
+        score += t.title_weight;
+        in_title = true;
+        words.extend(h.matched());
+    }
+    for (k, p) in paragraphs.iter().enumerate() {
+        let Some(h) = matcher::eval(rule, p).filter(positive) else { continue };
+        let mentions = h.body_mentions();
+        body_mentions += mentions;
+        // a paragraph that mentions it again and again deals with it: 1, 1.5, then 2
+        score += 1.0 + 0.5 * (mentions.saturating_sub(1).min(2) as f64);
+        if k == 0 {
+            score += 0.5;
+        }
+        words.extend(h.matched());
+    }
+    // first seen first (title words lead), each once
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|w| seen.insert(w.clone()));
+    (score, words, in_title, body_mentions)
+}
+
+fn topic_tag(t: &Topic, rule: &Rule, parts: &Parts) -> Option<Tag> {
+    let (score, matched, in_title, body_mentions) = aboutness(t, rule, &parts.title, &parts.paragraphs);
+    if matched.is_empty() && rule.has_text() {
         return None;
     }
-    // Title mentions weigh more: one in the title is enough; the body needs `min_mentions`.
-    if !hits.in_title() && hits.body_mentions() < t.min_mentions {
+    // Title mentions weigh more: one in the title is enough for `min_mentions`.
+    if !in_title && body_mentions < t.min_mentions {
         return None;
     }
-    Some(Tag { id: t.id.clone(), matched: hits.matched(), in_title: hits.in_title() })
+    // A short article is about what one of its few paragraphs deals with: the bar is lower for it
+    // (one paragraph: 1.5, two: 2...), up to the topic's own.
+    let needed = t.min_score.min(1.0 + 0.5 * parts.paragraphs.len() as f64);
+    if score < needed || score == 0.0 {
+        return None;
+    }
+    Some(Tag { id: t.id.clone(), matched, in_title })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic(query: &str, min_score: f64) -> Topic {
+        Topic {
+            id: "t".into(),
+            name: "T".into(),
+            name_en: None,
+            query: crate::query::parse(query).expect("query"),
+            query_text: query.into(),
+            sensitive: true,
+            min_mentions: 1,
+            min_score,
+            title_weight: 2.0,
+        }
+    }
+
+    fn tagged(t: &Topic, title: &str, paragraphs: &[&str]) -> bool {
+        let a = Analyzer::new(std::slice::from_ref(t), &[]);
+        let ctx = Context { page_lang: Some("vi"), source_lang: None, source: "s", origin: "domestic" };
+        !a.analyze(title, &paragraphs.join("\n"), &ctx).topics.is_empty()
+    }
+
+    const FILLER: &str = "Một đoạn văn khác của bài, không nói gì về chủ đề này.";
+
+    #[test]
+    fn a_passing_mention_in_a_long_article_is_not_aboutness() {
+        let t = topic("\"biên giới\"", 2.0);
+        assert!(!tagged(&t, "Tin tức", &["Hàng hóa qua biên giới tăng.", FILLER, FILLER, FILLER]));
+        // in the title, in two paragraphs, or again and again in one: it is
+        assert!(tagged(&t, "Tình hình biên giới", &[FILLER, FILLER, FILLER, FILLER]));
+        assert!(tagged(&t, "Tin tức", &[FILLER, "Đường biên giới dài.", "Cột mốc biên giới mới.", FILLER]));
+        assert!(tagged(&t, "Tin tức", &[FILLER, "Biên phòng tuần tra biên giới, giữ biên giới, mở đường biên giới.", FILLER, FILLER]));
+        // a short article needs less: its one paragraph is the article
+        assert!(tagged(&t, "", &["Hàng hóa qua biên giới tăng mạnh."]));
+    }
+
+    #[test]
+    fn and_means_the_same_paragraph() {
+        let t = topic("\"biên giới\" AND (\"Lạng Sơn\" OR \"cửa khẩu\")", 1.0);
+        assert!(tagged(&t, "", &["Xe hàng qua biên giới ở Lạng Sơn.", FILLER]));
+        assert!(!tagged(&t, "", &["Xe hàng qua biên giới.", "Thời tiết Lạng Sơn lạnh.", FILLER]));
+        // and a veto removes only the paragraph it is in
+        let v = topic("\"dân chủ\" -\"Đảng Dân chủ\"", 1.0);
+        assert!(!tagged(&v, "", &["Đảng Dân chủ thắng cử, nói về dân chủ.", FILLER]));
+        assert!(tagged(&v, "", &["Đảng Dân chủ thắng cử.", "Cuộc tranh luận về dân chủ.", FILLER]));
+    }
 }

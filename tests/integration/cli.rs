@@ -57,6 +57,108 @@ fn shipped_topics_have_required_ids_and_avoid_collisions() {
     assert_eq!(tags("Hội nghị về công tác dân tộc", "Đồng bào dân tộc thiểu số được hỗ trợ."), vec!["dan-toc"]);
     assert_eq!(tags("Lễ Phật đản tại chùa", "Tín đồ Phật giáo dự lễ."), vec!["ton-giao"]);
     assert_eq!(tags("Report on human rights", "The human rights report was published."), vec!["nhan-quyen"]);
+
+    // other senses and passing mentions (issue 20), in sentences of our own: a topic word that
+    // occurs is not an article about the topic
+    let body = |ps: &[&str]| ps.join("\n");
+    assert!(
+        tags(
+            "Ấn Độ và Pakistan mở lại tuyến xe buýt",
+            &body(&[
+                "Tuyến xe buýt qua biên giới giữa Ấn Độ và Pakistan hoạt động trở lại sau nhiều tháng gián đoạn.",
+                "Hành khách hai nước cho biết thủ tục nhanh hơn trước.",
+                "Giới chức hy vọng tuyến đường thúc đẩy giao thương."
+            ])
+        )
+        .is_empty(),
+        "another country's border"
+    );
+    assert!(
+        tags(
+            "Ca sĩ trẻ ra mắt album thứ ba",
+            &body(&[
+                "Album đánh dấu cột mốc quan trọng trong sự nghiệp của cô.",
+                "Mười bài hát mới được thu âm trong hai tháng.",
+                "Buổi ra mắt thu hút đông khán giả."
+            ])
+        )
+        .is_empty(),
+        "a milestone"
+    );
+    assert!(
+        tags(
+            "Thượng viện Mỹ thông qua ngân sách",
+            &body(&[
+                "Đảng Dân chủ và đảng Cộng hòa đạt thỏa thuận sau nhiều tuần tranh cãi.",
+                "Ngân sách mới tăng chi cho hạ tầng.",
+                "Tổng thống dự kiến ký trong tuần."
+            ])
+        )
+        .is_empty(),
+        "a party name"
+    );
+    assert!(
+        tags(
+            "Đêm nhạc thính phòng cuối tuần",
+            &body(&[
+                "Dàn nhạc biểu diễn tại nhà thờ lớn của thành phố vào tối thứ bảy.",
+                "Vé được bán tại quầy từ thứ hai.",
+                "Chương trình gồm các tác phẩm cổ điển."
+            ])
+        )
+        .is_empty(),
+        "a church as a venue"
+    );
+    assert!(
+        tags(
+            "Xe khách lật trên đèo, ba người bị thương",
+            &body(&[
+                "Chiếc xe khách mất lái khi xuống dốc và lật nghiêng bên đường.",
+                "Trong số người bị thương có một phụ nữ người dân tộc thiểu số.",
+                "Cơ quan chức năng đang điều tra nguyên nhân."
+            ])
+        )
+        .is_empty(),
+        "a victim who happens to belong to a minority"
+    );
+    assert!(
+        tags(
+            "Bão số 3 mạnh lên trên Biển Đông",
+            &body(&[
+                "Hồi 7 giờ sáng, tâm bão ở vào khoảng phía đông bắc quần đảo Trường Sa, sức gió mạnh cấp 10.",
+                "Các tàu thuyền cần chủ động phòng tránh.",
+                "Dự báo bão di chuyển theo hướng tây."
+            ])
+        )
+        .is_empty(),
+        "a weather bulletin"
+    );
+    // and articles that are about the topic, in several paragraphs
+    assert_eq!(
+        tags(
+            "Bắt giữ xe chở hàng lậu qua cửa khẩu",
+            &body(&[
+                "Bộ đội biên phòng tỉnh Lạng Sơn bắt giữ xe tải chở hàng lậu qua biên giới Việt - Trung.",
+                "Lực lượng biên phòng cho biết tình trạng buôn lậu qua đường mòn biên giới vẫn phức tạp.",
+                "Số hàng bị tạm giữ để xử lý."
+            ])
+        ),
+        vec!["bien-gioi"]
+    );
+    assert_eq!(
+        tags(
+            "Vietnam protests survey ship in the South China Sea",
+            &body(&[
+                "Vietnam demanded that the survey ship leave its exclusive economic zone in the South China Sea.",
+                "The ministry said the Spratly Islands belong to Vietnam."
+            ])
+        ),
+        vec!["bien-dao"]
+    );
+    assert_eq!(
+        tags("越南抗议南海调查船", &body(&["越南外交部要求该船离开越南在南海的专属经济区。", "发言人表示越南对南沙群岛拥有主权。"])),
+        vec!["bien-dao"]
+    );
 }
 
 #[test]

@@ -1,0 +1,224 @@
+//! `bench topics`: the configured taxonomy and localities scored against hand labels in the format
+//! of `../shared/eval/vntc-topics-dev/` (`articles.jsonl`: `{"i", "text"}`, headline on the first
+//! line; `labels.jsonl`: `{"i", "topics", "localities"}`). Per topic precision/recall/F1 and
+//! macro-F1, locality micro P/R/F1, reported for the tuning part and for the check third
+//! (`i % 3 == 0`, never read while tuning) apart, plus every wrong article with the words that made
+//! each tag, so an office can label fifty of its own articles and see where its taxonomy errs.
+
+use crate::analyze::{Analyzer, Context};
+use anyhow::{Context as _, Result};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+#[derive(Deserialize)]
+struct ArticleRow {
+    i: i64,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct LabelRow {
+    i: i64,
+    topics: Vec<String>,
+    localities: Vec<String>,
+}
+
+/// Counts for one label: true positives, false positives, false negatives.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub tp: usize,
+    pub fp: usize,
+    pub fn_: usize,
+}
+
+impl Counts {
+    pub fn precision(&self) -> f64 {
+        if self.tp + self.fp == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fp) as f64
+        }
+    }
+    pub fn recall(&self) -> f64 {
+        if self.tp + self.fn_ == 0 {
+            1.0
+        } else {
+            self.tp as f64 / (self.tp + self.fn_) as f64
+        }
+    }
+    pub fn f1(&self) -> f64 {
+        let (p, r) = (self.precision(), self.recall());
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+    fn add(&mut self, predicted: bool, labelled: bool) {
+        match (predicted, labelled) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            (false, false) => {}
+        }
+    }
+}
+
+/// The scores of one part of the labelled set.
+#[derive(Debug, Default)]
+pub struct Score {
+    pub articles: usize,
+    pub topics: BTreeMap<String, Counts>,
+    pub localities: Counts,
+}
+
+impl Score {
+    pub fn macro_f1(&self) -> f64 {
+        if self.topics.is_empty() {
+            return 0.0;
+        }
+        self.topics.values().map(Counts::f1).sum::<f64>() / self.topics.len() as f64
+    }
+}
+
+/// One article's outcome, for the list of mistakes.
+pub struct Outcome {
+    pub i: i64,
+    pub title: String,
+    pub wrong_topics: Vec<String>,
+    pub missed_topics: Vec<String>,
+    pub wrong_localities: Vec<String>,
+    pub missed_localities: Vec<String>,
+}
+
+/// The headline is the first line when the text has several, as VNTC files are published.
+pub fn split_title(text: &str) -> (String, String) {
+    let text = crate::text::normalize(text.trim());
+    match text.split_once('\n') {
+        Some((t, b)) if t.chars().count() <= 300 => (t.trim().to_string(), b.trim().to_string()),
+        _ => (String::new(), text),
+    }
+}
+
+/// Scores `analyzer` on the labelled articles; `part` chooses which (by `i`).
+pub fn score(analyzer: &Analyzer, articles: &Path, labels: &Path, part: impl Fn(i64) -> bool) -> Result<(Score, Vec<Outcome>)> {
+    let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("{}", p.display()));
+    let labels: BTreeMap<i64, LabelRow> = read(labels)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(n, l)| serde_json::from_str::<LabelRow>(l).map(|r| (r.i, r)).with_context(|| format!("labels line {}", n + 1)))
+        .collect::<Result<_>>()?;
+    let topic_ids: BTreeSet<String> = labels.values().flat_map(|l| l.topics.iter().cloned()).collect();
+    let ctx = Context { page_lang: None, source_lang: Some("vi"), source: "labelled", origin: "domestic" };
+    let mut s = Score::default();
+    for id in &topic_ids {
+        s.topics.insert(id.clone(), Counts::default());
+    }
+    let mut outcomes = Vec::new();
+    for (n, line) in read(articles)?.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let a: ArticleRow = serde_json::from_str(line).with_context(|| format!("articles line {}", n + 1))?;
+        if !part(a.i) {
+            continue;
+        }
+        let Some(label) = labels.get(&a.i) else { continue };
+        let (title, body) = split_title(&a.text);
+        let got = analyzer.analyze(&title, &body, &ctx);
+        s.articles += 1;
+        let mut o = Outcome {
+            i: a.i,
+            title: title.chars().take(90).collect(),
+            wrong_topics: vec![],
+            missed_topics: vec![],
+            wrong_localities: vec![],
+            missed_localities: vec![],
+        };
+        for id in &topic_ids {
+            let tag = got.topics.iter().find(|t| &t.id == id);
+            let labelled = label.topics.contains(id);
+            if let Some(c) = s.topics.get_mut(id) {
+                c.add(tag.is_some(), labelled);
+            }
+            match (tag, labelled) {
+                (Some(t), false) => o.wrong_topics.push(format!("{id} {:?}", t.matched)),
+                (None, true) => o.missed_topics.push(id.clone()),
+                _ => {}
+            }
+        }
+        let got_places: BTreeSet<&str> = got.localities.iter().map(|l| l.id.as_str()).collect();
+        let want_places: BTreeSet<&str> = label.localities.iter().map(String::as_str).collect();
+        for p in got_places.union(&want_places) {
+            let (g, w) = (got_places.contains(p), want_places.contains(p));
+            s.localities.add(g, w);
+            if g && !w {
+                let m = got.localities.iter().find(|l| l.id == *p).map(|l| format!("{:?}", l.matched)).unwrap_or_default();
+                o.wrong_localities.push(format!("{p} {m}"));
+            } else if w && !g {
+                o.missed_localities.push(p.to_string());
+            }
+        }
+        let wrong =
+            !(o.wrong_topics.is_empty() && o.missed_topics.is_empty() && o.wrong_localities.is_empty() && o.missed_localities.is_empty());
+        if wrong {
+            outcomes.push(o);
+        }
+    }
+    Ok((s, outcomes))
+}
+
+pub fn print(name: &str, s: &Score) {
+    println!("{name}: {} articles, topics macro-F1 {:.3}", s.articles, s.macro_f1());
+    for (id, c) in &s.topics {
+        println!(
+            "  {id:<12} precision {:.3}  recall {:.3}  F1 {:.3}  (tp {}, fp {}, fn {})",
+            c.precision(),
+            c.recall(),
+            c.f1(),
+            c.tp,
+            c.fp,
+            c.fn_
+        );
+    }
+    let l = &s.localities;
+    println!(
+        "  localities   precision {:.3}  recall {:.3}  F1 {:.3}  (tp {}, fp {}, fn {})",
+        l.precision(),
+        l.recall(),
+        l.f1(),
+        l.tp,
+        l.fp,
+        l.fn_
+    );
+}
+
+/// The command: scores on the tuning part and on the check third, mistakes to `details` (or, with
+/// `--mistakes`, to stdout) for the tuning part only, so the check third stays unread.
+pub fn run(config: &Path, articles: &Path, labels: &Path, details: Option<&Path>, all: bool) -> Result<()> {
+    let cfg = crate::config::Config::load(config)?;
+    let analyzer = Analyzer::new(&cfg.topics, &cfg.localities);
+    if all {
+        let (s, mistakes) = score(&analyzer, articles, labels, |_| true)?;
+        print("all articles", &s);
+        write_details(details, &mistakes)?;
+        return Ok(());
+    }
+    let (tune, mistakes) = score(&analyzer, articles, labels, |i| i % 3 != 0)?;
+    print("tuning part (i % 3 != 0)", &tune);
+    let (check, _) = score(&analyzer, articles, labels, |i| i % 3 == 0)?;
+    print("check third (i % 3 == 0)", &check);
+    write_details(details, &mistakes)?;
+    Ok(())
+}
+
+fn write_details(details: Option<&Path>, mistakes: &[Outcome]) -> Result<()> {
+    let Some(path) = details else { return Ok(()) };
+    let mut out = String::new();
+    for o in mistakes {
+        out.push_str(&format!(
+            "{}\t{}\twrong: {:?}\tmissed: {:?}\tplaces wrong: {:?}\tplaces missed: {:?}\n",
+            o.i, o.title, o.wrong_topics, o.missed_topics, o.wrong_localities, o.missed_localities
+        ));
+    }
+    std::fs::write(path, out).with_context(|| format!("{}", path.display()))
+}
