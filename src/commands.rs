@@ -362,6 +362,68 @@ pub async fn user_list(cfg: Config) -> Result<()> {
     Ok(())
 }
 
+/// What `retag` did.
+pub struct Retagged {
+    pub examined: usize,
+    pub changed: usize,
+    pub indexed: Option<usize>,
+}
+
+/// Re-analyses stored articles (published or fetched since `since`) with the current taxonomy and
+/// localities, a batch at a time: an article whose tags change gets its new tags and is indexed
+/// again. Each batch commits on its own, so a run stopped midway keeps what it did and a second run
+/// finds those articles unchanged. Queue items are not touched: their history says which tag opened
+/// them.
+pub async fn retag(cfg: Config, since: Option<DateTime<Utc>>, progress: bool) -> Result<Retagged> {
+    let store = Store::open(&cfg.storage.database_url).await?;
+    let analyzer = crate::analyze::Analyzer::new(&cfg.topics, &cfg.localities);
+    let total = store.count_articles().await? as u64;
+    let bar = if progress { indicatif::ProgressBar::new(total) } else { indicatif::ProgressBar::hidden() };
+    let (mut last, mut examined, mut changed) = (0i64, 0usize, 0usize);
+    loop {
+        let ids = store.article_ids_after(last, 500).await?;
+        let Some(end) = ids.last() else { break };
+        last = end.0;
+        let articles = store.articles(&ids).await?;
+        bar.inc(ids.len() as u64);
+        let mut fresh = Vec::new();
+        for a in articles.iter().filter(|a| since.is_none_or(|s| a.published_at.unwrap_or(a.fetched_at) >= s)) {
+            examined += 1;
+            let source = cfg.source(&a.source);
+            let ctx = crate::analyze::Context {
+                page_lang: Some(&a.lang),
+                source_lang: source.and_then(|s| s.lang.as_deref()),
+                source: &a.source.0,
+                origin: a.origin.map(|o| o.as_str()).unwrap_or("domestic"),
+            };
+            let analysis = analyzer.analyze(&a.title, &a.text, &ctx);
+            let same = |old: &[crate::model::Tag], new: &[crate::model::Tag]| {
+                let key = |v: &[crate::model::Tag]| {
+                    let mut k: Vec<(String, Vec<String>, bool)> = v.iter().map(|t| (t.id.clone(), t.matched.clone(), t.in_title)).collect();
+                    k.sort();
+                    k
+                };
+                key(old) == key(new)
+            };
+            if !(same(&a.topics, &analysis.topics) && same(&a.localities, &analysis.localities)) {
+                fresh.push((a.id.clone(), analysis));
+            }
+        }
+        changed += fresh.len();
+        let refs: Vec<(crate::model::ArticleId, &crate::model::Analysis)> = fresh.iter().map(|(id, a)| (id.clone(), a)).collect();
+        store.replace_tags(&refs).await?;
+    }
+    bar.finish_and_clear();
+    // the index follows; if `serve` holds it, serve's indexer picks the articles up itself
+    let indexed = match Indexer::open(store.clone(), &cfg.storage.index_dir).await {
+        Ok(mut ix) => Some(ix.catch_up().await?),
+        Err(crate::search::SearchError::Locked) => None,
+        Err(e) => return Err(e.into()),
+    };
+    store.close().await;
+    Ok(Retagged { examined, changed, indexed })
+}
+
 pub async fn reindex(cfg: Config) -> Result<usize> {
     let store = Store::open(&cfg.storage.database_url).await?;
     let n = Indexer::rebuild_aside(store.clone(), &cfg.storage.index_dir).await?;

@@ -107,6 +107,13 @@ enum Command {
     },
     /// Rebuild the search index from the database.
     Reindex,
+    /// Re-analyse stored articles with the current taxonomy and localities (after editing
+    /// `topics.toml` or `localities.toml`); changed tags are stored and indexed again.
+    Retag {
+        /// Only articles published (or fetched) on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Validate the configuration and say exactly what is wrong and where.
     CheckConfig,
     /// OPML in and out: `sources import FILE.opml`, `sources export`.
@@ -252,6 +259,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex => {
             let n = commands::reindex(cfg).await?;
             println!("reindexed {n} articles");
+            Ok(())
+        }
+        Command::Retag { since } => {
+            let since = since.as_deref().map(|d| commands::parse_cli_date(d, false)).transpose()?;
+            let r = commands::retag(cfg, since, std::io::IsTerminal::is_terminal(&std::io::stderr())).await?;
+            let indexed = match r.indexed {
+                Some(n) => format!("{n} indexed again"),
+                None => "serve holds the index and will index them".to_string(),
+            };
+            println!("retagged: {} articles examined, {} with new tags ({indexed})", r.examined, r.changed);
             Ok(())
         }
         Command::CheckConfig | Command::Bench { .. } | Command::Sources { .. } => Ok(()),

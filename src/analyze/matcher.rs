@@ -42,7 +42,30 @@ fn add_position(map: &mut HashMap<String, Vec<u32>>, key: &str, at: u32) {
 impl Words {
     fn new(s: &str) -> Words {
         let mut w = Words::default();
+        w.push_text(s);
+        w
+    }
+
+    /// The words of several paragraphs in one index, with each paragraph's word range.
+    fn from_paragraphs<'p>(paragraphs: impl Iterator<Item = &'p str>) -> (Words, Vec<std::ops::Range<u32>>) {
+        let mut w = Words::default();
+        let mut ranges = Vec::new();
+        for p in paragraphs {
+            let start = w.words.len() as u32;
+            w.push_text(p);
+            let end = w.words.len() as u32;
+            if end > start {
+                ranges.push(start..end);
+            }
+        }
+        (w, ranges)
+    }
+
+    fn push_text(&mut self, s: &str) {
+        let w = self;
+        let base = w.words.len();
         for (i, word) in text::words(s).iter().enumerate() {
+            let i = base + i;
             let (exact, folded) = if word.bigram { (word.raw.to_string(), word.raw.to_string()) } else { text::keys(word.raw) };
             add_position(&mut w.by_exact, &exact, i as u32);
             if folded != exact {
@@ -56,7 +79,6 @@ impl Words {
                 all_caps: word.all_caps,
             });
         }
-        w
     }
 
     /// Positions where `q` may match (checked fully by `QWord::matches`).
@@ -86,6 +108,8 @@ impl Words {
 pub struct Doc<'a> {
     pub title: Words,
     pub body: Words,
+    /// Word ranges of the body's paragraphs (one range for a body given whole).
+    pub paragraphs: Vec<std::ops::Range<u32>>,
     pub plain: bool,
     pub lang: &'a str,
     pub source: &'a str,
@@ -105,7 +129,17 @@ impl<'a> Doc<'a> {
     /// A part of an article (its title, one paragraph) matched as the whole article would be:
     /// `plain` (written without diacritics) is the article's, not the part's.
     pub fn with_plain(title: &str, body: &str, plain: bool, lang: &'a str, source: &'a str, origin: &'a str) -> Doc<'a> {
-        Doc { title: Words::new(title), body: Words::new(body), plain, lang, source, origin, topics: Vec::new(), localities: Vec::new() }
+        let body = Words::new(body);
+        let paragraphs = vec![0..body.words.len() as u32];
+        Doc { title: Words::new(title), body, paragraphs, plain, lang, source, origin, topics: Vec::new(), localities: Vec::new() }
+    }
+
+    /// An article whose body is cut into paragraphs (lines), keyed once: rules can then be judged
+    /// in the title or in one paragraph (`eval_in`) without keying anything again.
+    pub fn paragraphs(title: &str, body: &str, lang: &'a str, source: &'a str, origin: &'a str) -> Doc<'a> {
+        let plain = text::is_plain_parts(&[title, body]);
+        let (words, paragraphs) = Words::from_paragraphs(body.split('\n').map(str::trim).filter(|p| !p.is_empty()));
+        Doc { title: Words::new(title), body: words, paragraphs, plain, lang, source, origin, topics: Vec::new(), localities: Vec::new() }
     }
 }
 
@@ -140,10 +174,15 @@ impl QWord {
 
 /// Counts non-overlapping occurrences of the phrase in the words.
 pub fn count_phrase(words: &Words, phrase: &[QWord], plain: bool) -> usize {
+    count_phrase_in(words, phrase, plain, 0..words.words.len() as u32)
+}
+
+/// `count_phrase` within a range of word positions (one paragraph): a phrase never spans two.
+fn count_phrase_in(words: &Words, phrase: &[QWord], plain: bool, range: std::ops::Range<u32>) -> usize {
     let Some(first) = phrase.first() else { return 0 };
-    let n = words.words.len();
+    let n = range.end as usize;
     let mut count = 0;
-    let mut next_free = 0usize;
+    let mut next_free = range.start as usize;
     for start in words.candidates(first, plain) {
         let start = start as usize;
         if start < next_free || start + phrase.len() > n {
@@ -184,6 +223,17 @@ impl Rule {
             Expr::And(v) => Rule::And(v.iter().map(Rule::compile).collect()),
             Expr::Or(v) => Rule::Or(v.iter().map(Rule::compile).collect()),
             Expr::Not(x) => Rule::Not(Box::new(Rule::compile(x))),
+        }
+    }
+
+    /// The rule without its negations: it holds wherever the rule holds in any part of an article,
+    /// so an article it does not hold in as a whole can skip the paragraph-by-paragraph judgement.
+    pub fn positive(&self) -> Rule {
+        match self {
+            Rule::Not(_) => Rule::And(Vec::new()),
+            Rule::And(v) => Rule::And(v.iter().map(Rule::positive).collect()),
+            Rule::Or(v) => Rule::Or(v.iter().map(Rule::positive).collect()),
+            other => other.clone(),
         }
     }
 
@@ -231,12 +281,31 @@ impl Hits {
     }
 }
 
+/// Where a rule is judged: the whole article, its title alone, or one paragraph of its body.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    All,
+    Title,
+    Paragraph(std::ops::Range<u32>),
+}
+
 /// Evaluates a compiled rule; `Some(hits)` when it holds.
 pub fn eval(r: &Rule, doc: &Doc) -> Option<Hits> {
+    eval_in(r, doc, &Scope::All)
+}
+
+/// `eval` in part of the article (`Scope`).
+pub fn eval_in(r: &Rule, doc: &Doc, scope: &Scope) -> Option<Hits> {
+    let eval = |r: &Rule, doc: &Doc| eval_in(r, doc, scope);
     match r {
         Rule::Text { label, words, title_only } => {
-            let t = count_phrase(&doc.title, words, doc.plain);
-            let b = if *title_only { 0 } else { count_phrase(&doc.body, words, doc.plain) };
+            let t = if matches!(scope, Scope::Paragraph(_)) { 0 } else { count_phrase(&doc.title, words, doc.plain) };
+            let b = match scope {
+                _ if *title_only => 0,
+                Scope::All => count_phrase(&doc.body, words, doc.plain),
+                Scope::Title => 0,
+                Scope::Paragraph(range) => count_phrase_in(&doc.body, words, doc.plain, range.clone()),
+            };
             (t + b > 0).then(|| Hits { terms: vec![(label.clone(), t, b)] })
         }
         Rule::Field { field, value } => {

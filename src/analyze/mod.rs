@@ -6,11 +6,11 @@ pub mod matcher;
 
 use crate::config::{Locality, Topic};
 use crate::model::{Analysis, Tag};
-use matcher::{count_phrase, Doc, QWord, Rule};
+use matcher::{count_phrase, Doc, QWord, Rule, Scope};
 
 /// Topics and localities prepared once (aliases keyed), then applied to every article.
 pub struct Analyzer {
-    topics: Vec<(Topic, Rule)>,
+    topics: Vec<TopicRule>,
     localities: Vec<LocalityRule>,
 }
 
@@ -45,21 +45,20 @@ impl Analyzer {
                 LocalityRule { id: l.id.clone(), aliases }
             })
             .collect();
-        Analyzer { topics: topics.iter().map(|t| (t.clone(), Rule::compile(&t.query))).collect(), localities }
+        Analyzer { topics: topics.iter().map(TopicRule::new).collect(), localities }
     }
 
     /// `title` and `text` must already be normalised (`text::normalize`).
     pub fn analyze(&self, title: &str, text: &str, ctx: &Context) -> Analysis {
         let lang = lang::identify(title, text, &lang::Hints { page: ctx.page_lang, source: ctx.source_lang });
-        let plain = crate::text::is_plain_parts(&[title, text]);
-        let parts = Parts::new(title, text, plain, &lang, ctx);
+        let doc = Doc::paragraphs(title, text, &lang, ctx.source, ctx.origin);
         let mut localities = Vec::new();
         for LocalityRule { id, aliases } in &self.localities {
             let mut matched = Vec::new();
             let mut in_title = false;
             for (alias, q) in aliases {
-                let t = count_phrase(&parts.title.title, q, plain);
-                let b: usize = parts.paragraphs.iter().map(|p| count_phrase(&p.body, q, plain)).sum();
+                let t = count_phrase(&doc.title, q, doc.plain);
+                let b = count_phrase(&doc.body, q, doc.plain);
                 if t + b > 0 {
                     matched.push(alias.clone());
                     in_title |= t > 0;
@@ -69,48 +68,50 @@ impl Analyzer {
                 localities.push(Tag { id: id.clone(), matched, in_title });
             }
         }
-        let topics = self.topics.iter().filter_map(|(t, rule)| topic_tag(t, rule, &parts)).collect();
+        let topics = self.topics.iter().filter_map(|t| topic_tag(t, &doc)).collect();
         Analysis { lang, topics, localities }
     }
 }
 
-/// An article cut where a topic is judged: its title, and each paragraph (a line of the extracted
-/// text) on its own, so that `AND` in a topic means "in the same paragraph" and a topic is told
-/// apart from a passing mention by how much of the article deals with it.
-pub struct Parts<'a> {
-    pub title: Doc<'a>,
-    pub paragraphs: Vec<Doc<'a>>,
+/// A topic compiled for tagging: its rule, and the rule without negations, which an article must
+/// satisfy as a whole before its paragraphs are judged one by one (most articles fail it at once).
+pub struct TopicRule {
+    pub topic: Topic,
+    pub rule: Rule,
+    positive: Rule,
 }
 
-impl<'a> Parts<'a> {
-    pub fn new(title: &str, text: &str, plain: bool, lang: &'a str, ctx: &Context<'a>) -> Parts<'a> {
-        let paragraphs = text
-            .split('\n')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| Doc::with_plain("", p, plain, lang, ctx.source, ctx.origin))
-            .collect();
-        Parts { title: Doc::with_plain(title, "", plain, lang, ctx.source, ctx.origin), paragraphs }
+impl TopicRule {
+    pub fn new(topic: &Topic) -> TopicRule {
+        let rule = Rule::compile(&topic.query);
+        TopicRule { topic: topic.clone(), positive: rule.positive(), rule }
     }
 }
 
-/// How much an article is about a topic, from where its query matches: the title counts
-/// `title_weight`, each paragraph it matches in 1 (1.5 when the paragraph mentions it twice, 2 for
-/// three times or more: that paragraph deals with it), the lead paragraph 0.5 more. The words that matched come
-/// with it, for "why tagged".
-pub fn aboutness(t: &Topic, rule: &Rule, title: &Doc, paragraphs: &[Doc]) -> (f64, Vec<String>, bool, usize) {
+/// How much an article is about a topic, from where its query matches: judged in the title and in
+/// each paragraph on its own (so `AND` means "in the same paragraph" and `-term` removes only the
+/// paragraph it is in), the title counts `title_weight`, each paragraph it matches in 1 (1.5 when
+/// it mentions the topic twice, 2 for three times or more: that paragraph deals with it), the lead
+/// paragraph 0.5 more. Returns the score, the words that matched (title first, each once), whether
+/// the title matched, and the body mentions.
+pub fn aboutness(t: &TopicRule, doc: &Doc) -> (f64, Vec<String>, bool, usize) {
+    let (topic, rule) = (&t.topic, &t.rule);
+    let none = (0.0, Vec::new(), false, 0);
+    if matcher::eval(&t.positive, doc).is_none() {
+        return none;
+    }
     let positive = |h: &matcher::Hits| !(h.terms.is_empty() && rule.has_text());
     let mut score = 0.0;
     let mut words: Vec<String> = Vec::new();
     let mut in_title = false;
     let mut body_mentions = 0;
-    if let Some(h) = matcher::eval(rule, title).filter(positive) {
-        score += t.title_weight;
+    if let Some(h) = matcher::eval_in(rule, doc, &Scope::Title).filter(positive) {
+        score += topic.title_weight;
         in_title = true;
         words.extend(h.matched());
     }
-    for (k, p) in paragraphs.iter().enumerate() {
-        let Some(h) = matcher::eval(rule, p).filter(positive) else { continue };
+    for (k, range) in doc.paragraphs.iter().enumerate() {
+        let Some(h) = matcher::eval_in(rule, doc, &Scope::Paragraph(range.clone())).filter(positive) else { continue };
         let mentions = h.body_mentions();
         body_mentions += mentions;
         // a paragraph that mentions it again and again deals with it: 1, 1.5, then 2
@@ -120,28 +121,27 @@ pub fn aboutness(t: &Topic, rule: &Rule, title: &Doc, paragraphs: &[Doc]) -> (f6
         }
         words.extend(h.matched());
     }
-    // first seen first (title words lead), each once
     let mut seen = std::collections::HashSet::new();
     words.retain(|w| seen.insert(w.clone()));
     (score, words, in_title, body_mentions)
 }
 
-fn topic_tag(t: &Topic, rule: &Rule, parts: &Parts) -> Option<Tag> {
-    let (score, matched, in_title, body_mentions) = aboutness(t, rule, &parts.title, &parts.paragraphs);
-    if matched.is_empty() && rule.has_text() {
+fn topic_tag(t: &TopicRule, doc: &Doc) -> Option<Tag> {
+    let (score, matched, in_title, body_mentions) = aboutness(t, doc);
+    if score == 0.0 || (matched.is_empty() && t.rule.has_text()) {
         return None;
     }
     // Title mentions weigh more: one in the title is enough for `min_mentions`.
-    if !in_title && body_mentions < t.min_mentions {
+    if !in_title && body_mentions < t.topic.min_mentions {
         return None;
     }
     // A short article is about what one of its few paragraphs deals with: the bar is lower for it
     // (one paragraph: 1.5, two: 2...), up to the topic's own.
-    let needed = t.min_score.min(1.0 + 0.5 * parts.paragraphs.len() as f64);
-    if score < needed || score == 0.0 {
+    let needed = t.topic.min_score.min(1.0 + 0.5 * doc.paragraphs.len() as f64);
+    if score < needed {
         return None;
     }
-    Some(Tag { id: t.id.clone(), matched, in_title })
+    Some(Tag { id: t.topic.id.clone(), matched, in_title })
 }
 
 #[cfg(test)]

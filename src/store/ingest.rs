@@ -230,3 +230,36 @@ async fn write_tags(tx: &mut sqlx::SqliteConnection, table: &str, col: &str, tag
     }
     Ok(())
 }
+
+impl Store {
+    /// Replaces the topic and locality tags of articles re-analysed by `retag`, in one transaction,
+    /// and marks them for indexing again (their facets and `topic:` change with the tags).
+    pub async fn replace_tags(&self, tagged: &[(ArticleId, &crate::model::Analysis)]) -> Result<()> {
+        if tagged.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write_tx().await?;
+        for chunk in tagged.chunks(500) {
+            for table in ["article_topics", "article_localities"] {
+                let sql = format!("DELETE FROM {table} WHERE article_id IN ({})", placeholders(chunk.len()));
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (id, _) in chunk {
+                    q = q.bind(id.0);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let sql = format!("UPDATE articles SET indexed = 0 WHERE id IN ({})", placeholders(chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (id, _) in chunk {
+                q = q.bind(id.0);
+            }
+            q.execute(&mut *tx).await?;
+            let topics: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.topics.iter().map(move |t| (id.0, t))).collect();
+            write_tags(&mut tx, "article_topics", "topic_id", &topics).await?;
+            let places: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.localities.iter().map(move |t| (id.0, t))).collect();
+            write_tags(&mut tx, "article_localities", "locality_id", &places).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -240,6 +240,41 @@ fn crawl_search_export_reindex_through_the_binary() {
     assert_eq!(total(run(&["search", "--json", "lang:vi OR lang:en OR lang:zh"])), before);
 }
 
+/// `retag` (issue 20): after the taxonomy changes, stored articles carry the new tags, search finds
+/// them by the new topic, and a second run finds nothing to change.
+#[test]
+fn retag_applies_an_edited_taxonomy_to_stored_articles() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let world = rt.block_on(super::crawl::world());
+    let cfg = world.config_path.to_str().unwrap_or_default().to_string();
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--config").arg(&cfg).args(args);
+        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run")
+    };
+    let out = run(&["crawl", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let hits = |q: &str| -> u64 {
+        let out = run(&["search", "--json", q]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["total"].as_u64().expect("total")
+    };
+    assert_eq!(hits("topic:nghe-ca"), 0);
+    let mut toml = std::fs::read_to_string(&world.config_path).expect("config");
+    toml.push_str("\n[[topic]]\nid = \"nghe-ca\"\nname = \"Nghề cá\"\nquery = '\"tàu cá\" OR \"ngư dân\"'\n");
+    std::fs::write(&world.config_path, toml).expect("config");
+    let out = run(&["retag"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.contains("with new tags") && !said.contains(" 0 with new tags"), "{said}");
+    assert!(hits("topic:nghe-ca") >= 1, "the fishing story carries the new topic");
+    let export = run(&["export"]);
+    let tagged = String::from_utf8_lossy(&export.stdout).lines().filter(|l| l.contains("nghe-ca")).count();
+    assert!(tagged >= 1);
+    let again = run(&["retag", "--since", "2020-01-01"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains(" 0 with new tags"), "{}", String::from_utf8_lossy(&again.stdout));
+}
+
 /// Crash consistency (issue 13): `kill -9` at several points of `crawl --once` and of `serve`, then
 /// a clean crawl. Nothing stored is lost, corrupted or duplicated, no job is stuck, and search finds
 /// exactly what export lists.
