@@ -204,14 +204,18 @@ pub async fn serve(cfg: Config) -> Result<()> {
     tracing::info!(sources = cfg.sources.len(), "presswatch serving on http://{}", cfg.server.listen);
     let mut shutdown_wait = shutdown.clone();
     while !*shutdown.borrow() {
-        match crawler.pass(false, &shutdown, &Progress::new(false)).await {
-            Ok(s) => {
+        // a panic anywhere in a pass (a parser on a hostile body) fails that pass, not the service
+        let quiet = Progress::new(false);
+        let pass = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(crawler.pass(false, &shutdown, &quiet)));
+        match pass.await {
+            Err(_) => tracing::error!("crawl pass stopped by a panic; the next pass goes on"),
+            Ok(Ok(s)) => {
                 metrics.record_pass(&s);
                 if s.sources > 0 {
                     tracing::info!(sources = s.sources, new = s.articles_new, failed_sources = s.sources_failed, "crawl pass done")
                 }
             }
-            Err(e) => tracing::error!("crawl pass failed: {e}"),
+            Ok(Err(e)) => tracing::error!("crawl pass failed: {e}"),
         }
         stored.notify_one();
         let now = Utc::now().timestamp();

@@ -29,7 +29,15 @@ pub enum DiscoverError {
     TooLarge(u64),
 }
 
+/// Listings in a fetched body. The parsers beneath (feed-rs, quick-xml, html5ever) are others'
+/// code run on hostile bytes: a panic in one of them is this body's failure, never the crawler's
+/// (fuzzing found one: an XML declaration naming an encoding late in the document).
 pub fn discover(body: &[u8], content_type: Option<&str>, base: &Url, max_bytes: u64) -> Result<Discovered, DiscoverError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| discover_unguarded(body, content_type, base, max_bytes)))
+        .unwrap_or_else(|_| Err(DiscoverError::Malformed { kind: "listing", message: "the parser failed on this body".into() }))
+}
+
+fn discover_unguarded(body: &[u8], content_type: Option<&str>, base: &Url, max_bytes: u64) -> Result<Discovered, DiscoverError> {
     let inflated;
     let body = if body.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
@@ -114,7 +122,26 @@ fn feed(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
     Ok(out)
 }
 
+/// The text without XML declarations: we decoded the bytes already, so a declaration's encoding is
+/// stale, and one that is not at the very start is malformed (feed-rs panicked on a late one).
 fn strip_xml_encoding(text: &str) -> std::borrow::Cow<'_, str> {
+    let lead = strip_leading_xml_encoding(text);
+    let after_lead = lead.strip_prefix("<?xml").map_or(0, |_| 5);
+    if !lead[after_lead..].contains("<?xml") {
+        return lead;
+    }
+    let mut out = String::with_capacity(lead.len());
+    out.push_str(&lead[..after_lead]);
+    let mut rest = &lead[after_lead..];
+    while let Some(i) = rest.find("<?xml") {
+        out.push_str(&rest[..i]);
+        rest = rest[i..].find("?>").map_or("", |e| &rest[i + e + 2..]);
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+fn strip_leading_xml_encoding(text: &str) -> std::borrow::Cow<'_, str> {
     if let Some(end) = text.strip_prefix("<?xml").and_then(|rest| rest.find("?>")) {
         let decl = &text[..end + 7];
         if let Some(pos) = decl.find("encoding=") {
@@ -288,6 +315,24 @@ fn feed_link(text: &str, base: &Url) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// Regression (fuzzing, issue 13): an XML declaration with an encoding after other text made
+    /// feed-rs's reader panic (quick-xml `set_encoding` after its prefix buffer was drained), and
+    /// the crawl task with it.
+    #[test]
+    fn a_late_xml_declaration_is_no_panic() {
+        let base = Url::parse("https://bao.example/rss.xml").expect("url");
+        let mut body = "Dòng chữ không phải XML đứng trước.\n".repeat(40).into_bytes();
+        body.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"euc-kr\"?>\n<rss version=\"2.0\"><channel><item><title>Tin</title><link>https://bao.example/tin/1.html</link></item></channel></rss>");
+        let head = b"<rss version=\"2.0\">".to_vec();
+        for b in [body.clone(), [head, body].concat()] {
+            match discover(&b, Some("application/rss+xml"), &base, 1 << 20) {
+                Ok(Discovered::Listings(l)) => assert!(l.iter().all(|x| x.url.starts_with("https://bao.example/"))),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => assert!(matches!(e, DiscoverError::Malformed { .. } | DiscoverError::NotAFeed(_)), "{e}"),
+            }
+        }
+    }
+
     use super::*;
 
     fn base() -> Url {

@@ -16,6 +16,8 @@ use dom_query::Document;
 pub enum ExtractError {
     #[error("no article text found")]
     NoText,
+    #[error("the HTML parser failed on this page")]
+    Failed,
 }
 
 /// Per-outlet extraction rules, from the source's configuration.
@@ -115,7 +117,13 @@ fn remove_boilerplate(doc: &Document) {
     }
 }
 
+/// The article in a page. html5ever and dom_smoothie are others' code run on hostile markup: a
+/// panic in them is this page's failure (`ExtractError::Failed`), never the crawler's.
 pub fn extract(html: &str, url: Option<&str>, rules: &SiteRules) -> Result<Extracted, ExtractError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract_unguarded(html, url, rules))).unwrap_or(Err(ExtractError::Failed))
+}
+
+fn extract_unguarded(html: &str, url: Option<&str>, rules: &SiteRules) -> Result<Extracted, ExtractError> {
     let doc = parse_html(html);
     let meta = metadata(&doc);
 
