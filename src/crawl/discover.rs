@@ -142,19 +142,15 @@ fn strip_xml_encoding(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn strip_leading_xml_encoding(text: &str) -> std::borrow::Cow<'_, str> {
+    // the whole declaration is replaced: its encoding value may be anything, quoted or not (fuzzing
+    // found one that began with a multi-byte character and broke the slicing that was here)
     if let Some(end) = text.strip_prefix("<?xml").and_then(|rest| rest.find("?>")) {
         let decl = &text[..end + 7];
-        if let Some(pos) = decl.find("encoding=") {
-            let after = &decl[pos + 9..];
-            let q = after.chars().next().unwrap_or('"');
-            if let Some(close) = after[1..].find(q) {
-                let mut s = String::with_capacity(text.len());
-                s.push_str(&decl[..pos]);
-                s.push_str("encoding=\"utf-8\"");
-                s.push_str(&after[close + 2..]);
-                s.push_str(&text[end + 7..]);
-                return std::borrow::Cow::Owned(s);
-            }
+        if decl.contains("encoding=") {
+            let mut s = String::with_capacity(text.len());
+            s.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+            s.push_str(&text[end + 7..]);
+            return std::borrow::Cow::Owned(s);
         }
     }
     std::borrow::Cow::Borrowed(text)
@@ -318,6 +314,23 @@ mod tests {
     /// Regression (fuzzing, issue 13): an XML declaration with an encoding after other text made
     /// feed-rs's reader panic (quick-xml `set_encoding` after its prefix buffer was drained), and
     /// the crawl task with it.
+    /// Regression (fuzzing, issue 13): an encoding value starting with a multi-byte character was
+    /// sliced inside that character.
+    #[test]
+    fn any_encoding_value_is_replaced_without_slicing_a_character() {
+        let base = Url::parse("https://bao.example/atom.xml").expect("url");
+        for decl in [
+            "<?xml version=\"1.0\" encoding=\u{fffd}\u{fffd}\"iso-8859-1\"?>",
+            "<?xml version=\"1.0\" encoding=?>",
+            "<?xml encoding='tcvn'?>",
+        ] {
+            let body = format!("{decl}\n<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title><entry><title>Tin</title><link href=\"https://bao.example/1\"/></entry></feed>");
+            let std::borrow::Cow::Owned(clean) = strip_xml_encoding(&body) else { panic!("{decl}: declaration kept") };
+            assert!(clean.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed"), "{clean}");
+            assert!(matches!(discover(body.as_bytes(), None, &base, 1 << 20), Ok(Discovered::Listings(l)) if l.len() == 1), "{decl}");
+        }
+    }
+
     #[test]
     fn a_late_xml_declaration_is_no_panic() {
         let base = Url::parse("https://bao.example/rss.xml").expect("url");
