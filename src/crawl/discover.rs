@@ -84,6 +84,9 @@ fn discover_unguarded(body: &[u8], content_type: Option<&str>, base: &Url, max_b
 fn feed(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
     // We decoded the bytes already; a stale encoding declaration must not make the parser decode again.
     let cleaned = strip_xml_encoding(text);
+    // feed-rs slices contact strings (`€name@example.org`) inside a character and panics; we never
+    // read contacts, so they are dropped before parsing instead of losing the feed
+    let cleaned = drop_elements(&cleaned, &["managingEditor", "webMaster", "author", "dc:creator"]);
     // feed-rs builds its element tree recursively: refuse what would overflow the stack
     let depth = crate::extract::nesting::xml_depth(&cleaned);
     if depth > crate::extract::nesting::MAX_DEPTH {
@@ -154,6 +157,38 @@ fn strip_leading_xml_encoding(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Borrowed(text)
+}
+
+/// The text without the named elements (start tag to end tag, or self-closed).
+fn drop_elements<'t>(text: &'t str, names: &[&str]) -> std::borrow::Cow<'t, str> {
+    if !names.iter().any(|n| text.contains(&format!("<{n}"))) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for n in names {
+        let (open, close) = (format!("<{n}"), format!("</{n}>"));
+        let mut kept = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(&open) {
+            let after = &rest[i + open.len()..];
+            // `<author>` but not `<authority>`
+            if !after.starts_with(['>', ' ', '/', '\t', '\n', '\r']) {
+                kept.push_str(&rest[..i + open.len()]);
+                rest = after;
+                continue;
+            }
+            kept.push_str(&rest[..i]);
+            let tag_end = after.find('>').map_or(after.len(), |e| e + 1);
+            rest = if after[..tag_end].ends_with("/>") {
+                &after[tag_end..]
+            } else {
+                after.find(&close).map_or("", |c| &after[c + close.len()..])
+            };
+        }
+        kept.push_str(rest);
+        out = kept;
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Escapes `&` that does not start an entity or character reference.
@@ -314,6 +349,21 @@ mod tests {
     /// Regression (fuzzing, issue 13): an XML declaration with an encoding after other text made
     /// feed-rs's reader panic (quick-xml `set_encoding` after its prefix buffer was drained), and
     /// the crawl task with it.
+    /// Regression (fuzzing, issue 13): feed-rs panicked on a contact like `€name@example.org`
+    /// (it slices inside the character); the feed is read without its contacts.
+    #[test]
+    fn a_contact_with_a_multibyte_prefix_does_not_lose_the_feed() {
+        let base = Url::parse("https://bao.example/rss.xml").expect("url");
+        let feed = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>\
+            <managingEditor>€toa.soan@bao.example</managingEditor><webMaster/>\
+            <item><title>Tin</title><link>https://bao.example/1</link><author>€ptv@bao.example</author><authority>x</authority></item>\
+            </channel></rss>";
+        match discover(feed.as_bytes(), None, &base, 1 << 20) {
+            Ok(Discovered::Listings(l)) => assert_eq!(l.len(), 1),
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// Regression (fuzzing, issue 13): an encoding value starting with a multi-byte character was
     /// sliced inside that character.
     #[test]
