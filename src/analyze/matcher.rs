@@ -180,10 +180,25 @@ pub fn count_phrase(words: &Words, phrase: &[QWord], plain: bool) -> usize {
 /// `count_phrase` within a range of word positions (one paragraph): a phrase never spans two.
 fn count_phrase_in(words: &Words, phrase: &[QWord], plain: bool, range: std::ops::Range<u32>) -> usize {
     let Some(first) = phrase.first() else { return 0 };
-    let n = range.end as usize;
+    if !plain {
+        // text with diacritics: the candidates are one sorted list, read in place within the range
+        // (this runs once per term and paragraph, so no list is built)
+        let key = if first.has_dia { &first.exact } else { &first.folded };
+        let Some(all) = words.by_exact.get(key) else { return 0 };
+        let from = all.partition_point(|&p| p < range.start);
+        return count_from(words, phrase, plain, all[from..].iter().copied().take_while(|&p| p < range.end), range.end);
+    }
+    let candidates = words.candidates(first, plain);
+    count_from(words, phrase, plain, candidates.into_iter().filter(|p| range.contains(p)), range.end)
+}
+
+/// Non-overlapping matches of the phrase starting at the candidate positions (ascending), each
+/// ending by `end`.
+fn count_from(words: &Words, phrase: &[QWord], plain: bool, candidates: impl Iterator<Item = u32>, end: u32) -> usize {
+    let n = end as usize;
     let mut count = 0;
-    let mut next_free = range.start as usize;
-    for start in words.candidates(first, plain) {
+    let mut next_free = 0usize;
+    for start in candidates {
         let start = start as usize;
         if start < next_free || start + phrase.len() > n {
             continue;
@@ -234,6 +249,15 @@ impl Rule {
             Rule::And(v) => Rule::And(v.iter().map(Rule::positive).collect()),
             Rule::Or(v) => Rule::Or(v.iter().map(Rule::positive).collect()),
             other => other.clone(),
+        }
+    }
+
+    /// Whether the rule is terms and fields joined by OR only (no AND, no NOT).
+    pub fn only_or(&self) -> bool {
+        match self {
+            Rule::Text { .. } | Rule::Field { .. } | Rule::Never => true,
+            Rule::Or(v) => v.iter().all(Rule::only_or),
+            Rule::And(_) | Rule::Not(_) => false,
         }
     }
 

@@ -79,12 +79,16 @@ pub struct TopicRule {
     pub topic: Topic,
     pub rule: Rule,
     positive: Rule,
+    /// Any match makes the tag (`min_score` at most 1) and the rule only ORs terms: what holds in a
+    /// paragraph holds in the article and back, so the article as a whole decides at once.
+    whole: bool,
 }
 
 impl TopicRule {
     pub fn new(topic: &Topic) -> TopicRule {
         let rule = Rule::compile(&topic.query);
-        TopicRule { topic: topic.clone(), positive: rule.positive(), rule }
+        let whole = topic.min_score <= 1.0 && rule.only_or();
+        TopicRule { topic: topic.clone(), positive: rule.positive(), rule, whole }
     }
 }
 
@@ -97,8 +101,12 @@ impl TopicRule {
 pub fn aboutness(t: &TopicRule, doc: &Doc) -> (f64, Vec<String>, bool, usize) {
     let (topic, rule) = (&t.topic, &t.rule);
     let none = (0.0, Vec::new(), false, 0);
-    if matcher::eval(&t.positive, doc).is_none() {
-        return none;
+    let Some(whole) = matcher::eval(&t.positive, doc) else { return none };
+    if t.whole {
+        // the score is then a lower bound (one paragraph), which is all `min_score <= 1` asks
+        let in_title = whole.in_title();
+        let score = if in_title { topic.title_weight.max(1.0) } else { 1.0 };
+        return (score, whole.matched(), in_title, whole.body_mentions());
     }
     let positive = |h: &matcher::Hits| !(h.terms.is_empty() && rule.has_text());
     let mut score = 0.0;
