@@ -192,8 +192,8 @@ pub fn print(name: &str, s: &Score) {
     );
 }
 
-/// The command: scores on the tuning part and on the check third, mistakes to `details` (or, with
-/// `--mistakes`, to stdout) for the tuning part only, so the check third stays unread.
+/// The command: scores on the tuning part and on the check third, and the mistakes (to `details`)
+/// of the tuning part only, so the check third stays unread; with `all`, one set.
 pub fn run(config: &Path, articles: &Path, labels: &Path, details: Option<&Path>, all: bool) -> Result<()> {
     let cfg = crate::config::Config::load(config)?;
     let analyzer = Analyzer::new(&cfg.topics, &cfg.localities);

@@ -745,18 +745,20 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
             };
             bounded(&s.header_read_timeout, "header_read_timeout", 1, 600, &mut server.header_read_timeout)?;
             bounded(&s.request_timeout, "request_timeout", 1, 3600, &mut server.request_timeout)?;
-            if let Some(n) = s.max_connections {
-                if !(1..=100_000).contains(&n) {
-                    return Err(At(&p).err("server.max_connections", format!("{n} is out of range 1..=100000")));
+            let count = |v: Option<i64>, key: &str, slot: &mut usize| -> Result<(), ConfigError> {
+                match v {
+                    Some(n) if !(1..=100_000).contains(&n) => {
+                        Err(At(&p).err(format!("server.{key}"), format!("{n} is out of range 1..=100000")))
+                    }
+                    Some(n) => {
+                        *slot = n as usize;
+                        Ok(())
+                    }
+                    None => Ok(()),
                 }
-                server.max_connections = n as usize;
-            }
-            if let Some(n) = s.max_connections_per_address {
-                if !(1..=100_000).contains(&n) {
-                    return Err(At(&p).err("server.max_connections_per_address", format!("{n} is out of range 1..=100000")));
-                }
-                server.max_connections_per_address = n as usize;
-            }
+            };
+            count(s.max_connections, "max_connections", &mut server.max_connections)?;
+            count(s.max_connections_per_address, "max_connections_per_address", &mut server.max_connections_per_address)?;
             server.public_url = match &s.public_url {
                 Some(u) => {
                     let parsed = url::Url::parse(u).map_err(|e| At(&p).err("server.public_url", format!("invalid URL \"{u}\": {e}")))?;

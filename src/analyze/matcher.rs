@@ -123,12 +123,6 @@ pub struct Doc<'a> {
 impl<'a> Doc<'a> {
     pub fn new(title: &str, body: &str, lang: &'a str, source: &'a str, origin: &'a str) -> Doc<'a> {
         let plain = text::is_plain_parts(&[title, body]);
-        Doc::with_plain(title, body, plain, lang, source, origin)
-    }
-
-    /// A part of an article (its title, one paragraph) matched as the whole article would be:
-    /// `plain` (written without diacritics) is the article's, not the part's.
-    pub fn with_plain(title: &str, body: &str, plain: bool, lang: &'a str, source: &'a str, origin: &'a str) -> Doc<'a> {
         let body = Words::new(body);
         let paragraphs = vec![0..body.words.len() as u32];
         Doc { title: Words::new(title), body, paragraphs, plain, lang, source, origin, topics: Vec::new(), localities: Vec::new() }

@@ -82,8 +82,7 @@ fn discover_unguarded(body: &[u8], content_type: Option<&str>, base: &Url, max_b
 }
 
 fn feed(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
-    // We decoded the bytes already; a stale encoding declaration must not make the parser decode again.
-    let cleaned = strip_xml_encoding(text);
+    let cleaned = strip_xml_declarations(text);
     // feed-rs slices contact strings (`€name@example.org`) inside a character and panics; we never
     // read contacts, so they are dropped before parsing instead of losing the feed
     let cleaned = drop_elements(&cleaned, &["managingEditor", "webMaster", "author", "dc:creator"]);
@@ -129,7 +128,7 @@ fn feed(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
 /// stale, and feed-rs panics when it meets one late in the document (fuzzing found it, then found
 /// a cut that joined two broken declarations into a new one). Every `<?xml … ?>` goes, until none
 /// is left; the parser then reads UTF-8, as it should.
-fn strip_xml_encoding(text: &str) -> std::borrow::Cow<'_, str> {
+fn strip_xml_declarations(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains("<?xml") {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -361,7 +360,7 @@ mod tests {
             let body = format!(
                 "{decl}\n<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title><entry><title>Tin</title><link href=\"https://bao.example/1\"/></entry></feed>"
             );
-            assert!(!strip_xml_encoding(&body).contains("<?xml"), "{decl}");
+            assert!(!strip_xml_declarations(&body).contains("<?xml"), "{decl}");
             match discover(body.as_bytes(), None, &base, 1 << 20) {
                 Ok(Discovered::Listings(l)) => assert!(l.len() <= 1, "{decl}"),
                 Ok(other) => panic!("{decl}: {other:?}"),

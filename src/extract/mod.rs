@@ -255,7 +255,7 @@ fn starts_tag(b: &[u8], at: usize, name: &[u8]) -> bool {
 }
 
 /// First case-insensitive occurrence of `needle` at or after `from`.
-fn find_ci(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+pub(crate) fn find_ci(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     let first = needle[0];
     let mut i = from;
     while i + needle.len() <= b.len() {

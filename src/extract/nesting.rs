@@ -80,7 +80,7 @@ pub fn flatten_html(html: &str, max: usize) -> Cow<'_, str> {
         if !closing && listed(RAW_TEXT, name) {
             // skip to its end tag, which the loop then reads as an ordinary end tag
             let close = format!("</{name}");
-            i = find_ci(b, end, close.as_bytes()).unwrap_or(b.len());
+            i = super::find_ci(b, end, close.as_bytes()).unwrap_or(b.len());
         }
         if drop_tag {
             let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
@@ -153,13 +153,6 @@ fn tag_end(b: &[u8], from: usize) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-fn find_ci(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || b.len() < needle.len() {
-        return None;
-    }
-    (from..=b.len() - needle.len()).find(|&i| b[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]

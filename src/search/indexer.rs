@@ -67,11 +67,7 @@ impl Indexer {
             if ids.is_empty() {
                 break;
             }
-            let articles = self.store.articles(&ids).await?;
-            let mut seen = self.store.sightings_of_many(&ids).await?;
-            for a in &articles {
-                self.add(a, &seen.remove(&a.id.0).unwrap_or_default())?;
-            }
+            self.add_batch(&ids).await?;
             self.commit(&generation)?;
             self.store.mark_indexed(&ids).await?;
             total += ids.len();
@@ -103,12 +99,7 @@ impl Indexer {
             let ids = store.article_ids_after(last, BATCH).await?;
             let Some(end) = ids.last() else { break };
             last = end.0;
-            let articles = store.articles(&ids).await?;
-            let mut seen = store.sightings_of_many(&ids).await?;
-            for a in &articles {
-                fresh.add(a, &seen.remove(&a.id.0).unwrap_or_default())?;
-            }
-            total += articles.len();
+            total += fresh.add_batch(&ids).await?;
         }
         fresh.commit(&generation)?;
         drop(fresh);
@@ -132,6 +123,17 @@ impl Indexer {
             tracing::warn!("could not remove the replaced index {}: {e}", old.display());
         }
         Ok(total)
+    }
+
+    /// Adds these articles (read with the feeds that listed them) to the writer, uncommitted;
+    /// returns how many there were.
+    async fn add_batch(&mut self, ids: &[crate::model::ArticleId]) -> Result<usize, SearchError> {
+        let articles = self.store.articles(ids).await?;
+        let mut seen = self.store.sightings_of_many(ids).await?;
+        for a in &articles {
+            self.add(a, &seen.remove(&a.id.0).unwrap_or_default())?;
+        }
+        Ok(articles.len())
     }
 
     fn add(&self, a: &Article, seen_in: &[String]) -> Result<(), SearchError> {

@@ -240,20 +240,18 @@ impl Store {
         }
         let mut tx = self.write_tx().await?;
         for chunk in tagged.chunks(500) {
-            for table in ["article_topics", "article_localities"] {
-                let sql = format!("DELETE FROM {table} WHERE article_id IN ({})", placeholders(chunk.len()));
+            for head in [
+                "DELETE FROM article_topics WHERE article_id",
+                "DELETE FROM article_localities WHERE article_id",
+                "UPDATE articles SET indexed = 0 WHERE id",
+            ] {
+                let sql = format!("{head} IN ({})", placeholders(chunk.len()));
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (id, _) in chunk {
                     q = q.bind(id.0);
                 }
                 q.execute(&mut *tx).await?;
             }
-            let sql = format!("UPDATE articles SET indexed = 0 WHERE id IN ({})", placeholders(chunk.len()));
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (id, _) in chunk {
-                q = q.bind(id.0);
-            }
-            q.execute(&mut *tx).await?;
             let topics: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.topics.iter().map(move |t| (id.0, t))).collect();
             write_tags(&mut tx, "article_topics", "topic_id", &topics).await?;
             let places: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.localities.iter().map(move |t| (id.0, t))).collect();

@@ -91,6 +91,11 @@ pub struct SourceHealth {
     pub articles_stored: i64,
 }
 
+/// A `PoisonedJob` from a row of `id, kind, key, crashes, updated_at`.
+fn poisoned_job(r: &sqlx::sqlite::SqliteRow) -> Result<PoisonedJob> {
+    Ok(PoisonedJob { id: r.try_get(0)?, kind: r.try_get(1)?, key: r.try_get(2)?, crashes: r.try_get(3)?, since: from_unix(r.try_get(4)?) })
+}
+
 /// A crash takes this many times before a job that was running is set aside.
 pub const POISON_AFTER_CRASHES: i64 = 2;
 
@@ -231,32 +236,31 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PoisonedJob {
-                    id: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    key: r.try_get(2)?,
-                    crashes: r.try_get(3)?,
-                    since: from_unix(r.try_get(4)?),
-                })
-            })
-            .collect()
+        rows.iter().map(poisoned_job).collect()
     }
 
-    /// Queues a poisoned job again with its counts cleared (an admin's decision); false if no
+    /// Queues a poisoned job again with its counts cleared (an admin's decision); None if no
     /// poisoned job has this id.
     pub async fn retry_poisoned(&self, id: i64, now: DateTime<Utc>) -> Result<Option<PoisonedJob>> {
-        let Some(job) = self.poisoned_jobs().await?.into_iter().find(|j| j.id == id) else { return Ok(None) };
-        let r = sqlx::query(
-            "UPDATE jobs SET state = 'queued', crashes = 0, attempts = 0, last_error = NULL, run_at = ?, updated_at = ? WHERE id = ? AND state = 'poisoned'",
+        let mut tx = self.write_tx().await?;
+        let Some(row) = sqlx::query("SELECT id, kind, key, crashes, updated_at FROM jobs WHERE state = 'poisoned' AND id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let job = poisoned_job(&row)?;
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', crashes = 0, attempts = 0, last_error = NULL, run_at = ?, updated_at = ? WHERE id = ?",
         )
         .bind(to_unix(now))
         .bind(to_unix(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok((r.rows_affected() > 0).then_some(job))
+        tx.commit().await?;
+        Ok(Some(job))
     }
 
     /// A write transaction that takes the write lock up front: a deferred transaction that reads first

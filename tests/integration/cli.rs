@@ -6,6 +6,13 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_presswatch"))
 }
 
+/// Runs the binary with `--config cfg` while `rt` keeps the fixture servers on it answering.
+fn run_beside(rt: &tokio::runtime::Runtime, cfg: &str, args: &[&str]) -> std::process::Output {
+    let mut c = bin();
+    c.arg("--config").arg(cfg).args(args);
+    rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run")
+}
+
 #[test]
 fn check_config_names_file_and_key() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -167,11 +174,7 @@ fn crawl_search_export_reindex_through_the_binary() {
     let world = rt.block_on(super::crawl::world());
     let cfg = world.config_path.to_str().unwrap_or_default().to_string();
     // the fixture servers live on `rt`; run the binary while it keeps them alive
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--config").arg(&cfg).args(args);
-        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run")
-    };
+    let run = |args: &[&str]| run_beside(&rt, &cfg, args);
     let out = run(&["crawl", "--once"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let summary = String::from_utf8_lossy(&out.stdout);
@@ -247,11 +250,7 @@ fn retag_applies_an_edited_taxonomy_to_stored_articles() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let world = rt.block_on(super::crawl::world());
     let cfg = world.config_path.to_str().unwrap_or_default().to_string();
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--config").arg(&cfg).args(args);
-        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run")
-    };
+    let run = |args: &[&str]| run_beside(&rt, &cfg, args);
     let out = run(&["crawl", "--once"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let hits = |q: &str| -> u64 {
@@ -287,11 +286,7 @@ fn kill_9_during_crawl_and_serve_loses_and_duplicates_nothing() {
     let mut toml = std::fs::read_to_string(&world.config_path).expect("config");
     toml.push_str(&format!("\n[server]\nlisten = \"127.0.0.1:{port}\"\n"));
     std::fs::write(&world.config_path, toml).expect("config");
-    let run = |args: &[&str]| {
-        let mut c = bin();
-        c.arg("--config").arg(&cfg).args(args);
-        rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run")
-    };
+    let run = |args: &[&str]| run_beside(&rt, &cfg, args);
     // the process is killed after `ms`, wherever it is (it may also have finished: that is fine)
     let kill_after = |args: &[&str], ms: u64| {
         let mut c = bin();
