@@ -401,15 +401,16 @@ pub async fn retag(cfg: Config, since: Option<DateTime<Utc>>, progress: bool) ->
                 origin: a.origin.map(|o| o.as_str()).unwrap_or("domestic"),
             };
             let analysis = analyzer.analyze(&a.title, &a.text, &ctx);
+            // evidence counts too: tags stored before it was kept are filled in
             let same = |old: &[crate::model::Tag], new: &[crate::model::Tag]| {
-                let key = |v: &[crate::model::Tag]| {
-                    let mut k: Vec<(String, Vec<String>, bool)> = v.iter().map(|t| (t.id.clone(), t.matched.clone(), t.in_title)).collect();
-                    k.sort();
-                    k
+                let sorted = |v: &[crate::model::Tag]| {
+                    let mut v = v.to_vec();
+                    v.sort_by(|a, b| a.id.cmp(&b.id));
+                    v
                 };
-                key(old) == key(new)
+                sorted(old) == sorted(new)
             };
-            if !(same(&a.topics, &analysis.topics) && same(&a.localities, &analysis.localities)) {
+            if !(same(&a.topics, &analysis.topics) && same(&a.mentions, &analysis.mentions) && same(&a.localities, &analysis.localities)) {
                 fresh.push((a.id.clone(), analysis));
             }
         }
@@ -508,7 +509,7 @@ fn matched_json(a: &Article) -> serde_json::Value {
     let m = |tags: &[crate::model::Tag]| -> serde_json::Value {
         tags.iter().map(|t| (t.id.clone(), serde_json::json!(t.matched))).collect::<serde_json::Map<_, _>>().into()
     };
-    serde_json::json!({"topics": m(&a.topics), "localities": m(&a.localities)})
+    serde_json::json!({"topics": m(&a.topics), "mentions": m(&a.mentions), "localities": m(&a.localities)})
 }
 
 /// `YYYY-MM-DD` (a day in Vietnam) or RFC 3339. `end` makes a date mean the end of that day.
@@ -601,6 +602,10 @@ struct ExportRow<'a> {
     story_id: Option<i64>,
     seen_in: Vec<String>,
     matched: serde_json::Value,
+    /// Topics the article only mentions (not counted as coverage).
+    mentions: Vec<&'a str>,
+    /// Per topic it is about: the score against the threshold and the paragraphs that matched.
+    evidence: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `warc`: writes to a temporary file beside `out` and renames it, so a failed export never leaves
@@ -652,6 +657,7 @@ pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Ut
             "published_at",
             "fetched_at",
             "story_id",
+            "mentions",
         ])?;
     }
     let mut after = 0;
@@ -680,6 +686,12 @@ pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Ut
                 story_id: a.story_id,
                 seen_in,
                 matched: matched_json(a),
+                mentions: a.mentions.iter().map(|t| t.id.as_str()).collect(),
+                evidence: a
+                    .topics
+                    .iter()
+                    .filter_map(|t| Some((t.id.clone(), serde_json::to_value(t.evidence.as_ref()?).ok()?)))
+                    .collect(),
             };
             match csv_w.as_mut() {
                 None => writeln!(out, "{}", serde_json::to_string(&row)?)?,
@@ -698,6 +710,7 @@ pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Ut
                         row.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
                         row.fetched_at.to_rfc3339(),
                         row.story_id.map(|s| s.to_string()).unwrap_or_default(),
+                        row.mentions.join(";"),
                     ])?;
                 }
             }

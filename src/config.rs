@@ -997,7 +997,7 @@ fn validate_conditions(at: &At, prefix: &str, c: &RawStanding, known: &Known) ->
         visit_fields(e, &mut |f, v| {
             use crate::query::Field;
             let ok = match f {
-                Field::Topic => known.topics.iter().any(|t| t.id.eq_ignore_ascii_case(v)),
+                Field::Topic | Field::Mentions => known.topics.iter().any(|t| t.id.eq_ignore_ascii_case(v)),
                 Field::Locality => known.localities.iter().any(|l| l.id.eq_ignore_ascii_case(v)),
                 _ => true,
             };
@@ -1156,7 +1156,9 @@ fn validate_smtp(at: &At, s: &RawSmtp) -> Result<SmtpConfig, ConfigError> {
 fn check_topic_fields(e: &Expr) -> Result<(), String> {
     use crate::query::Field;
     match e {
-        Expr::Field { field: Field::Topic | Field::Locality, .. } => Err("topic rules cannot refer to topic: or locality:".into()),
+        Expr::Field { field: Field::Topic | Field::Mentions | Field::Locality, .. } => {
+            Err("topic rules cannot refer to topic:, mentions: or locality:".into())
+        },
         Expr::Date(_) => Err("topic rules cannot use date:".into()),
         Expr::And(v) | Expr::Or(v) => v.iter().try_for_each(check_topic_fields),
         Expr::Not(x) => check_topic_fields(x),

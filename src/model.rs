@@ -61,18 +61,43 @@ pub struct Extracted {
 }
 
 /// Why an article carries a topic or locality: the words that matched, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
     pub id: String,
     pub matched: Vec<String>,
     pub in_title: bool,
+    /// For a topic the article is about: its score against the threshold, and where it matched.
+    /// `None` for localities, mentions and tags stored before scores were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+impl Tag {
+    pub fn new(id: impl Into<String>, matched: Vec<String>, in_title: bool) -> Tag {
+        Tag { id: id.into(), matched, in_title, evidence: None }
+    }
+}
+
+/// How strongly an article is about a topic (`analyze::aboutness`): the score it reached, the
+/// score it needed, and the parts of the article that matched (paragraphs numbered from 1; the
+/// first one is the lead).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub score: f64,
+    pub needed: f64,
+    pub title: bool,
+    pub paragraphs: Vec<u32>,
+    pub of_paragraphs: u32,
 }
 
 /// What `analyze` concluded about an article's text.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Analysis {
     pub lang: String,
+    /// Topics the article is about: facets, `topic:`, reports, rules, alerts and priority.
     pub topics: Vec<Tag>,
+    /// Topics whose words occur without the article being about them: `mentions:` only.
+    pub mentions: Vec<Tag>,
     pub localities: Vec<Tag>,
 }
 
@@ -110,6 +135,7 @@ pub struct Article {
     pub published_at: Option<DateTime<Utc>>,
     pub fetched_at: DateTime<Utc>,
     pub topics: Vec<Tag>,
+    pub mentions: Vec<Tag>,
     pub localities: Vec<Tag>,
     pub story_id: Option<i64>,
 }

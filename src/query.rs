@@ -30,6 +30,8 @@ pub enum Field {
     Source,
     Lang,
     Topic,
+    /// A topic whose words occur, whether or not the article is about it.
+    Mentions,
     Locality,
     Origin,
 }
@@ -41,6 +43,7 @@ impl Field {
             "source" => Field::Source,
             "lang" | "language" => Field::Lang,
             "topic" => Field::Topic,
+            "mentions" | "mention" => Field::Mentions,
             "locality" | "place" => Field::Locality,
             "origin" => Field::Origin,
             _ => return None,
@@ -52,6 +55,7 @@ impl Field {
             Field::Source => "source",
             Field::Lang => "lang",
             Field::Topic => "topic",
+            Field::Mentions => "mentions",
             Field::Locality => "locality",
             Field::Origin => "origin",
         }
@@ -75,7 +79,7 @@ pub enum QueryError {
     Unbalanced(usize),
     #[error("`{0}` needs something after it")]
     Dangling(String),
-    #[error("unknown field `{0}` (known: title, source, lang, topic, locality, origin, date)")]
+    #[error("unknown field `{0}` (known: title, source, lang, topic, mentions, locality, origin, date)")]
     UnknownField(String),
     #[error("bad date `{0}`: write YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD, >=YYYY-MM-DD or <=YYYY-MM-DD")]
     BadDate(String),

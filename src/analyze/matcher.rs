@@ -117,6 +117,8 @@ pub struct Doc<'a> {
     /// The article's topic and locality ids, for standing queries (rules, alerts) that name them;
     /// empty while tagging, where topics may not refer to tags.
     pub topics: Vec<String>,
+    /// Topics the article is about or mentions (`mentions:`).
+    pub mentions: Vec<String>,
     pub localities: Vec<String>,
 }
 
@@ -125,7 +127,7 @@ impl<'a> Doc<'a> {
         let plain = text::is_plain_parts(&[title, body]);
         let body = Words::new(body);
         let paragraphs = vec![0..body.words.len() as u32];
-        Doc { title: Words::new(title), body, paragraphs, plain, lang, source, origin, topics: Vec::new(), localities: Vec::new() }
+        Doc { title: Words::new(title), body, paragraphs, plain, lang, source, origin, topics: Vec::new(), mentions: Vec::new(), localities: Vec::new() }
     }
 
     /// An article whose body is cut into paragraphs (lines), keyed once: rules can then be judged
@@ -133,7 +135,7 @@ impl<'a> Doc<'a> {
     pub fn paragraphs(title: &str, body: &str, lang: &'a str, source: &'a str, origin: &'a str) -> Doc<'a> {
         let plain = text::is_plain_parts(&[title, body]);
         let (words, paragraphs) = Words::from_paragraphs(body.split('\n').map(str::trim).filter(|p| !p.is_empty()));
-        Doc { title: Words::new(title), body: words, paragraphs, plain, lang, source, origin, topics: Vec::new(), localities: Vec::new() }
+        Doc { title: Words::new(title), body: words, paragraphs, plain, lang, source, origin, topics: Vec::new(), mentions: Vec::new(), localities: Vec::new() }
     }
 }
 
@@ -332,6 +334,7 @@ pub fn eval_in(r: &Rule, doc: &Doc, scope: &Scope) -> Option<Hits> {
                 Field::Source => doc.source,
                 Field::Origin => doc.origin,
                 Field::Topic => return doc.topics.iter().any(|t| t.eq_ignore_ascii_case(value)).then(Hits::default),
+                Field::Mentions => return doc.mentions.iter().any(|t| t.eq_ignore_ascii_case(value)).then(Hits::default),
                 Field::Locality => return doc.localities.iter().any(|t| t.eq_ignore_ascii_case(value)).then(Hits::default),
                 // compiled as text
                 Field::Title => return None,

@@ -65,11 +65,18 @@ impl Analyzer {
                 }
             }
             if !matched.is_empty() {
-                localities.push(Tag { id: id.clone(), matched, in_title });
+                localities.push(Tag::new(id.clone(), matched, in_title));
             }
         }
-        let topics = self.topics.iter().filter_map(|t| topic_tag(t, &doc)).collect();
-        Analysis { lang, topics, localities }
+        let (mut topics, mut mentions) = (Vec::new(), Vec::new());
+        for t in &self.topics {
+            match topic_tag(t, &doc) {
+                Ok(tag) => topics.push(tag),
+                Err(Some(tag)) => mentions.push(tag),
+                Err(None) => {}
+            }
+        }
+        Analysis { lang, topics, mentions, localities }
     }
 }
 
@@ -92,64 +99,97 @@ impl TopicRule {
     }
 }
 
+/// Where and how strongly an article matches a topic (`aboutness`).
+#[derive(Debug, Default)]
+pub struct Aboutness {
+    pub score: f64,
+    /// The words that matched, title first, each once.
+    pub matched: Vec<String>,
+    pub in_title: bool,
+    pub body_mentions: usize,
+    /// The paragraphs (from 1) the query matched in.
+    pub paragraphs: Vec<u32>,
+    /// The query without its vetoes matched somewhere: the article at least mentions the topic.
+    pub mentioned: bool,
+}
+
 /// How much an article is about a topic, from where its query matches: judged in the title and in
 /// each paragraph on its own (so `AND` means "in the same paragraph" and `-term` removes only the
 /// paragraph it is in), the title counts `title_weight`, each paragraph it matches in 1 (1.5 when
 /// it mentions the topic twice, 2 for three times or more: that paragraph deals with it), the lead
-/// paragraph 0.5 more. Returns the score, the words that matched (title first, each once), whether
-/// the title matched, and the body mentions.
-pub fn aboutness(t: &TopicRule, doc: &Doc) -> (f64, Vec<String>, bool, usize) {
+/// paragraph 0.5 more.
+pub fn aboutness(t: &TopicRule, doc: &Doc) -> Aboutness {
     let (topic, rule) = (&t.topic, &t.rule);
-    let none = (0.0, Vec::new(), false, 0);
-    let Some(whole) = matcher::eval(&t.positive, doc) else { return none };
+    let Some(whole) = matcher::eval(&t.positive, doc) else { return Aboutness::default() };
     if t.whole {
         // the score is then a lower bound (one paragraph), which is all `min_score <= 1` asks
         let in_title = whole.in_title();
         let score = if in_title { topic.title_weight.max(1.0) } else { 1.0 };
-        return (score, whole.matched(), in_title, whole.body_mentions());
+        return Aboutness {
+            score,
+            matched: whole.matched(),
+            in_title,
+            body_mentions: whole.body_mentions(),
+            paragraphs: Vec::new(),
+            mentioned: true,
+        };
     }
     let positive = |h: &matcher::Hits| !(h.terms.is_empty() && rule.has_text());
-    let mut score = 0.0;
-    let mut words: Vec<String> = Vec::new();
-    let mut in_title = false;
-    let mut body_mentions = 0;
+    let mut a = Aboutness { mentioned: !(whole.terms.is_empty() && rule.has_text()), ..Aboutness::default() };
     if let Some(h) = matcher::eval_in(rule, doc, &Scope::Title).filter(positive) {
-        score += topic.title_weight;
-        in_title = true;
-        words.extend(h.matched());
+        a.score += topic.title_weight;
+        a.in_title = true;
+        a.matched.extend(h.matched());
     }
     for (k, range) in doc.paragraphs.iter().enumerate() {
         let Some(h) = matcher::eval_in(rule, doc, &Scope::Paragraph(range.clone())).filter(positive) else { continue };
         let mentions = h.body_mentions();
-        body_mentions += mentions;
+        a.body_mentions += mentions;
         // a paragraph that mentions it again and again deals with it: 1, 1.5, then 2
-        score += 1.0 + 0.5 * (mentions.saturating_sub(1).min(2) as f64);
+        a.score += 1.0 + 0.5 * (mentions.saturating_sub(1).min(2) as f64);
         if k == 0 {
-            score += 0.5;
+            a.score += 0.5;
         }
-        words.extend(h.matched());
+        a.paragraphs.push(k as u32 + 1);
+        a.matched.extend(h.matched());
     }
     let mut seen = std::collections::HashSet::new();
-    words.retain(|w| seen.insert(w.clone()));
-    (score, words, in_title, body_mentions)
+    a.matched.retain(|w| seen.insert(w.clone()));
+    if a.mentioned && a.matched.is_empty() {
+        a.matched = whole.matched();
+        a.in_title = whole.in_title();
+    }
+    a
 }
 
-fn topic_tag(t: &TopicRule, doc: &Doc) -> Option<Tag> {
-    let (score, matched, in_title, body_mentions) = aboutness(t, doc);
-    if score == 0.0 || (matched.is_empty() && t.rule.has_text()) {
-        return None;
+/// The article is about the topic (`Ok`), only mentions it (`Err(Some)`), or neither.
+fn topic_tag(t: &TopicRule, doc: &Doc) -> Result<Tag, Option<Tag>> {
+    let a = aboutness(t, doc);
+    if !a.mentioned || a.matched.is_empty() && t.rule.has_text() {
+        return Err(None);
+    }
+    let mention = || Err(Some(Tag::new(t.topic.id.clone(), a.matched.clone(), a.in_title)));
+    if a.score == 0.0 {
+        return mention();
     }
     // Title mentions weigh more: one in the title is enough for `min_mentions`.
-    if !in_title && body_mentions < t.topic.min_mentions {
-        return None;
+    if !a.in_title && a.body_mentions < t.topic.min_mentions {
+        return mention();
     }
     // A short article is about what one of its few paragraphs deals with: the bar is lower for it
     // (one paragraph: 1.5, two: 2...), up to the topic's own.
     let needed = t.topic.min_score.min(1.0 + 0.5 * doc.paragraphs.len() as f64);
-    if score < needed {
-        return None;
+    if a.score < needed {
+        return mention();
     }
-    Some(Tag { id: t.topic.id.clone(), matched, in_title })
+    let evidence = crate::model::Evidence {
+        score: a.score,
+        needed,
+        title: a.in_title,
+        paragraphs: a.paragraphs.clone(),
+        of_paragraphs: doc.paragraphs.len() as u32,
+    };
+    Ok(Tag { id: t.topic.id.clone(), matched: a.matched, in_title: a.in_title, evidence: Some(evidence) })
 }
 
 #[cfg(test)]
@@ -188,6 +228,25 @@ mod tests {
         assert!(tagged(&t, "Tin tức", &[FILLER, "Biên phòng tuần tra biên giới, giữ biên giới, mở đường biên giới.", FILLER, FILLER]));
         // a short article needs less: its one paragraph is the article
         assert!(tagged(&t, "", &["Hàng hóa qua biên giới tăng mạnh."]));
+    }
+
+    #[test]
+    fn a_mention_is_kept_apart_and_a_tag_says_why() {
+        let t = topic("\"biên giới\"", 2.0);
+        let a = Analyzer::new(std::slice::from_ref(&t), &[]);
+        let ctx = Context { page_lang: Some("vi"), source_lang: None, source: "s", origin: "domestic" };
+        let passing = a.analyze("Tin tức", &["Hàng hóa qua biên giới tăng.", FILLER, FILLER, FILLER].join("\n"), &ctx);
+        assert!(passing.topics.is_empty());
+        assert_eq!(passing.mentions.len(), 1);
+        assert_eq!(passing.mentions[0].matched, vec!["biên giới".to_string()]);
+        assert!(passing.mentions[0].evidence.is_none());
+        let about = a.analyze("Tin tức", &[FILLER, "Đường biên giới dài.", "Cột mốc biên giới mới.", FILLER].join("\n"), &ctx);
+        assert!(about.mentions.is_empty(), "about is not also a mention");
+        let ev = about.topics[0].evidence.as_ref().expect("evidence");
+        assert_eq!((ev.paragraphs.clone(), ev.of_paragraphs, ev.title), (vec![2, 3], 4, false));
+        assert_eq!((ev.score, ev.needed), (2.0, 2.0));
+        // a word that does not occur at all is neither
+        assert_eq!(a.analyze("Tin tức", FILLER, &ctx), Analysis { lang: "vi".into(), ..Analysis::default() });
     }
 
     #[test]

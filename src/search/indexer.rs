@@ -166,6 +166,10 @@ pub fn document(f: &Fields, a: &Article, seen_in: &[String]) -> TantivyDocument 
     }
     for t in &a.topics {
         d.add_text(f.topic, &t.id);
+        d.add_text(f.mentions, &t.id);
+    }
+    for t in &a.mentions {
+        d.add_text(f.mentions, &t.id);
     }
     for l in &a.localities {
         d.add_text(f.locality, &l.id);

@@ -111,6 +111,8 @@ pub struct Fields {
     pub lang: Field,
     pub origin: Field,
     pub topic: Field,
+    /// Every topic whose words occur: the ones the article is about and the ones it only mentions.
+    pub mentions: Field,
     pub locality: Field,
     pub published: Field,
 }
@@ -140,6 +142,7 @@ pub fn schema() -> (Schema, Fields) {
         lang: b.add_text_field("lang", STRING | STORED | FAST),
         origin: b.add_text_field("origin", STRING | STORED | FAST),
         topic: b.add_text_field("topic", STRING | STORED | FAST),
+        mentions: b.add_text_field("mentions", STRING),
         locality: b.add_text_field("locality", STRING | STORED | FAST),
         published: b.add_date_field("published", INDEXED | STORED | FAST),
     };

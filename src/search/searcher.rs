@@ -299,6 +299,7 @@ fn build_with(f: &Fields, e: &Expr, pairs: bool) -> Box<dyn Query> {
                 QField::Source => f.source,
                 QField::Lang => f.lang,
                 QField::Topic => f.topic,
+                QField::Mentions => f.mentions,
                 QField::Locality => f.locality,
                 QField::Origin => f.origin,
                 QField::Title => f.title_x,
@@ -396,6 +397,7 @@ mod tests {
                 fetched_at: chrono::Utc::now(),
                 topics: vec![],
                 localities: vec![],
+                mentions: vec![],
                 story_id: None,
             };
             w.add_document(crate::search::indexer::document(&fields, &a, &[])).expect("add");

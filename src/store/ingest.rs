@@ -154,6 +154,8 @@ impl Store {
         }
         let topics: Vec<(i64, &Tag)> = new.iter().flat_map(|(id, b)| b.article.analysis.topics.iter().map(move |t| (*id, t))).collect();
         write_tags(&mut tx, "article_topics", "topic_id", &topics).await?;
+        let mentions: Vec<(i64, &Tag)> = new.iter().flat_map(|(id, b)| b.article.analysis.mentions.iter().map(move |t| (*id, t))).collect();
+        write_tags(&mut tx, "article_mentions", "topic_id", &mentions).await?;
         let places: Vec<(i64, &Tag)> = new.iter().flat_map(|(id, b)| b.article.analysis.localities.iter().map(move |t| (*id, t))).collect();
         write_tags(&mut tx, "article_localities", "locality_id", &places).await?;
         let captures: Vec<(i64, &crate::evidence::NewCapture)> = new.iter().filter_map(|(id, b)| b.capture.map(|c| (*id, c))).collect();
@@ -218,13 +220,25 @@ async fn by_content_hash(tx: &mut sqlx::SqliteConnection, hashes: &[&str]) -> Re
     Ok(found)
 }
 
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Writes tags to `article_topics` (with their evidence), `article_mentions` or `article_localities`.
 async fn write_tags(tx: &mut sqlx::SqliteConnection, table: &str, col: &str, tags: &[(i64, &Tag)]) -> Result<()> {
+    let with_evidence = table == "article_topics";
     for chunk in tags.chunks(ROWS) {
-        let sql = format!("INSERT INTO {table} (article_id, {col}, matched, in_title) VALUES {}", groups(chunk.len(), 4));
+        let sql = if with_evidence {
+            format!("INSERT INTO {table} (article_id, {col}, matched, in_title, evidence) VALUES {}", groups(chunk.len(), 5))
+        } else {
+            format!("INSERT INTO {table} (article_id, {col}, matched, in_title) VALUES {}", groups(chunk.len(), 4))
+        };
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (id, t) in chunk {
-            let matched = serde_json::to_string(&t.matched).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            q = q.bind(id).bind(&t.id).bind(matched).bind(t.in_title as i64);
+            q = q.bind(id).bind(&t.id).bind(json(&t.matched)?).bind(t.in_title as i64);
+            if with_evidence {
+                q = q.bind(t.evidence.as_ref().map(json).transpose()?);
+            }
         }
         q.execute(&mut *tx).await?;
     }
@@ -242,6 +256,7 @@ impl Store {
         for chunk in tagged.chunks(500) {
             for head in [
                 "DELETE FROM article_topics WHERE article_id",
+                "DELETE FROM article_mentions WHERE article_id",
                 "DELETE FROM article_localities WHERE article_id",
                 "UPDATE articles SET indexed = 0 WHERE id",
             ] {
@@ -254,6 +269,8 @@ impl Store {
             }
             let topics: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.topics.iter().map(move |t| (id.0, t))).collect();
             write_tags(&mut tx, "article_topics", "topic_id", &topics).await?;
+            let mentions: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.mentions.iter().map(move |t| (id.0, t))).collect();
+            write_tags(&mut tx, "article_mentions", "topic_id", &mentions).await?;
             let places: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.localities.iter().map(move |t| (id.0, t))).collect();
             write_tags(&mut tx, "article_localities", "locality_id", &places).await?;
         }

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "stories", include_str!("../../migrations/0004_stories.sql")),
     (5, "evidence_watch", include_str!("../../migrations/0005_evidence_watch.sql")),
     (6, "poisoned_jobs", include_str!("../../migrations/0006_poisoned_jobs.sql")),
+    (7, "mentions_evidence", include_str!("../../migrations/0007_mentions_evidence.sql")),
 ];
 
 mod evidence;
@@ -728,9 +729,11 @@ impl Store {
         }
         let ids: Vec<i64> = out.iter().map(|a| a.id.0).collect();
         let mut topics = self.tags_of("article_topics", "topic_id", &ids).await?;
+        let mut mentions = self.tags_of("article_mentions", "topic_id", &ids).await?;
         let mut places = self.tags_of("article_localities", "locality_id", &ids).await?;
         for a in &mut out {
             a.topics = topics.remove(&a.id.0).unwrap_or_default();
+            a.mentions = mentions.remove(&a.id.0).unwrap_or_default();
             a.localities = places.remove(&a.id.0).unwrap_or_default();
         }
         Ok(out)
@@ -741,8 +744,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(map);
         }
+        let evidence = if table == "article_topics" { "evidence" } else { "CAST(NULL AS TEXT)" };
         let sql = format!(
-            "SELECT article_id, {col}, matched, in_title FROM {table} WHERE article_id IN ({}) ORDER BY article_id, {col}",
+            "SELECT article_id, {col}, matched, in_title, {evidence} FROM {table} WHERE article_id IN ({}) ORDER BY article_id, {col}",
             placeholders(ids.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -751,10 +755,14 @@ impl Store {
         }
         for r in q.fetch_all(&self.pool).await? {
             let matched: String = r.try_get(2)?;
+            let evidence: Option<String> = r.try_get(4)?;
             map.entry(r.try_get(0)?).or_default().push(Tag {
                 id: r.try_get(1)?,
                 matched: serde_json::from_str(&matched).map_err(|e| StoreError::Corrupt(format!("{table}.matched: {e}")))?,
                 in_title: r.try_get::<i64, _>(3)? != 0,
+                evidence: evidence
+                    .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(format!("{table}.evidence: {e}"))))
+                    .transpose()?,
             });
         }
         Ok(map)
@@ -786,6 +794,7 @@ fn article_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Article> {
         fetched_at: from_unix(r.try_get("fetched_at")?),
         story_id: r.try_get("story_id")?,
         topics: Vec::new(),
+        mentions: Vec::new(),
         localities: Vec::new(),
     })
 }

@@ -210,6 +210,7 @@ async fn hold(
     let (title, text) = if needs_text { (a.title.as_str(), a.text.as_str()) } else { ("", "") };
     let mut doc = Doc::new(title, text, &a.lang, &a.source.0, origin);
     doc.topics = a.topics.iter().map(|t| t.id.clone()).collect();
+    doc.mentions = a.topics.iter().chain(&a.mentions).map(|t| t.id.clone()).collect();
     doc.localities = a.localities.iter().map(|l| l.id.clone()).collect();
     let mut story = StoryCache { store, story: a.story_id, now, seen: HashMap::new() };
     let (mut opened, mut events) = (0, 0);

@@ -108,7 +108,7 @@ pub async fn article(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResu
         "id": v.article.id, "url": v.article.url, "canonical_url": v.article.canonical_url, "source": v.article.source,
         "source_name": v.source_name, "origin": v.origin, "title": v.article.title, "text": v.article.text, "lang": v.article.lang,
         "published_at": v.article.published_at, "fetched_at": v.article.fetched_at, "story_id": v.article.story_id,
-        "topics": v.topics, "localities": v.localities, "seen_in": v.seen_in, "queue_items": v.items,
+        "topics": v.topics, "mentions": v.mentions, "localities": v.localities, "seen_in": v.seen_in, "queue_items": v.items,
     }))
 }
 

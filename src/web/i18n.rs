@@ -107,6 +107,8 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("login.submit", "Đăng nhập", "Log in"),
     ("login.title", "Đăng nhập", "Log in"),
     ("logout", "Đăng xuất", "Log out"),
+    ("mentions", "Có nhắc đến", "Mentions"),
+    ("mentions.hint", "chỉ nhắc qua, không tính là bài về chủ đề", "mentioned only, not counted as coverage"),
     ("nav.audit", "Nhật ký", "Audit log"),
     ("nav.queue", "Cần xử lý", "Review queue"),
     ("nav.reports", "Báo cáo", "Reports"),
@@ -234,6 +236,9 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("users.token_once", "Mã API mới (chỉ hiện một lần, hãy lưu lại):", "New API token (shown once, keep it now):"),
     ("users.tokens", "Mã API đang dùng", "Active API tokens"),
     ("why", "Khớp với", "Matched"),
+    ("why.needed", "ngưỡng", "threshold"),
+    ("why.paragraphs", "đoạn", "paragraphs"),
+    ("why.score", "điểm", "score"),
 ];
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ pub struct TagView {
     pub name: String,
     pub matched: Vec<String>,
     pub in_title: bool,
+    /// For a topic the article is about: its score against the threshold and where it matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<crate::model::Evidence>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,6 +104,7 @@ impl AppState {
                 name: if topic { self.topic_name(&x.id, lang) } else { self.locality_name(&x.id) },
                 matched: x.matched.clone(),
                 in_title: x.in_title,
+                evidence: x.evidence.clone(),
             })
             .collect()
     }
@@ -234,6 +238,8 @@ pub struct ArticleView {
     pub link: Option<String>,
     pub seen_in: Vec<String>,
     pub topics: Vec<TagView>,
+    /// Topics the article only mentions: shown, searchable with `mentions:`, never counted.
+    pub mentions: Vec<TagView>,
     pub localities: Vec<TagView>,
     pub paragraphs: Vec<String>,
     pub items: Vec<QueueItem>,
@@ -263,6 +269,7 @@ pub async fn article(st: &AppState, id: i64, lang: Lang) -> Result<ArticleView, 
         link: safe_link(&a.url),
         seen_in,
         topics: st.tag_views(&a.topics, true, lang),
+        mentions: st.tag_views(&a.mentions, true, lang),
         localities: st.tag_views(&a.localities, false, lang),
         paragraphs,
         items,

@@ -738,8 +738,9 @@ async fn batched_store_decides_as_one_at_a_time() {
         content_hash: presswatch::model::content_hash(text),
         analysis: Analysis {
             lang: "vi".into(),
-            topics: vec![Tag { id: "bien-dao".into(), matched: vec![url.into()], in_title: false }],
+            topics: vec![Tag::new("bien-dao", vec![url.into()], false)],
             localities: vec![],
+            mentions: vec![],
         },
     };
     let other = format!("{long} Khác.");

@@ -74,7 +74,7 @@ origin = "domestic"
 }
 
 fn tags(ids: &[&str]) -> Vec<Tag> {
-    ids.iter().map(|id| Tag { id: id.to_string(), matched: vec!["x".into()], in_title: true }).collect()
+    ids.iter().map(|id| Tag::new(id.to_string(), vec!["x".into()], true)).collect()
 }
 
 pub async fn insert(
@@ -116,7 +116,7 @@ pub async fn insert_text(
         published_at: at,
         fetched_at: at.unwrap_or(local(2026, 11, 21, 15, 0, 0)),
         content_hash: presswatch::model::content_hash(&text),
-        analysis: Analysis { lang: lang.into(), topics: tags(topics), localities: tags(places) },
+        analysis: Analysis { lang: lang.into(), topics: tags(topics), localities: tags(places), mentions: vec![] },
     };
     match store.insert_article(&a, &[url]).await.expect("insert") {
         presswatch::store::Stored::New(id) => id.0,

@@ -450,6 +450,23 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert!(page.contains("<mark>biển</mark> <mark>đảo</mark>"), "highlighted");
     assert!(page.contains("data-facet=\"topic:bien-dao\""));
     assert!(page.contains("Biển đảo <small>(biển đảo, Biển Đông)</small>"), "why-tagged");
+    // a passing mention is searchable with `mentions:` but is not coverage of the topic
+    let token = app.token(Role::Analyst).await;
+    let api = |q: &str| {
+        let url = app.url(&format!("/api/v1/search?q={}", urlencode(q)));
+        let req = app.http.get(url).bearer_auth(&token);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    assert_eq!(api("topic:bien-dao").await["total"], 1);
+    assert_eq!(api("mentions:bien-dao").await["total"], 2, "about implies mentions");
+    assert_eq!(api("mentions:bien-dao -topic:bien-dao").await["hits"][0]["title"], "Mùa du lịch mới ở Cần Giờ");
+    let about: Value = app.http.get(app.url(&format!("/api/v1/articles/{}", app.articles["bien-dao"]))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(about["topics"][0]["evidence"]["paragraphs"], serde_json::json!([1, 2]), "{about}");
+    assert_eq!(about["topics"][0]["evidence"]["needed"], 2.0);
+    let page = get(format!("/articles/{}", app.articles["du-lich"])).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Có nhắc đến") && page.contains("id=\"article-mentions\""), "{page}");
+    let page = get(format!("/articles/{}", app.articles["bien-dao"])).await.unwrap().text().await.unwrap();
+    assert!(page.contains("đoạn 1, 2/2 · điểm 5.5 (ngưỡng 2.0)"), "{page}");
     let by_date = get("/search?q=bien+dao&sort=date".into()).await.unwrap().text().await.unwrap();
     assert!(by_date.contains("data-facet=\"topic:bien-dao\""), "facets also when sorted by date");
     // the landing view is today's coverage, newest first
@@ -471,7 +488,6 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert_eq!(r["error"]["code"], "invalid_query");
     // regression (issue 13): query bombs overflowed a worker's stack and aborted the whole server;
     // now each is a 400, and the server keeps answering
-    let token = app.token(Role::Analyst).await;
     for bomb in ["(".repeat(5000), "NOT ".repeat(10_000) + "x", "(".repeat(200) + "x", "x date:[* TO *]".to_string()] {
         let r = get(format!("/search?q={}", urlencode(&bomb))).await.unwrap();
         assert_eq!(r.status(), 400, "page, {} bytes", bomb.len());

@@ -28,7 +28,7 @@ pub struct App {
 }
 
 fn tag(id: &str, words: &[&str], in_title: bool) -> Tag {
-    Tag { id: id.into(), matched: words.iter().map(|w| w.to_string()).collect(), in_title }
+    Tag::new(id, words.iter().map(|w| w.to_string()).collect(), in_title)
 }
 
 fn article(url: &str, title: &str, text: &str, hours_ago: i64, topics: Vec<Tag>, places: Vec<Tag>) -> NewArticle {
@@ -43,7 +43,18 @@ fn article(url: &str, title: &str, text: &str, hours_ago: i64, topics: Vec<Tag>,
         published_at: Some(now - Duration::hours(hours_ago)),
         fetched_at: now,
         content_hash: presswatch::model::content_hash(text),
-        analysis: Analysis { lang: "vi".into(), topics, localities: places },
+        analysis: Analysis { lang: "vi".into(), topics, localities: places, mentions: vec![] },
+    }
+}
+
+trait Mentioning {
+    fn mentioning(self, topics: Vec<Tag>) -> Self;
+}
+
+impl Mentioning for (&'static str, NewArticle) {
+    fn mentioning(mut self, topics: Vec<Tag>) -> Self {
+        self.1.analysis.mentions = topics;
+        self
     }
 }
 
@@ -88,7 +99,10 @@ origin = "overseas"
                 "Ngư dân Cần Giờ nói về biển đảo",
                 "Một bài viết thử nghiệm về biển đảo và ngư dân huyện Cần Giờ.\nĐoạn thứ hai kể chuyện đánh bắt xa bờ ở Biển Đông.",
                 2,
-                vec![tag("bien-dao", &["biển đảo", "Biển Đông"], true)],
+                vec![Tag {
+                    evidence: Some(presswatch::model::Evidence { score: 5.5, needed: 2.0, title: true, paragraphs: vec![1, 2], of_paragraphs: 2 }),
+                    ..tag("bien-dao", &["biển đảo", "Biển Đông"], true)
+                }],
                 vec![tag("can-gio", &["Cần Giờ"], true)],
             ),
         ),
@@ -102,7 +116,8 @@ origin = "overseas"
                 vec![],
                 vec![tag("can-gio", &["Cần Giờ"], true)],
             ),
-        ),
+        )
+        .mentioning(vec![tag("bien-dao", &["biển đảo"], false)]),
         (
             "hostile",
             article(
