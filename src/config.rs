@@ -75,6 +75,7 @@ struct RawReport {
     hour: Option<i64>,
     email_to: Option<Vec<String>>,
     attach: Option<Vec<String>>,
+    localities: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +169,8 @@ struct RawLocality {
     name: String,
     #[serde(default)]
     aliases: Vec<String>,
+    #[serde(default)]
+    not: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,6 +316,9 @@ pub struct ReportConfig {
     pub schedule: Option<(chrono::Weekday, u32)>,
     pub email_to: Vec<String>,
     pub attach: Vec<crate::report::Format>,
+    /// The ids of the localities the report is about (the office's own); the others configured are
+    /// tagged and searchable but are not "the locality" of the report. Default: all.
+    pub localities: Vec<String>,
 }
 
 impl Default for ReportConfig {
@@ -325,6 +331,7 @@ impl Default for ReportConfig {
             schedule: Some((chrono::Weekday::Mon, 7)),
             email_to: Vec::new(),
             attach: vec![crate::report::Format::Docx, crate::report::Format::Html],
+            localities: Vec::new(),
         }
     }
 }
@@ -433,6 +440,8 @@ pub struct Locality {
     pub name: String,
     /// The name first, then the configured aliases; each parsed as a phrase.
     pub aliases: Vec<String>,
+    /// Phrases that name something else (`tàu Cần Giờ`, a ship): an alias inside one does not count.
+    pub not: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -630,7 +639,18 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
                     aliases.push(a.trim().to_string());
                 }
             }
-            localities.push(Locality { id: l.id.clone(), name: l.name.clone(), aliases });
+            let mut not = Vec::new();
+            for (j, n) in l.not.iter().enumerate() {
+                let key = format!("locality[{i}].not[{j}]");
+                if crate::text::words(n).is_empty() {
+                    return Err(at.err(key, "phrase has no words"));
+                }
+                if !aliases.iter().any(|a| crate::text::contains_phrase(n, a)) {
+                    return Err(at.err(key, "contains none of the locality's name and aliases, so it would exclude nothing"));
+                }
+                not.push(n.trim().to_string());
+            }
+            localities.push(Locality { id: l.id.clone(), name: l.name.clone(), aliases, not });
         }
         for (i, t) in f.topic.iter().enumerate() {
             let key = |k: &str| format!("topic[{i}].{k}");
@@ -1085,7 +1105,19 @@ fn validate_report(at: &At, r: &RawReport, localities: &[Locality]) -> Result<Re
         Ok(())
     };
     text(&r.organization, "organization", &mut c.organization)?;
-    c.place = localities.first().map(|l| l.name.clone()).unwrap_or(c.place);
+    c.localities = match &r.localities {
+        None => localities.iter().map(|l| l.id.clone()).collect(),
+        Some(ids) => {
+            for (j, id) in ids.iter().enumerate() {
+                if !localities.iter().any(|l| &l.id == id) {
+                    return Err(at.err(format!("report.localities[{j}]"), format!("unknown locality \"{id}\"")));
+                }
+            }
+            ids.clone()
+        }
+    };
+    let first = c.localities.first().and_then(|id| localities.iter().find(|l| &l.id == id));
+    c.place = first.map(|l| l.name.clone()).unwrap_or(c.place);
     text(&r.place, "place", &mut c.place)?;
     text(&r.signer, "signer", &mut c.signer)?;
     c.parent_organization = r.parent_organization.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -1194,6 +1226,9 @@ mod tests {
         assert!(e.contains("topic[0].query") && e.contains("\"t\""), "{e}");
         let e = load_str("[[source]]\nid='a'\nname='A'\nurl='http://x.org/'\norigin='abroad'\n").unwrap_err().to_string();
         assert!(e.contains("source[0].origin"), "{e}");
+        let e = load_str("[[locality]]\nid='p'\nname='Phú Yên'\nnot=['công ty Sông Cầu']\n").unwrap_err().to_string();
+        assert!(e.contains("locality[0].not[0]") && e.contains("exclude nothing"), "{e}");
+        assert!(load_str("[[locality]]\nid='p'\nname='Phú Yên'\naliases=['Sông Cầu']\nnot=['công ty Sông Cầu']\n").is_ok());
     }
 
     #[test]
@@ -1287,6 +1322,7 @@ mod tests {
             ("[[alert]]\nid='x'\nname='X'\nspikes=true\nwebhook='http://h/'\npriority='high'\n", "alert[0].priority"),
             ("[[alert]]\nid='x'\nname='X'\nspikes=true\nwebhook='http://h/'\ncolour='red'\n", "colour"),
             ("[evidence]\nrecheck_interval='5s'\n", "evidence.recheck_interval"),
+            ("[report]\nlocalities=['ha-noi']\n", "report.localities[0]"),
         ] {
             let e = load_str(&format!("{BASE}{extra}")).unwrap_err().to_string();
             assert!(e.contains(key), "{extra:?}: {e}");

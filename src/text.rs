@@ -174,6 +174,14 @@ pub fn fold(word: &str) -> String {
     keys(word).1
 }
 
+/// Whether `inner`'s words occur in a row in `outer`, compared folded (`tàu Cần Giờ` holds
+/// `Can Gio`).
+pub fn contains_phrase(outer: &str, inner: &str) -> bool {
+    let key = |s: &str| words(&normalize(s)).iter().map(|w| fold(w.raw)).collect::<Vec<_>>();
+    let (outer, inner) = (key(outer), key(inner));
+    !inner.is_empty() && outer.windows(inner.len()).any(|w| w == inner.as_slice())
+}
+
 /// True when the word carries any diacritic, i.e. its exact and folded forms differ.
 pub fn has_diacritics(word: &str) -> bool {
     word.chars().any(|c| !c.is_ascii() && is_latin_letter(c)) || word.nfd().any(is_combining_mark)

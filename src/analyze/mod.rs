@@ -14,10 +14,15 @@ pub struct Analyzer {
     localities: Vec<LocalityRule>,
 }
 
-/// A locality with its aliases keyed for matching.
+/// A locality with its aliases keyed for matching, each with the `not` phrases that hold it (an
+/// occurrence of `Cần Giờ` inside `tàu Cần Giờ` is the ship's).
 struct LocalityRule {
     id: String,
-    aliases: Vec<(String, Vec<QWord>)>,
+    aliases: Vec<(String, Vec<QWord>, Vec<Vec<QWord>>)>,
+}
+
+fn phrase(s: &str) -> Vec<QWord> {
+    crate::text::words(s).iter().map(|w| QWord::new(w.raw)).collect()
 }
 
 /// What we know about an article besides its text.
@@ -38,8 +43,13 @@ impl Analyzer {
                     .iter()
                     .map(|a| {
                         let a = crate::text::normalize(a);
-                        let q = crate::text::words(&a).iter().map(|w| QWord::new(w.raw)).collect();
-                        (a, q)
+                        let not = l
+                            .not
+                            .iter()
+                            .filter(|n| crate::text::contains_phrase(n, &a))
+                            .map(|n| phrase(&crate::text::normalize(n)))
+                            .collect();
+                        (a.clone(), phrase(&a), not)
                     })
                     .collect();
                 LocalityRule { id: l.id.clone(), aliases }
@@ -56,9 +66,14 @@ impl Analyzer {
         for LocalityRule { id, aliases } in &self.localities {
             let mut matched = Vec::new();
             let mut in_title = false;
-            for (alias, q) in aliases {
-                let t = count_phrase(&doc.title, q, doc.plain);
-                let b = count_phrase(&doc.body, q, doc.plain);
+            for (alias, q, not) in aliases {
+                let count = |q: &[QWord]| (count_phrase(&doc.title, q, doc.plain), count_phrase(&doc.body, q, doc.plain));
+                let (mut t, mut b) = count(q);
+                for n in not {
+                    let (nt, nb) = count(n);
+                    t = t.saturating_sub(nt);
+                    b = b.saturating_sub(nb);
+                }
                 if t + b > 0 {
                     matched.push(alias.clone());
                     in_title |= t > 0;
@@ -258,5 +273,30 @@ mod tests {
         let v = topic("\"dân chủ\" -\"Đảng Dân chủ\"", 1.0);
         assert!(!tagged(&v, "", &["Đảng Dân chủ thắng cử, nói về dân chủ.", FILLER]));
         assert!(tagged(&v, "", &["Đảng Dân chủ thắng cử.", "Cuộc tranh luận về dân chủ.", FILLER]));
+    }
+
+    #[test]
+    fn a_place_name_inside_another_name_is_not_the_place() {
+        let place = |id: &str, name: &str, aliases: &[&str], not: &[&str]| Locality {
+            id: id.into(),
+            name: name.into(),
+            aliases: std::iter::once(name).chain(aliases.iter().copied()).map(String::from).collect(),
+            not: not.iter().map(|n| n.to_string()).collect(),
+        };
+        let places = [
+            place("can-gio", "Cần Giờ", &["Can Gio"], &["tàu Cần Giờ"]),
+            place("phu-yen", "Phú Yên", &["Sông Cầu"], &["công ty Sông Cầu"]),
+            place("son-duong", "Sơn Dương", &[], &[]),
+        ];
+        let a = Analyzer::new(&[], &places);
+        let ctx = Context { page_lang: Some("vi"), source_lang: None, source: "s", origin: "domestic" };
+        let ids = |title: &str, body: &str| -> Vec<String> { a.analyze(title, body, &ctx).localities.into_iter().map(|l| l.id).collect() };
+        assert!(ids("Tàu biển bị giữ", "Thủy thủ trên tàu Cần Giờ đã được thả.").is_empty(), "the ship");
+        assert_eq!(ids("Tàu biển bị giữ", "Thủy thủ tàu Cần Giờ về quê ở huyện Cần Giờ."), ["can-gio"], "the ship and the place");
+        assert!(ids("", "Nước sông Cầu đen kịt vì chất thải.").is_empty(), "the river");
+        assert!(ids("", "Nhân viên công ty Sông Cầu nộp tờ khai.").is_empty(), "the company");
+        assert_eq!(ids("", "Đường đèo từ Sông Cầu vào Tuy An sạt lở."), ["phu-yen"], "the town");
+        assert!(ids("", "Đàn sơn dương sống trên vách núi đá.").is_empty(), "the goat");
+        assert_eq!(ids("Huyện Sơn Dương đón khách", ""), ["son-duong"]);
     }
 }

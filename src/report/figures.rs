@@ -16,9 +16,14 @@ const TOP_SOURCES: usize = 15;
 pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Utc>) -> Result<Report, ReportError> {
     let prev = period.previous();
     let baseline_from = period.from - chrono::Duration::days(BASELINE_DAYS.max(prev.days()));
-    let current = store.report_articles(period.start(), period.end(), true).await?;
-    let earlier = store.report_articles(crate::time::day_start(baseline_from), prev_end(&period), false).await?;
-    let firsts = store.source_first_local().await?;
+    // "local" is the report's own localities: the others configured do not count as the office's
+    let own = |mut v: Vec<ReportArticle>| {
+        v.iter_mut().for_each(|a| a.localities.retain(|l| cfg.report.localities.contains(l)));
+        v
+    };
+    let current = own(store.report_articles(period.start(), period.end(), true).await?);
+    let earlier = own(store.report_articles(crate::time::day_start(baseline_from), prev_end(&period), false).await?);
+    let firsts = store.source_first_local(&cfg.report.localities).await?;
     let previous: Vec<&ReportArticle> = earlier.iter().filter(|a| a.at >= prev.start()).collect();
 
     let local_q = locality_query(cfg);
@@ -63,9 +68,7 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
         .map(|l| Row { name: lang_name(&l), count: count(Dim::Lang, &l, &format!("lang:{l}")), id: l })
         .collect();
     sort_rows(&mut by_lang);
-    let by_locality: Vec<Row> = cfg
-        .localities
-        .iter()
+    let by_locality: Vec<Row> = own_localities(cfg)
         .map(|l| Row { id: l.id.clone(), name: l.name.clone(), count: count(Dim::Locality, &l.id, &format!("locality:{}", l.id)) })
         .collect();
     let source_name = |id: &str| cfg.sources.iter().find(|s| s.id.0 == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string());
@@ -127,7 +130,7 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
             organization: cfg.report.organization.clone(),
             place: cfg.report.place.clone(),
             signer: cfg.report.signer.clone(),
-            localities: cfg.localities.iter().map(|l| l.name.clone()).collect(),
+            localities: own_localities(cfg).map(|l| l.name.clone()).collect(),
         },
         period: info(&period),
         previous: info(&prev),
@@ -150,10 +153,15 @@ fn prev_end(p: &Period) -> DateTime<Utc> {
     p.start() - chrono::Duration::seconds(1)
 }
 
+/// The localities the report is about (`report.localities`), in configuration order.
+fn own_localities(cfg: &Config) -> impl Iterator<Item = &crate::config::Locality> {
+    cfg.localities.iter().filter(|l| cfg.report.localities.contains(&l.id))
+}
+
 /// `(locality:a OR locality:b)`; with no locality configured, a query nothing matches is pointless,
 /// so the plain period query stands.
 fn locality_query(cfg: &Config) -> String {
-    let parts: Vec<String> = cfg.localities.iter().map(|l| format!("locality:{}", l.id)).collect();
+    let parts: Vec<String> = own_localities(cfg).map(|l| format!("locality:{}", l.id)).collect();
     match parts.len() {
         0 => String::new(),
         1 => parts[0].clone(),

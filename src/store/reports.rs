@@ -92,12 +92,22 @@ impl Store {
 
     /// For each source, when it first published an article covering a configured locality: the
     /// report's "new sources".
-    pub async fn source_first_local(&self) -> Result<Vec<(String, DateTime<Utc>)>> {
+    /// When each source first published an article about one of `localities`.
+    pub async fn source_first_local(&self, localities: &[String]) -> Result<Vec<(String, DateTime<Utc>)>> {
+        if localities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; localities.len()].join(", ");
         let sql = format!(
             "SELECT a.source_id, MIN({WHEN}) FROM articles a
-             WHERE EXISTS (SELECT 1 FROM article_localities l WHERE l.article_id = a.id) GROUP BY a.source_id"
+             WHERE EXISTS (SELECT 1 FROM article_localities l WHERE l.article_id = a.id AND l.locality_id IN ({marks}))
+             GROUP BY a.source_id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for l in localities {
+            q = q.bind(l);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, from_unix(r.try_get(1)?)))).collect()
     }
 

@@ -43,6 +43,7 @@ public_url = "https://baochi.example.gov.vn/"
 organization = "Ban Tuyên giáo Huyện ủy"
 parent_organization = "Huyện ủy Cần Giờ"
 signer = "Trưởng ban"
+localities = ["can-gio"]
 {extra}
 [[source]]
 id = "trong-nuoc"
