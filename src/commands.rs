@@ -193,7 +193,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
         }
     });
 
-    let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone());
+    let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone()).with_indexer(stored.clone());
     let web_task = tokio::spawn(crate::web::serve(listener, state, shutdown.clone()));
     let report_task = tokio::spawn(report_schedule(cfg.clone(), store.clone(), shutdown.clone()));
     let notify_task = tokio::spawn(notifier(cfg.clone(), store.clone(), notify, shutdown.clone()));
@@ -368,65 +368,40 @@ pub async fn user_list(cfg: Config) -> Result<()> {
 
 /// What `retag` did.
 pub struct Retagged {
-    pub examined: usize,
-    pub changed: usize,
+    pub examined: u64,
+    pub changed: u64,
     pub indexed: Option<usize>,
 }
 
-/// Re-analyses stored articles (published or fetched since `since`) with the current taxonomy and
-/// localities, a batch at a time: an article whose tags change gets its new tags and is indexed
-/// again. Each batch commits on its own, so a run stopped midway keeps what it did and a second run
-/// finds those articles unchanged. Queue items are not touched: their history says which tag opened
-/// them.
+/// `retag` (the work is `retag::run`): then the index follows, unless `serve` holds it, whose
+/// indexer then picks the articles up itself.
 pub async fn retag(cfg: Config, since: Option<DateTime<Utc>>, progress: bool) -> Result<Retagged> {
     let store = Store::open(&cfg.storage.database_url).await?;
-    let analyzer = crate::analyze::Analyzer::new(&cfg.topics, &cfg.localities);
-    let total = store.count_articles().await? as u64;
-    let bar = if progress { indicatif::ProgressBar::new(total) } else { indicatif::ProgressBar::hidden() };
-    let (mut last, mut examined, mut changed) = (0i64, 0usize, 0usize);
-    loop {
-        let ids = store.article_ids_after(last, 500).await?;
-        let Some(end) = ids.last() else { break };
-        last = end.0;
-        let articles = store.articles(&ids).await?;
-        bar.inc(ids.len() as u64);
-        let mut fresh = Vec::new();
-        for a in articles.iter().filter(|a| since.is_none_or(|s| a.published_at.unwrap_or(a.fetched_at) >= s)) {
-            examined += 1;
-            let source = cfg.source(&a.source);
-            let ctx = crate::analyze::Context {
-                page_lang: Some(&a.lang),
-                source_lang: source.and_then(|s| s.lang.as_deref()),
-                source: &a.source.0,
-                origin: a.origin.map(|o| o.as_str()).unwrap_or("domestic"),
-            };
-            let analysis = analyzer.analyze(&a.title, &a.text, &ctx);
-            // evidence counts too: tags stored before it was kept are filled in
-            let same = |old: &[crate::model::Tag], new: &[crate::model::Tag]| {
-                let sorted = |v: &[crate::model::Tag]| {
-                    let mut v = v.to_vec();
-                    v.sort_by(|a, b| a.id.cmp(&b.id));
-                    v
-                };
-                sorted(old) == sorted(new)
-            };
-            if !(same(&a.topics, &analysis.topics) && same(&a.mentions, &analysis.mentions) && same(&a.localities, &analysis.localities)) {
-                fresh.push((a.id.clone(), analysis));
+    let state = Arc::new(crate::retag::Progress::default());
+    state.start();
+    let bar = if progress { indicatif::ProgressBar::new(0) } else { indicatif::ProgressBar::hidden() };
+    let ticker = {
+        let (state, bar) = (state.clone(), bar.clone());
+        tokio::spawn(async move {
+            loop {
+                let s = state.status();
+                bar.set_length(s.total);
+                bar.set_position(s.done);
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-        }
-        changed += fresh.len();
-        let refs: Vec<(crate::model::ArticleId, &crate::model::Analysis)> = fresh.iter().map(|(id, a)| (id.clone(), a)).collect();
-        store.replace_tags(&refs).await?;
-    }
+        })
+    };
+    let outcome = crate::retag::run(&store, &cfg, since, &state).await;
+    ticker.abort();
     bar.finish_and_clear();
-    // the index follows; if `serve` holds it, serve's indexer picks the articles up itself
+    let r = outcome?;
     let indexed = match Indexer::open(store.clone(), &cfg.storage.index_dir).await {
         Ok(mut ix) => Some(ix.catch_up().await?),
         Err(crate::search::SearchError::Locked) => None,
         Err(e) => return Err(e.into()),
     };
     store.close().await;
-    Ok(Retagged { examined, changed, indexed })
+    Ok(Retagged { examined: r.examined, changed: r.changed, indexed })
 }
 
 pub async fn reindex(cfg: Config) -> Result<usize> {

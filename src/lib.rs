@@ -16,6 +16,7 @@ pub mod model;
 pub mod opml;
 pub mod query;
 pub mod report;
+pub mod retag;
 pub mod search;
 pub mod store;
 pub mod stories;

@@ -62,6 +62,7 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/admin/sources", ADMIN),
     ("POST", "/admin/sources/{id}/run", ADMIN),
     ("POST", "/admin/jobs/{id}/retry", ADMIN),
+    ("POST", "/admin/retag", ADMIN),
     ("GET", "/admin/audit", ADMIN),
     ("GET", "/admin/audit/export", ADMIN),
     ("GET", "/metrics", ADMIN),
@@ -89,6 +90,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/api/v1/sources/{id}/run", ADMIN),
     ("GET", "/api/v1/jobs/poisoned", ADMIN),
     ("POST", "/api/v1/jobs/{id}/retry", ADMIN),
+    ("GET", "/api/v1/retag", ADMIN),
+    ("POST", "/api/v1/retag", ADMIN),
     ("GET", "/api/v1/audit", ADMIN),
 ];
 

@@ -271,6 +271,15 @@ pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Princ
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
 }
 
+pub async fn retag_status(State(st): State<AppState>) -> ApiResult {
+    ok(json!(st.retag.status()))
+}
+
+pub async fn start_retag(State(st): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult {
+    service::start_retag(&st, &p).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(st.retag.status()))).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct AuditQuery {
     format: Option<String>,

@@ -34,12 +34,22 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Wakes the crawl loop (an admin re-ran a source).
     pub wake_crawler: Arc<Notify>,
+    /// Wakes the task that owns the index (a re-tag changed articles).
+    pub wake_indexer: Arc<Notify>,
+    /// The admin's re-tag run, if any, and how the last one ended.
+    pub retag: Arc<crate::retag::Progress>,
     templates: Arc<minijinja::Environment<'static>>,
     limiter: Arc<auth::LoginLimiter>,
     ip_limiter: Arc<auth::LoginLimiter>,
 }
 
 impl AppState {
+    /// The notify the index-owning task waits on (without it, that task's own 30 s turn applies).
+    pub fn with_indexer(mut self, wake: Arc<Notify>) -> AppState {
+        self.wake_indexer = wake;
+        self
+    }
+
     pub fn new(
         cfg: Arc<Config>,
         store: Store,
@@ -53,6 +63,8 @@ impl AppState {
             searcher,
             metrics,
             wake_crawler,
+            wake_indexer: Arc::new(Notify::new()),
+            retag: Arc::new(crate::retag::Progress::default()),
             templates: Arc::new(templates()),
             // five wrong passwords per user name per five minutes; an office behind one address
             // gets more, so one person's typos do not lock out their colleagues
@@ -93,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/sources", get(pages::sources))
         .route("/admin/sources/{id}/run", post(pages::run_source))
         .route("/admin/jobs/{id}/retry", post(pages::retry_job))
+        .route("/admin/retag", post(pages::start_retag))
         .route("/admin/audit", get(pages::audit))
         .route("/admin/audit/export", get(api::audit_export))
         .route("/metrics", get(metrics::endpoint))
@@ -118,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sources/{id}/run", post(api::run_source))
         .route("/api/v1/jobs/poisoned", get(api::poisoned_jobs))
         .route("/api/v1/jobs/{id}/retry", post(api::retry_job))
+        .route("/api/v1/retag", get(api::retag_status).post(api::start_retag))
         .route("/api/v1/audit", get(api::audit_export))
         .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
         .fallback(not_found)

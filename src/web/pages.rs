@@ -620,8 +620,14 @@ pub async fn sources(
 ) -> PageResult {
     let lang = lang_of(&headers);
     // only known messages: a link must not be able to put words on the page
-    let notice = q.notice.as_deref().filter(|n| matches!(*n, "sources.queued" | "sources.retried")).map(|n| t(lang, n));
-    let ctx = json!({"sources": service::sources(&st).await?, "poisoned": st.store.poisoned_jobs().await?, "notice": notice});
+    let notice =
+        q.notice.as_deref().filter(|n| matches!(*n, "sources.queued" | "sources.retried" | "retag.started")).map(|n| t(lang, n));
+    let ctx = json!({
+        "sources": service::sources(&st).await?,
+        "poisoned": st.store.poisoned_jobs().await?,
+        "notice": notice,
+        "retag": st.retag.status(),
+    });
     let body = render(&st, "sources.html", lang, Some(&p), "/admin/sources", "sources", ctx)?;
     Ok(html(StatusCode::OK, body))
 }
@@ -629,6 +635,11 @@ pub async fn sources(
 pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>) -> PageResult {
     service::run_source(&st, &p, &id).await?;
     Ok(see_other("/admin/sources?notice=sources.queued"))
+}
+
+pub async fn start_retag(State(st): State<AppState>, Extension(p): Extension<Principal>) -> PageResult {
+    service::start_retag(&st, &p).await?;
+    Ok(see_other("/admin/sources?notice=retag.started"))
 }
 
 pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {

@@ -577,6 +577,26 @@ pub async fn retry_job(st: &AppState, p: &Principal, id: i64) -> Result<(), Fail
     admin_audit(st, p, "job.retry", "job", id.to_string(), detail, None).await
 }
 
+/// Starts re-tagging every stored article with the running configuration, in the background (the
+/// page shows its progress); a second start while one runs is a conflict.
+pub async fn start_retag(st: &AppState, p: &Principal) -> Result<(), Fail> {
+    if !st.retag.start() {
+        return Err(Fail::Conflict("a re-tag is already running".into()));
+    }
+    admin_audit(st, p, "taxonomy.retag", "taxonomy", "all".into(), serde_json::json!({}), None).await?;
+    let (store, cfg, progress, wake) = (st.store.clone(), st.cfg.clone(), st.retag.clone(), st.wake_indexer.clone());
+    tokio::spawn(async move {
+        let outcome = crate::retag::run(&store, &cfg, None, &progress).await;
+        match &outcome {
+            Ok(r) => tracing::info!(examined = r.examined, changed = r.changed, "re-tag finished"),
+            Err(e) => tracing::error!("re-tag failed: {e}"),
+        }
+        progress.finish(&outcome);
+        wake.notify_one();
+    });
+    Ok(())
+}
+
 async fn admin_audit(
     st: &AppState,
     p: &Principal,

@@ -2,7 +2,7 @@
 //! its conflicts, the audit log, sanitising, the API's error shape, metrics and the OpenAPI file.
 
 use super::webapp::{start, start_with, App, Session, PASSWORD};
-use presswatch::model::Role;
+use presswatch::model::{Role, Tag};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -59,6 +59,7 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
         ("GET", "/admin/sources", "/admin/sources".into(), Body::None, ADMIN),
         ("POST", "/admin/sources/{id}/run", "/admin/sources/bao-mau/run".into(), Body::Form(""), ADMIN),
         ("POST", "/admin/jobs/{id}/retry", "/admin/jobs/999999/retry".into(), Body::Form(""), ADMIN),
+        ("POST", "/admin/retag", "/admin/retag".into(), Body::Form(""), ADMIN),
         ("GET", "/admin/audit", "/admin/audit".into(), Body::None, ADMIN),
         ("GET", "/admin/audit/export", "/admin/audit/export?format=csv".into(), Body::None, ADMIN),
         ("GET", "/metrics", "/metrics".into(), Body::None, ADMIN),
@@ -92,6 +93,8 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
         ("POST", "/api/v1/sources/{id}/run", "/api/v1/sources/bao-mau/run".into(), Body::None, ADMIN),
         ("GET", "/api/v1/jobs/poisoned", "/api/v1/jobs/poisoned".into(), Body::None, ADMIN),
         ("POST", "/api/v1/jobs/{id}/retry", "/api/v1/jobs/999999/retry".into(), Body::None, ADMIN),
+        ("GET", "/api/v1/retag", "/api/v1/retag".into(), Body::None, ADMIN),
+        ("POST", "/api/v1/retag", "/api/v1/retag".into(), Body::None, ADMIN),
         ("GET", "/api/v1/audit", "/api/v1/audit".into(), Body::None, ADMIN),
     ]
 }
@@ -917,4 +920,66 @@ async fn poisoned_jobs_are_shown_and_retried_by_an_admin() {
         app.http.get(app.url("/api/v1/audit?target_kind=job")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert!(audit.to_string().contains("job.retry"), "{audit}");
     assert!(!app.page("/admin/sources", &admin).await.contains(&shown));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_re_tags_stored_articles_from_the_sources_page() {
+    let app = start("8h").await;
+    let admin = app.login("admin").await;
+    // the fixtures were stored with hand-written tags; the shipped taxonomy sees them otherwise
+    let before = app.store.articles(&[presswatch::model::ArticleId(app.articles["du-lich"])]).await.unwrap();
+    assert_eq!(before[0].mentions.len(), 1, "stored as a mention of bien-dao");
+    let page = app.http.get(app.url("/admin/sources")).header("cookie", &admin.cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("action=\"/admin/retag\"") && page.contains("Gắn lại ngay"), "{page}");
+    let r = app
+        .http
+        .post(app.url("/admin/retag"))
+        .header("cookie", &admin.cookie)
+        .form(&[("csrf", admin.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/admin/sources?notice=retag.started");
+    // it runs in the background; the API says how far it is
+    let token = app.token(Role::Admin).await;
+    let mut status = Value::Null;
+    for _ in 0..200 {
+        status = app.http.get(app.url("/api/v1/retag")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        if status["running"] == false && !status["last"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["last"]["examined"], 3, "{status}");
+    assert!(status["last"]["error"].is_null(), "{status}");
+    let changed = status["last"]["changed"].as_u64().unwrap();
+    assert!(changed >= 1, "{status}");
+    // what is stored now is what the analyzer says, evidence included
+    let cfg = &app.cfg;
+    let analyzer = presswatch::analyze::Analyzer::new(&cfg.topics, &cfg.localities);
+    for name in ["bien-dao", "du-lich", "hostile"] {
+        let a = &app.store.articles(&[presswatch::model::ArticleId(app.articles[name])]).await.unwrap()[0];
+        let ctx = presswatch::analyze::Context { page_lang: Some(&a.lang), source_lang: None, source: &a.source.0, origin: "overseas" };
+        let want = analyzer.analyze(&a.title, &a.text, &ctx);
+        let ids = |v: &[Tag]| v.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+        assert_eq!((ids(&a.topics), ids(&a.mentions), ids(&a.localities)), (ids(&want.topics), ids(&want.mentions), ids(&want.localities)), "{name}");
+        assert!(a.topics.iter().all(|t| t.evidence.is_some()), "{name}: a tag says why");
+    }
+    let page = app.http.get(app.url("/admin/sources")).header("cookie", &admin.cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Lần gần nhất") && page.contains(&format!("{changed} bài đổi nhãn")), "{page}");
+    // a second run finds nothing to change; the audit log has both
+    let r = app.http.post(app.url("/api/v1/retag")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 202);
+    for _ in 0..200 {
+        status = app.http.get(app.url("/api/v1/retag")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        if status["running"] == false {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["last"]["changed"], 0, "{status}");
+    let audit: Value = app.http.get(app.url("/api/v1/audit")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let retags = audit.to_string().matches("taxonomy.retag").count();
+    assert_eq!(retags, 2, "{audit}");
 }
