@@ -149,6 +149,11 @@ pub struct QWord {
 }
 
 impl QWord {
+    /// A phrase's words, keyed (`s` already normalised).
+    pub fn phrase(s: &str) -> Vec<QWord> {
+        text::words(s).iter().map(|w| QWord::new(w.raw)).collect()
+    }
+
     pub fn new(raw: &str) -> QWord {
         let bigram = raw.chars().next().is_some_and(text::is_bigram_script);
         let (exact, folded) = if bigram { (raw.to_string(), raw.to_string()) } else { text::keys(raw) };
@@ -226,7 +231,7 @@ impl Rule {
             }
             Expr::Field { field: Field::Title, value } => Rule::Text {
                 label: value.clone(),
-                words: text::words(&text::normalize(value)).iter().map(|w| QWord::new(w.raw)).collect(),
+                words: QWord::phrase(&text::normalize(value)),
                 title_only: true,
             },
             Expr::Field { field, value } => Rule::Field { field: *field, value: value.clone() },

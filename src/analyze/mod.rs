@@ -21,10 +21,6 @@ struct LocalityRule {
     aliases: Vec<(String, Vec<QWord>, Vec<Vec<QWord>>)>,
 }
 
-fn phrase(s: &str) -> Vec<QWord> {
-    crate::text::words(s).iter().map(|w| QWord::new(w.raw)).collect()
-}
-
 /// What we know about an article besides its text.
 pub struct Context<'a> {
     pub page_lang: Option<&'a str>,
@@ -47,9 +43,9 @@ impl Analyzer {
                             .not
                             .iter()
                             .filter(|n| crate::text::contains_phrase(n, &a))
-                            .map(|n| phrase(&crate::text::normalize(n)))
+                            .map(|n| QWord::phrase(&crate::text::normalize(n)))
                             .collect();
-                        (a.clone(), phrase(&a), not)
+                        (a.clone(), QWord::phrase(&a), not)
                     })
                     .collect();
                 LocalityRule { id: l.id.clone(), aliases }

@@ -152,12 +152,8 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        let topics: Vec<(i64, &Tag)> = new.iter().flat_map(|(id, b)| b.article.analysis.topics.iter().map(move |t| (*id, t))).collect();
-        write_tags(&mut tx, "article_topics", "topic_id", &topics).await?;
-        let mentions: Vec<(i64, &Tag)> = new.iter().flat_map(|(id, b)| b.article.analysis.mentions.iter().map(move |t| (*id, t))).collect();
-        write_tags(&mut tx, "article_mentions", "topic_id", &mentions).await?;
-        let places: Vec<(i64, &Tag)> = new.iter().flat_map(|(id, b)| b.article.analysis.localities.iter().map(move |t| (*id, t))).collect();
-        write_tags(&mut tx, "article_localities", "locality_id", &places).await?;
+        let analyses: Vec<(i64, &crate::model::Analysis)> = new.iter().map(|(id, b)| (*id, &b.article.analysis)).collect();
+        write_analyses(&mut tx, &analyses).await?;
         let captures: Vec<(i64, &crate::evidence::NewCapture)> = new.iter().filter_map(|(id, b)| b.capture.map(|c| (*id, c))).collect();
         super::evidence::insert_captures(&mut tx, &captures).await?;
         for chunk in url_rows.chunks(ROWS) {
@@ -224,6 +220,21 @@ fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Writes each article's three kinds of tag: the topics it is about, those it mentions, its places.
+async fn write_analyses(tx: &mut sqlx::SqliteConnection, analyses: &[(i64, &crate::model::Analysis)]) -> Result<()> {
+    type Of = fn(&crate::model::Analysis) -> &[Tag];
+    let kinds: [(&str, &str, Of); 3] = [
+        ("article_topics", "topic_id", |a| &a.topics),
+        ("article_mentions", "topic_id", |a| &a.mentions),
+        ("article_localities", "locality_id", |a| &a.localities),
+    ];
+    for (table, col, of) in kinds {
+        let tags: Vec<(i64, &Tag)> = analyses.iter().flat_map(|(id, a)| of(a).iter().map(move |t| (*id, t))).collect();
+        write_tags(tx, table, col, &tags).await?;
+    }
+    Ok(())
+}
+
 /// Writes tags to `article_topics` (with their evidence), `article_mentions` or `article_localities`.
 async fn write_tags(tx: &mut sqlx::SqliteConnection, table: &str, col: &str, tags: &[(i64, &Tag)]) -> Result<()> {
     let with_evidence = table == "article_topics";
@@ -267,12 +278,8 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            let topics: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.topics.iter().map(move |t| (id.0, t))).collect();
-            write_tags(&mut tx, "article_topics", "topic_id", &topics).await?;
-            let mentions: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.mentions.iter().map(move |t| (id.0, t))).collect();
-            write_tags(&mut tx, "article_mentions", "topic_id", &mentions).await?;
-            let places: Vec<(i64, &Tag)> = chunk.iter().flat_map(|(id, a)| a.localities.iter().map(move |t| (id.0, t))).collect();
-            write_tags(&mut tx, "article_localities", "locality_id", &places).await?;
+            let analyses: Vec<(i64, &crate::model::Analysis)> = chunk.iter().map(|(id, a)| (id.0, *a)).collect();
+            write_analyses(&mut tx, &analyses).await?;
         }
         tx.commit().await?;
         Ok(())

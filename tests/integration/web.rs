@@ -943,14 +943,19 @@ async fn an_admin_re_tags_stored_articles_from_the_sources_page() {
     assert_eq!(r.headers()["location"], "/admin/sources?notice=retag.started");
     // it runs in the background; the API says how far it is
     let token = app.token(Role::Admin).await;
-    let mut status = Value::Null;
-    for _ in 0..200 {
-        status = app.http.get(app.url("/api/v1/retag")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        if status["running"] == false && !status["last"].is_null() {
-            break;
+    // the status once the run has ended (up to 10 s)
+    let finished = || async {
+        let mut status = Value::Null;
+        for _ in 0..200 {
+            status = app.http.get(app.url("/api/v1/retag")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+            if status["running"] == false && !status["last"].is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        status
+    };
+    let status = finished().await;
     assert_eq!(status["last"]["examined"], 3, "{status}");
     assert!(status["last"]["error"].is_null(), "{status}");
     let changed = status["last"]["changed"].as_u64().unwrap();
@@ -971,13 +976,7 @@ async fn an_admin_re_tags_stored_articles_from_the_sources_page() {
     // a second run finds nothing to change; the audit log has both
     let r = app.http.post(app.url("/api/v1/retag")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), 202);
-    for _ in 0..200 {
-        status = app.http.get(app.url("/api/v1/retag")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        if status["running"] == false {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let status = finished().await;
     assert_eq!(status["last"]["changed"], 0, "{status}");
     let audit: Value = app.http.get(app.url("/api/v1/audit")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let retags = audit.to_string().matches("taxonomy.retag").count();
