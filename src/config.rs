@@ -180,6 +180,7 @@ struct RawTopic {
     name: String,
     name_en: Option<String>,
     query: String,
+    strong: Option<String>,
     #[serde(default)]
     sensitive: bool,
     min_mentions: Option<i64>,
@@ -451,6 +452,10 @@ pub struct Topic {
     pub name_en: Option<String>,
     pub query: Expr,
     pub query_text: String,
+    /// Strong cues (`strong`): a paragraph, or the title, where the query holds and this also
+    /// holds counts one more, so a phrase that only a story about the topic uses ("vi phạm nhân
+    /// quyền") outweighs a word that many stories use in passing.
+    pub strong: Option<Expr>,
     pub sensitive: bool,
     pub min_mentions: usize,
     /// Aboutness needed for the tag (`analyze::aboutness`): each paragraph the query matches in
@@ -658,6 +663,14 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
             check_dup("topic", &t.id, &at, key("id"))?;
             let query = query::parse(&t.query).map_err(|e| at.err(key("query"), format!("topic \"{}\": {e}", t.id)))?;
             check_topic_fields(&query).map_err(|m| at.err(key("query"), format!("topic \"{}\": {m}", t.id)))?;
+            let strong = match &t.strong {
+                None => None,
+                Some(q) => {
+                    let e = query::parse(q).map_err(|e| at.err(key("strong"), format!("topic \"{}\": {e}", t.id)))?;
+                    check_topic_fields(&e).map_err(|m| at.err(key("strong"), format!("topic \"{}\": {m}", t.id)))?;
+                    Some(e)
+                }
+            };
             let min_mentions = match t.min_mentions {
                 None => 1,
                 Some(n) if (1..=100).contains(&n) => n as usize,
@@ -678,6 +691,7 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
                 name_en: t.name_en.clone(),
                 query,
                 query_text: t.query.clone(),
+                strong,
                 sensitive: t.sensitive,
                 min_mentions,
                 min_score,
@@ -1224,6 +1238,10 @@ mod tests {
         assert!(e.contains("source[0].url"), "{e}");
         let e = load_str("[[topic]]\nid='t'\nname='T'\nquery='(a OR'\n").unwrap_err().to_string();
         assert!(e.contains("topic[0].query") && e.contains("\"t\""), "{e}");
+        let e = load_str("[[topic]]\nid='t'\nname='T'\nquery='a'\nstrong='\"b'\n").unwrap_err().to_string();
+        assert!(e.contains("topic[0].strong") && e.contains("\"t\""), "{e}");
+        let e = load_str("[[topic]]\nid='t'\nname='T'\nquery='a'\nstrong='topic:u'\n").unwrap_err().to_string();
+        assert!(e.contains("topic[0].strong"), "{e}");
         let e = load_str("[[source]]\nid='a'\nname='A'\nurl='http://x.org/'\norigin='abroad'\n").unwrap_err().to_string();
         assert!(e.contains("source[0].origin"), "{e}");
         let e = load_str("[[locality]]\nid='p'\nname='Phú Yên'\nnot=['công ty Sông Cầu']\n").unwrap_err().to_string();

@@ -96,6 +96,8 @@ impl Analyzer {
 pub struct TopicRule {
     pub topic: Topic,
     pub rule: Rule,
+    /// The topic's strong cues (`Topic::strong`), compiled.
+    strong: Option<Rule>,
     positive: Rule,
     /// Any match makes the tag (`min_score` at most 1) and the rule only ORs terms: what holds in a
     /// paragraph holds in the article and back, so the article as a whole decides at once.
@@ -106,7 +108,8 @@ impl TopicRule {
     pub fn new(topic: &Topic) -> TopicRule {
         let rule = Rule::compile(&topic.query);
         let whole = topic.min_score <= 1.0 && rule.only_or();
-        TopicRule { topic: topic.clone(), positive: rule.positive(), rule, whole }
+        let strong = topic.strong.as_ref().map(Rule::compile);
+        TopicRule { topic: topic.clone(), positive: rule.positive(), rule, strong, whole }
     }
 }
 
@@ -147,10 +150,18 @@ pub fn aboutness(t: &TopicRule, doc: &Doc) -> Aboutness {
     }
     let positive = |h: &matcher::Hits| !(h.terms.is_empty() && rule.has_text());
     let mut a = Aboutness { mentioned: !(whole.terms.is_empty() && rule.has_text()), ..Aboutness::default() };
+    // a strong cue where the query holds counts one more; its words are part of the reason
+    let strong = |scope: &Scope, a: &mut Aboutness| {
+        if let Some(h) = t.strong.as_ref().and_then(|s| matcher::eval_in(s, doc, scope)).filter(positive) {
+            a.score += 1.0;
+            a.matched.extend(h.matched());
+        }
+    };
     if let Some(h) = matcher::eval_in(rule, doc, &Scope::Title).filter(positive) {
         a.score += topic.title_weight;
         a.in_title = true;
         a.matched.extend(h.matched());
+        strong(&Scope::Title, &mut a);
     }
     for (k, range) in doc.paragraphs.iter().enumerate() {
         let Some(h) = matcher::eval_in(rule, doc, &Scope::Paragraph(range.clone())).filter(positive) else { continue };
@@ -163,6 +174,7 @@ pub fn aboutness(t: &TopicRule, doc: &Doc) -> Aboutness {
         }
         a.paragraphs.push(k as u32 + 1);
         a.matched.extend(h.matched());
+        strong(&Scope::Paragraph(range.clone()), &mut a);
     }
     let mut seen = std::collections::HashSet::new();
     a.matched.retain(|w| seen.insert(w.clone()));
@@ -214,6 +226,7 @@ mod tests {
             name_en: None,
             query: crate::query::parse(query).expect("query"),
             query_text: query.into(),
+            strong: None,
             sensitive: true,
             min_mentions: 1,
             min_score,
@@ -258,6 +271,22 @@ mod tests {
         assert_eq!((ev.score, ev.needed), (2.0, 2.0));
         // a word that does not occur at all is neither
         assert_eq!(a.analyze("Tin tức", FILLER, &ctx), Analysis { lang: "vi".into(), ..Analysis::default() });
+    }
+
+    #[test]
+    fn a_strong_cue_outweighs_a_passing_word() {
+        let mut t = topic("\"nhân quyền\" OR \"quyền con người\"", 2.0);
+        t.strong = Some(crate::query::parse("\"vi phạm nhân quyền\" OR \"tra tấn\"").expect("query"));
+        // the weak word once, far from the lead: a passing mention
+        assert!(!tagged(&t, "Tin tức", &[FILLER, FILLER, "Ông nói về nhân quyền trong bài phát biểu.", FILLER]));
+        // one paragraph on an accusation of abuse: the strong cue makes it count 2
+        assert!(tagged(&t, "Tin tức", &[FILLER, FILLER, "Đơn vị bị cáo buộc vi phạm nhân quyền.", FILLER]));
+        // a strong cue alone, where the query does not hold, adds nothing
+        assert!(!tagged(&t, "Tin tức", &[FILLER, "Cảnh sát điều tra vụ tra tấn.", FILLER, FILLER]));
+        let a = Analyzer::new(std::slice::from_ref(&t), &[]);
+        let ctx = Context { page_lang: Some("vi"), source_lang: None, source: "s", origin: "domestic" };
+        let got = a.analyze("Tin tức", &[FILLER, FILLER, "Đơn vị bị cáo buộc vi phạm nhân quyền.", FILLER].join("\n"), &ctx);
+        assert_eq!(got.topics[0].matched, vec!["nhân quyền".to_string(), "vi phạm nhân quyền".to_string()], "the strong cue is part of why");
     }
 
     #[test]
