@@ -9,6 +9,7 @@ mod integration {
     pub mod report;
     pub mod shared_eval;
     pub mod stories;
+    pub mod topic_senses;
     pub mod watch;
     pub mod web;
     pub mod webapp;
