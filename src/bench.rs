@@ -37,6 +37,10 @@ pub enum BenchCommand {
         /// Score every article as one set (your own labelled articles, with no check third).
         #[arg(long)]
         all: bool,
+        /// Cross-validate the thresholds instead: each topic's `min_score` chosen on all folds but
+        /// one, scored on that one (on the tuning part, or on every article with `--all`).
+        #[arg(long)]
+        folds: Option<usize>,
     },
     /// Ingest (HTML → extracted, analysed, stored, indexed) and search latency on a generated corpus.
     Corpus {
@@ -168,8 +172,8 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
             );
             Ok(())
         }
-        BenchCommand::Topics { articles, labels, details, all } => {
-            crate::bench_topics::run(config, &articles, &labels, details.as_deref(), all)
+        BenchCommand::Topics { articles, labels, details, all, folds } => {
+            crate::bench_topics::run(config, &articles, &labels, details.as_deref(), all, folds)
         }
         BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,

@@ -168,18 +168,7 @@ pub fn score(analyzer: &Analyzer, articles: &Path, labels: &Path, part: impl Fn(
 }
 
 pub fn print(name: &str, s: &Score) {
-    println!("{name}: {} articles, topics macro-F1 {:.3}", s.articles, s.macro_f1());
-    for (id, c) in &s.topics {
-        println!(
-            "  {id:<12} precision {:.3}  recall {:.3}  F1 {:.3}  (tp {}, fp {}, fn {})",
-            c.precision(),
-            c.recall(),
-            c.f1(),
-            c.tp,
-            c.fp,
-            c.fn_
-        );
-    }
+    print_topics(name, s);
     let l = &s.localities;
     println!(
         "  localities   precision {:.3}  recall {:.3}  F1 {:.3}  (tp {}, fp {}, fn {})",
@@ -192,11 +181,104 @@ pub fn print(name: &str, s: &Score) {
     );
 }
 
+fn print_topics(name: &str, s: &Score) {
+    println!("{name}: {} articles, topics macro-F1 {:.3}", s.articles, s.macro_f1());
+    for (id, c) in &s.topics {
+        println!(
+            "  {id:<12} precision {:.3}  recall {:.3}  F1 {:.3}  (tp {}, fp {}, fn {})",
+            c.precision(),
+            c.recall(),
+            c.f1(),
+            c.tp,
+            c.fp,
+            c.fn_
+        );
+    }
+}
+
+/// Cross-validation of the thresholds: every topic's `min_score` is chosen on `folds - 1` folds
+/// (the value of a grid with the best F1 there, the shipped one on ties) and the articles of the
+/// fold left out are tagged with it. The figures are then what choosing thresholds on labelled
+/// articles gives on articles it did not see; the words of the rules themselves are the office's.
+pub fn cross_validate(cfg: &crate::config::Config, articles: &Path, labels: &Path, part: impl Fn(i64) -> bool, folds: usize) -> Result<Score> {
+    anyhow::ensure!(folds >= 2, "--folds must be at least 2");
+    let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("{}", p.display()));
+    let labels: BTreeMap<i64, LabelRow> = read(labels)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(n, l)| serde_json::from_str::<LabelRow>(l).map(|r| (r.i, r)).with_context(|| format!("labels line {}", n + 1)))
+        .collect::<Result<_>>()?;
+    let topic_ids: Vec<String> = labels.values().flat_map(|l| l.topics.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut rows = Vec::new();
+    for (n, line) in read(articles)?.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let a: ArticleRow = serde_json::from_str(line).with_context(|| format!("articles line {}", n + 1))?;
+        if part(a.i) {
+            if let Some(l) = labels.get(&a.i) {
+                let (title, body) = split_title(&a.text);
+                rows.push((title, body, l));
+            }
+        }
+    }
+    let grid: Vec<f64> = (2..=12).map(|k| k as f64 / 2.0).collect();
+    let ctx = Context { page_lang: None, source_lang: Some("vi"), source: "labelled", origin: "domestic" };
+    // tagged[g][r]: the topics article r is about with every threshold at grid[g]
+    let mut tagged: Vec<Vec<BTreeSet<String>>> = Vec::new();
+    for &v in &grid {
+        let topics: Vec<_> = cfg.topics.iter().cloned().map(|mut t| {
+            t.min_score = v;
+            t
+        }).collect();
+        let analyzer = Analyzer::new(&topics, &[]);
+        tagged.push(rows.iter().map(|(t, b, _)| analyzer.analyze(t, b, &ctx).topics.into_iter().map(|t| t.id).collect()).collect());
+    }
+    let shipped = |id: &str| cfg.topics.iter().find(|t| t.id == id).map_or(1.0, |t| t.min_score);
+    let mut s = Score { articles: rows.len(), ..Score::default() };
+    for id in &topic_ids {
+        let mut out = Counts::default();
+        let mut chosen = Vec::new();
+        for f in 0..folds {
+            let f1_on = |g: usize, train: bool| {
+                let mut c = Counts::default();
+                for (r, (_, _, l)) in rows.iter().enumerate() {
+                    if (r % folds == f) != train {
+                        c.add(tagged[g][r].contains(id), l.topics.contains(id));
+                    }
+                }
+                c.f1()
+            };
+            let best = (0..grid.len())
+                .max_by(|&a, &b| {
+                    let by_f1 = f1_on(a, true).total_cmp(&f1_on(b, true));
+                    // on ties, the value nearer the shipped one
+                    by_f1.then((grid[b] - shipped(id)).abs().total_cmp(&(grid[a] - shipped(id)).abs()))
+                })
+                .unwrap_or(0);
+            chosen.push(grid[best]);
+            for (r, (_, _, l)) in rows.iter().enumerate() {
+                if r % folds == f {
+                    out.add(tagged[best][r].contains(id), l.topics.contains(id));
+                }
+            }
+        }
+        println!("  {id:<12} min_score chosen per fold {chosen:?} (shipped {})", shipped(id));
+        s.topics.insert(id.clone(), out);
+    }
+    Ok(s)
+}
+
 /// The command: scores on the tuning part and on the check third, and the mistakes (to `details`)
 /// of the tuning part only, so the check third stays unread; with `all`, one set.
-pub fn run(config: &Path, articles: &Path, labels: &Path, details: Option<&Path>, all: bool) -> Result<()> {
+pub fn run(config: &Path, articles: &Path, labels: &Path, details: Option<&Path>, all: bool, folds: Option<usize>) -> Result<()> {
     let cfg = crate::config::Config::load(config)?;
     let analyzer = Analyzer::new(&cfg.topics, &cfg.localities);
+    if let Some(k) = folds {
+        let name = if all { "all articles" } else { "tuning part (i % 3 != 0)" };
+        println!("{name}, {k}-fold cross-validated thresholds:");
+        let s = cross_validate(&cfg, articles, labels, |i| all || i % 3 != 0, k)?;
+        print_topics(&format!("{name}, {k}-fold cross-validated"), &s);
+        return Ok(());
+    }
     if all {
         let (s, mistakes) = score(&analyzer, articles, labels, |_| true)?;
         print("all articles", &s);
@@ -221,4 +303,46 @@ fn write_details(details: Option<&Path>, mistakes: &[Outcome]) -> Result<()> {
         ));
     }
     std::fs::write(path, out).with_context(|| format!("{}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A labelled set of our own: `n` articles about borders (the word in three paragraphs) and `n`
+    /// that mention it once in passing.
+    fn labelled(dir: &Path, n: i64) -> (std::path::PathBuf, std::path::PathBuf) {
+        let (mut arts, mut labs) = (String::new(), String::new());
+        for i in 0..2 * n {
+            let about = i % 2 == 0;
+            let text = if about {
+                "Tuần tra\nBiên giới được giữ yên.\nĐường biên giới dài.\nCột mốc biên giới mới.\nTin khác."
+            } else {
+                "Chợ phiên\nHàng hóa qua biên giới tăng.\nGiá rau ổn định.\nChợ đông khách.\nTin khác."
+            };
+            arts.push_str(&serde_json::json!({"i": i, "text": text}).to_string());
+            arts.push('\n');
+            let topics: Vec<&str> = if about { vec!["bien-gioi"] } else { vec![] };
+            labs.push_str(&serde_json::json!({"i": i, "topics": topics, "localities": []}).to_string());
+            labs.push('\n');
+        }
+        let (a, l) = (dir.join("articles.jsonl"), dir.join("labels.jsonl"));
+        std::fs::write(&a, arts).expect("write");
+        std::fs::write(&l, labs).expect("write");
+        (a, l)
+    }
+
+    #[test]
+    fn thresholds_chosen_on_other_folds_separate_aboutness_from_a_passing_word() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, l) = labelled(dir.path(), 10);
+        // shipped with the lowest bar, so any mention tags: cross-validation must find a better one
+        let main = dir.path().join("presswatch.toml");
+        std::fs::write(&main, "[[topic]]\nid='bien-gioi'\nname='B'\nmin_score=1\nquery='\"biên giới\"'\n").expect("write");
+        let cfg = crate::config::Config::load(&main).expect("config");
+        let s = cross_validate(&cfg, &a, &l, |_| true, 4).expect("cv");
+        let c = s.topics["bien-gioi"];
+        assert_eq!((c.tp, c.fp, c.fn_), (10, 0, 0));
+        assert!(cross_validate(&cfg, &a, &l, |_| true, 1).is_err(), "one fold is no cross-validation");
+    }
 }
