@@ -16,7 +16,7 @@ pub enum BenchCommand {
     Extract {
         #[arg(long, default_value = "../shared/eval/scrapinghub-article-extraction-benchmark")]
         dir: PathBuf,
-        /// Write per-page scores (JSON lines) here.
+        /// Write per-page scores (JSON lines) here, with the text extracted, to read the worst pages.
         #[arg(long)]
         details: Option<PathBuf>,
         /// Score another extractor's output instead (JSON: `{"<id>": {"articleBody": "..."}}`),
@@ -310,7 +310,7 @@ fn score_all(truths: &[(&str, &str)], preds: &[String], details: Option<&Path>) 
             rs.push(r);
         }
         acc += exact as usize;
-        detail_lines.push_str(&serde_json::json!({"id": id, "precision": p, "recall": r}).to_string());
+        detail_lines.push_str(&serde_json::json!({"id": id, "precision": p, "recall": r, "truth_chars": truth.chars().count(), "extracted": pred}).to_string());
         detail_lines.push('\n');
     }
     if let Some(d) = details {
