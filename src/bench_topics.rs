@@ -101,33 +101,54 @@ pub fn split_title(text: &str) -> (String, String) {
     }
 }
 
-/// Scores `analyzer` on the labelled articles; `part` chooses which (by `i`).
-pub fn score(analyzer: &Analyzer, articles: &Path, labels: &Path, part: impl Fn(i64) -> bool) -> Result<(Score, Vec<Outcome>)> {
+/// A labelled article of the chosen part, its headline split off.
+struct Labelled {
+    i: i64,
+    title: String,
+    body: String,
+    label: LabelRow,
+}
+
+/// The labelled articles `part` chooses (by `i`), in the articles file's order, and every topic
+/// id the labels use.
+fn read_labelled(articles: &Path, labels: &Path, part: impl Fn(i64) -> bool) -> Result<(BTreeSet<String>, Vec<Labelled>)> {
     let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("{}", p.display()));
-    let labels: BTreeMap<i64, LabelRow> = read(labels)?
+    let mut labels: BTreeMap<i64, LabelRow> = read(labels)?
         .lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
         .map(|(n, l)| serde_json::from_str::<LabelRow>(l).map(|r| (r.i, r)).with_context(|| format!("labels line {}", n + 1)))
         .collect::<Result<_>>()?;
     let topic_ids: BTreeSet<String> = labels.values().flat_map(|l| l.topics.iter().cloned()).collect();
-    let ctx = Context { page_lang: None, source_lang: Some("vi"), source: "labelled", origin: "domestic" };
-    let mut s = Score::default();
-    for id in &topic_ids {
-        s.topics.insert(id.clone(), Counts::default());
-    }
-    let mut outcomes = Vec::new();
+    let mut rows = Vec::new();
     for (n, line) in read(articles)?.lines().filter(|l| !l.trim().is_empty()).enumerate() {
         let a: ArticleRow = serde_json::from_str(line).with_context(|| format!("articles line {}", n + 1))?;
         if !part(a.i) {
             continue;
         }
-        let Some(label) = labels.get(&a.i) else { continue };
+        let Some(label) = labels.remove(&a.i) else { continue };
         let (title, body) = split_title(&a.text);
-        let got = analyzer.analyze(&title, &body, &ctx);
+        rows.push(Labelled { i: a.i, title, body, label });
+    }
+    Ok((topic_ids, rows))
+}
+
+/// What the labelled articles are analysed as: Vietnamese news of a domestic source.
+const LABELLED: Context<'static> = Context { page_lang: None, source_lang: Some("vi"), source: "labelled", origin: "domestic" };
+
+/// Scores `analyzer` on the labelled articles; `part` chooses which (by `i`).
+pub fn score(analyzer: &Analyzer, articles: &Path, labels: &Path, part: impl Fn(i64) -> bool) -> Result<(Score, Vec<Outcome>)> {
+    let (topic_ids, rows) = read_labelled(articles, labels, part)?;
+    let mut s = Score::default();
+    for id in &topic_ids {
+        s.topics.insert(id.clone(), Counts::default());
+    }
+    let mut outcomes = Vec::new();
+    for Labelled { i, title, body, label } in &rows {
+        let got = analyzer.analyze(title, body, &LABELLED);
         s.articles += 1;
         let mut o = Outcome {
-            i: a.i,
+            i: *i,
             title: title.chars().take(90).collect(),
             wrong_topics: vec![],
             missed_topics: vec![],
@@ -202,66 +223,48 @@ fn print_topics(name: &str, s: &Score) {
 /// articles gives on articles it did not see; the words of the rules themselves are the office's.
 pub fn cross_validate(cfg: &crate::config::Config, articles: &Path, labels: &Path, part: impl Fn(i64) -> bool, folds: usize) -> Result<Score> {
     anyhow::ensure!(folds >= 2, "--folds must be at least 2");
-    let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("{}", p.display()));
-    let labels: BTreeMap<i64, LabelRow> = read(labels)?
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(n, l)| serde_json::from_str::<LabelRow>(l).map(|r| (r.i, r)).with_context(|| format!("labels line {}", n + 1)))
-        .collect::<Result<_>>()?;
-    let topic_ids: Vec<String> = labels.values().flat_map(|l| l.topics.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut rows = Vec::new();
-    for (n, line) in read(articles)?.lines().filter(|l| !l.trim().is_empty()).enumerate() {
-        let a: ArticleRow = serde_json::from_str(line).with_context(|| format!("articles line {}", n + 1))?;
-        if part(a.i) {
-            if let Some(l) = labels.get(&a.i) {
-                let (title, body) = split_title(&a.text);
-                rows.push((title, body, l));
-            }
-        }
-    }
+    let (topic_ids, rows) = read_labelled(articles, labels, part)?;
     let grid: Vec<f64> = (2..=12).map(|k| k as f64 / 2.0).collect();
-    let ctx = Context { page_lang: None, source_lang: Some("vi"), source: "labelled", origin: "domestic" };
     // tagged[g][r]: the topics article r is about with every threshold at grid[g]
     let mut tagged: Vec<Vec<BTreeSet<String>>> = Vec::new();
     for &v in &grid {
-        let topics: Vec<_> = cfg.topics.iter().cloned().map(|mut t| {
-            t.min_score = v;
-            t
-        }).collect();
+        let topics: Vec<_> = cfg
+            .topics
+            .iter()
+            .cloned()
+            .map(|mut t| {
+                t.min_score = v;
+                t
+            })
+            .collect();
         let analyzer = Analyzer::new(&topics, &[]);
-        tagged.push(rows.iter().map(|(t, b, _)| analyzer.analyze(t, b, &ctx).topics.into_iter().map(|t| t.id).collect()).collect());
+        tagged.push(rows.iter().map(|r| analyzer.analyze(&r.title, &r.body, &LABELLED).topics.into_iter().map(|t| t.id).collect()).collect());
     }
-    let shipped = |id: &str| cfg.topics.iter().find(|t| t.id == id).map_or(1.0, |t| t.min_score);
     let mut s = Score { articles: rows.len(), ..Score::default() };
     for id in &topic_ids {
+        let shipped = cfg.topics.iter().find(|t| &t.id == id).map_or(1.0, |t| t.min_score);
         let mut out = Counts::default();
         let mut chosen = Vec::new();
         for f in 0..folds {
-            let f1_on = |g: usize, train: bool| {
+            let counts = |g: usize, held_out: bool| {
                 let mut c = Counts::default();
-                for (r, (_, _, l)) in rows.iter().enumerate() {
-                    if (r % folds == f) != train {
-                        c.add(tagged[g][r].contains(id), l.topics.contains(id));
-                    }
+                for (r, row) in rows.iter().enumerate().filter(|(r, _)| (r % folds == f) == held_out) {
+                    c.add(tagged[g][r].contains(id), row.label.topics.contains(id));
                 }
-                c.f1()
+                c
             };
+            // the best F1 on the other folds; on ties, the value nearer the shipped one
+            let train: Vec<f64> = (0..grid.len()).map(|g| counts(g, false).f1()).collect();
             let best = (0..grid.len())
-                .max_by(|&a, &b| {
-                    let by_f1 = f1_on(a, true).total_cmp(&f1_on(b, true));
-                    // on ties, the value nearer the shipped one
-                    by_f1.then((grid[b] - shipped(id)).abs().total_cmp(&(grid[a] - shipped(id)).abs()))
-                })
+                .max_by(|&a, &b| train[a].total_cmp(&train[b]).then((grid[b] - shipped).abs().total_cmp(&(grid[a] - shipped).abs())))
                 .unwrap_or(0);
             chosen.push(grid[best]);
-            for (r, (_, _, l)) in rows.iter().enumerate() {
-                if r % folds == f {
-                    out.add(tagged[best][r].contains(id), l.topics.contains(id));
-                }
-            }
+            let held = counts(best, true);
+            out.tp += held.tp;
+            out.fp += held.fp;
+            out.fn_ += held.fn_;
         }
-        println!("  {id:<12} min_score chosen per fold {chosen:?} (shipped {})", shipped(id));
+        println!("  {id:<12} min_score chosen per fold {chosen:?} (shipped {shipped})");
         s.topics.insert(id.clone(), out);
     }
     Ok(s)

@@ -661,16 +661,14 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
             let key = |k: &str| format!("topic[{i}].{k}");
             validate_id(&at, &key("id"), &t.id)?;
             check_dup("topic", &t.id, &at, key("id"))?;
-            let query = query::parse(&t.query).map_err(|e| at.err(key("query"), format!("topic \"{}\": {e}", t.id)))?;
-            check_topic_fields(&query).map_err(|m| at.err(key("query"), format!("topic \"{}\": {m}", t.id)))?;
-            let strong = match &t.strong {
-                None => None,
-                Some(q) => {
-                    let e = query::parse(q).map_err(|e| at.err(key("strong"), format!("topic \"{}\": {e}", t.id)))?;
-                    check_topic_fields(&e).map_err(|m| at.err(key("strong"), format!("topic \"{}\": {m}", t.id)))?;
-                    Some(e)
-                }
+            // the query and the strong cues: the search syntax, without fields that name tags
+            let topic_query = |k: &str, q: &str| -> Result<Expr, ConfigError> {
+                let e = query::parse(q).map_err(|e| at.err(key(k), format!("topic \"{}\": {e}", t.id)))?;
+                check_topic_fields(&e).map_err(|m| at.err(key(k), format!("topic \"{}\": {m}", t.id)))?;
+                Ok(e)
             };
+            let query = topic_query("query", &t.query)?;
+            let strong = t.strong.as_deref().map(|q| topic_query("strong", q)).transpose()?;
             let min_mentions = match t.min_mentions {
                 None => 1,
                 Some(n) if (1..=100).contains(&n) => n as usize,
