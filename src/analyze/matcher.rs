@@ -175,29 +175,30 @@ impl QWord {
 
 /// Counts non-overlapping occurrences of the phrase in the words.
 pub fn count_phrase(words: &Words, phrase: &[QWord], plain: bool) -> usize {
-    count_phrase_in(words, phrase, plain, 0..words.words.len() as u32)
+    phrase_starts_in(words, phrase, plain, 0..words.words.len() as u32).len()
 }
 
-/// `count_phrase` within a range of word positions (one paragraph): a phrase never spans two.
-fn count_phrase_in(words: &Words, phrase: &[QWord], plain: bool, range: std::ops::Range<u32>) -> usize {
-    let Some(first) = phrase.first() else { return 0 };
+/// Where the phrase starts (non-overlapping occurrences) within a range of word positions (one
+/// paragraph, or the whole text): a phrase never spans two paragraphs.
+fn phrase_starts_in(words: &Words, phrase: &[QWord], plain: bool, range: std::ops::Range<u32>) -> Vec<u32> {
+    let Some(first) = phrase.first() else { return Vec::new() };
     if !plain {
         // text with diacritics: the candidates are one sorted list, read in place within the range
         // (this runs once per term and paragraph, so no list is built)
         let key = if first.has_dia { &first.exact } else { &first.folded };
-        let Some(all) = words.by_exact.get(key) else { return 0 };
+        let Some(all) = words.by_exact.get(key) else { return Vec::new() };
         let from = all.partition_point(|&p| p < range.start);
-        return count_from(words, phrase, plain, all[from..].iter().copied().take_while(|&p| p < range.end), range.end);
+        return starts_from(words, phrase, plain, all[from..].iter().copied().take_while(|&p| p < range.end), range.end);
     }
     let candidates = words.candidates(first, plain);
-    count_from(words, phrase, plain, candidates.into_iter().filter(|p| range.contains(p)), range.end)
+    starts_from(words, phrase, plain, candidates.into_iter().filter(|p| range.contains(p)), range.end)
 }
 
 /// Non-overlapping matches of the phrase starting at the candidate positions (ascending), each
-/// ending by `end`.
-fn count_from(words: &Words, phrase: &[QWord], plain: bool, candidates: impl Iterator<Item = u32>, end: u32) -> usize {
+/// ending by `end`: their first words' positions.
+fn starts_from(words: &Words, phrase: &[QWord], plain: bool, candidates: impl Iterator<Item = u32>, end: u32) -> Vec<u32> {
     let n = end as usize;
-    let mut count = 0;
+    let mut starts = Vec::new();
     let mut next_free = 0usize;
     for start in candidates {
         let start = start as usize;
@@ -205,11 +206,11 @@ fn count_from(words: &Words, phrase: &[QWord], plain: bool, candidates: impl Ite
             continue;
         }
         if phrase.iter().enumerate().all(|(k, q)| q.matches(&words.words[start + k], plain)) {
-            count += 1;
+            starts.push(start as u32);
             next_free = start + phrase.len();
         }
     }
-    count
+    starts
 }
 
 /// A query compiled for tagging: every word keyed once, at configuration time.
@@ -286,23 +287,44 @@ fn label(words: &[String]) -> String {
     }
 }
 
-/// What a successful evaluation matched: each positive phrase with its title and body counts.
+/// What a successful evaluation matched: each positive phrase with its title and body counts, and
+/// where in the body each occurrence lies (word positions, end exclusive).
 #[derive(Debug, Default, Clone)]
 pub struct Hits {
     pub terms: Vec<(String, usize, usize)>,
+    body_spans: Vec<(u32, u32)>,
 }
 
 impl Hits {
     pub fn in_title(&self) -> bool {
         self.terms.iter().any(|t| t.1 > 0)
     }
+    /// Mentions in the body: occurrences of the matched phrases, where phrases that overlap in the
+    /// text are one mention ("người dân tộc thiểu số" holds both "người dân tộc" and "dân tộc thiểu
+    /// số", and a phrase a query names twice is still written once).
     pub fn body_mentions(&self) -> usize {
-        self.terms.iter().map(|t| t.2).sum()
+        let mut spans = self.body_spans.clone();
+        spans.sort_unstable();
+        let mut count = 0;
+        let mut end = 0;
+        for (s, e) in spans {
+            if count == 0 || s >= end {
+                count += 1;
+                end = e;
+            } else {
+                end = end.max(e);
+            }
+        }
+        count
     }
     pub fn matched(&self) -> Vec<String> {
         let mut v: Vec<String> = self.terms.iter().map(|t| t.0.clone()).collect();
         v.dedup();
         v
+    }
+    fn extend(&mut self, other: Hits) {
+        self.terms.extend(other.terms);
+        self.body_spans.extend(other.body_spans);
     }
 }
 
@@ -325,13 +347,15 @@ pub fn eval_in(r: &Rule, doc: &Doc, scope: &Scope) -> Option<Hits> {
     match r {
         Rule::Text { label, words, title_only } => {
             let t = if matches!(scope, Scope::Paragraph(_)) { 0 } else { count_phrase(&doc.title, words, doc.plain) };
-            let b = match scope {
-                _ if *title_only => 0,
-                Scope::All => count_phrase(&doc.body, words, doc.plain),
-                Scope::Title => 0,
-                Scope::Paragraph(range) => count_phrase_in(&doc.body, words, doc.plain, range.clone()),
+            let starts = match scope {
+                _ if *title_only => Vec::new(),
+                Scope::All => phrase_starts_in(&doc.body, words, doc.plain, 0..doc.body.words.len() as u32),
+                Scope::Title => Vec::new(),
+                Scope::Paragraph(range) => phrase_starts_in(&doc.body, words, doc.plain, range.clone()),
             };
-            (t + b > 0).then(|| Hits { terms: vec![(label.clone(), t, b)] })
+            let b = starts.len();
+            let len = words.len() as u32;
+            (t + b > 0).then(|| Hits { terms: vec![(label.clone(), t, b)], body_spans: starts.into_iter().map(|s| (s, s + len)).collect() })
         }
         Rule::Field { field, value } => {
             let v = match field {
@@ -350,7 +374,7 @@ pub fn eval_in(r: &Rule, doc: &Doc, scope: &Scope) -> Option<Hits> {
         Rule::And(items) => {
             let mut hits = Hits::default();
             for x in items {
-                hits.terms.extend(eval(x, doc)?.terms);
+                hits.extend(eval(x, doc)?);
             }
             Some(hits)
         }
@@ -360,7 +384,7 @@ pub fn eval_in(r: &Rule, doc: &Doc, scope: &Scope) -> Option<Hits> {
             for x in items {
                 if let Some(h) = eval(x, doc) {
                     any = true;
-                    hits.terms.extend(h.terms);
+                    hits.extend(h);
                 }
             }
             any.then_some(hits)
@@ -380,6 +404,19 @@ mod tests {
         let e = crate::query::parse(q).expect("query");
         let d = Doc::new(&text::normalize(title), &text::normalize(body), "vi", "s", "domestic");
         eval(&Rule::compile(&e), &d).is_some()
+    }
+
+    #[test]
+    fn phrases_that_overlap_in_the_text_are_one_mention() {
+        let body = text::normalize("Một phụ nữ người dân tộc thiểu số. Hai em người dân tộc khác.");
+        let d = Doc::new("", &body, "vi", "s", "domestic");
+        let mentions = |q: &str| eval(&Rule::compile(&crate::query::parse(q).expect("query")), &d).map(|h| h.body_mentions());
+        // "người dân tộc thiểu số" holds both phrases once: one mention; the second sentence another
+        assert_eq!(mentions("\"người dân tộc\" OR \"dân tộc thiểu số\""), Some(2));
+        assert_eq!(mentions("\"dân tộc thiểu số\""), Some(1));
+        // a phrase the query names twice is still written once
+        assert_eq!(mentions("\"người dân tộc\" OR (\"người dân tộc\" AND -xe)"), Some(2));
+        assert_eq!(mentions("\"người dân tộc\" OR \"em người\""), Some(2), "overlapping in the second sentence");
     }
 
     #[test]

@@ -62,6 +62,16 @@ fn other_senses_and_passing_mentions_are_not_topics() {
         let lang = if title.is_ascii() { "en" } else { "vi" };
         assert!(s.about(lang, title, paragraphs).is_empty(), "{what}: tagged {:?}", s.about(lang, title, paragraphs));
     }
+    // names of minority groups that are also other words, nationalities or places
+    let names: &[(&str, &str, &[&str])] = &[
+        ("Thais are not the Thái", "Khách Thái Lan đến Đà Nẵng tăng", &["Người Thái Lan chiếm phần lớn khách đến thành phố trong tháng.", "Các khách sạn ven biển kín phòng.", "Hãng bay mở thêm chuyến từ Bangkok."]),
+        ("Chăm sóc, not the Chăm", "Chăm sóc cây cà phê mùa khô", &["Chăm sóc vườn cà phê mùa khô cần tưới đủ nước.", "Chăm bón đúng lúc giúp cây ra hoa đều.", "Chăm chỉ làm cỏ cũng hạn chế sâu bệnh."]),
+        ("Mông Cổ, not the Mông", "Mông Cổ mở đường bay mới", &["Hãng bay của Mông Cổ mở đường bay thẳng tới châu Á.", "Mông Cổ muốn thu hút khách du lịch mùa hè.", "Giá vé khá cao."]),
+    ];
+    for (what, title, paragraphs) in names {
+        let (about, mentions) = s.judge("vi", title, paragraphs);
+        assert!(about.is_empty() && mentions.is_empty(), "{what}: {about:?} {mentions:?}");
+    }
     // a passing mention is kept as a mention: searchable, not counted
     let (about, mentions) = s.judge(
         "vi",
@@ -70,6 +80,21 @@ fn other_senses_and_passing_mentions_are_not_topics() {
     );
     assert!(about.is_empty(), "{about:?}");
     assert_eq!(mentions, vec!["dan-toc".to_string()]);
+}
+
+#[test]
+fn named_groups_clergy_and_trafficking_are_their_topics() {
+    let s = Shipped::load();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("dan-toc", "Hủ tục chữa bệnh bằng cúng bái ở bản làng", &["Hai người Hrê ở vùng cao bị ốm nặng nhưng gia đình chỉ mời thầy cúng.", "Cán bộ xã vận động bà con Hrê đưa người bệnh đến trạm y tế.", "Phong tục của người Ca dong và người Hrê vẫn còn nhiều điều kiêng kỵ.", FILLER]),
+        ("dan-toc", "Lễ hội mừng lúa mới", &["Đồng bào Ê-đê ở buôn làng mổ trâu mừng lúa mới.", "Già làng người Ê-đê kể lại ý nghĩa của nghi lễ.", FILLER]),
+        ("ton-giao", "Chùa tổ chức khóa tu mùa hè", &["Hòa thượng trụ trì chùa cho biết khóa tu thu hút hơn năm trăm Phật tử.", "Các tăng ni hướng dẫn thiền và giảng giáo lý mỗi buổi sáng.", FILLER]),
+        ("bien-gioi", "Triệt phá đường dây buôn bán người sang Trung Quốc", &["Công an tỉnh triệt phá đường dây lừa bán phụ nữ sang Trung Quốc qua đường biên giới.", "Các đối tượng đưa nạn nhân qua cửa khẩu bằng giấy tờ giả.", "Bộ đội biên phòng đã giải cứu mười hai người.", FILLER]),
+    ];
+    for (topic, title, paragraphs) in cases {
+        let about = s.about("vi", title, paragraphs);
+        assert_eq!(about, vec![topic.to_string()], "{title}: {about:?}");
+    }
 }
 
 #[test]
