@@ -60,34 +60,73 @@ mod boilerplate {
     pub const IDS: &[&str] = &["comments"];
 }
 
-/// True if the element is page furniture by `boilerplate`'s lists. Class and id compare as CSS does:
-/// exactly, or ignoring ASCII case in quirks mode; attribute substrings always exactly.
-fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> bool {
+/// How an element matched `boilerplate`'s lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Furniture {
+    /// By name, role, a whole class name or id: removed.
+    Named,
+    /// By a part of a class name (`share_wrapper`, `social-bar`): removed unless it holds the
+    /// article's prose, for some sites wrap the whole article in such an element.
+    Guessed,
+}
+
+/// Whether the element is page furniture by `boilerplate`'s lists, and how sure. Class and id
+/// compare as CSS does: exactly, or ignoring ASCII case in quirks mode; attribute substrings always
+/// exactly.
+fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
     use boilerplate::*;
     let name: &str = &e.name.local;
     if TAGS.contains(&name) {
-        return true;
+        return Some(Furniture::Named);
     }
     let same = |a: &str, b: &str| if quirks { a.eq_ignore_ascii_case(b) } else { a == b };
     for a in &e.attrs {
         let value: &str = &a.value;
         match &*a.name.local {
             "class" => {
-                if value.split_ascii_whitespace().any(|c| CLASSES.iter().any(|k| same(c, k)))
-                    || CLASS_PARTS.iter().any(|p| value.contains(p))
-                    || (!matches!(name, "body" | "main" | "article") && CLASS_PARTS_NOT_CONTAINERS.iter().any(|p| value.contains(p)))
+                if value.split_ascii_whitespace().any(|c| CLASSES.iter().any(|k| same(c, k))) {
+                    return Some(Furniture::Named);
+                }
+                // a CMS labels the article's own container with its subject (WordPress
+                // `tag-social-media`, TypePad `entry-category-social_media`): those words say what
+                // the article is about, not what the element is
+                let role_words = || value.split_ascii_whitespace().filter(|c| !(c.contains("tag-") || c.contains("category")));
+                if role_words().any(|c| CLASS_PARTS.iter().any(|p| c.contains(p)))
+                    || (!matches!(name, "body" | "main" | "article") && role_words().any(|c| CLASS_PARTS_NOT_CONTAINERS.iter().any(|p| c.contains(p))))
                 {
+                    return Some(Furniture::Guessed);
+                }
+            }
+            "role" if ROLES.contains(&value) => return Some(Furniture::Named),
+            "itemprop" if value == "author" => return Some(Furniture::Named),
+            "id" if IDS.iter().any(|k| same(value, k)) => return Some(Furniture::Named),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The prose an element holds: characters of its `<p>` paragraphs long enough to be sentences.
+/// Share bars, captions, galleries and related-link lists hold little; an article holds much.
+fn holds_prose(n: &dom_query::NodeRef) -> bool {
+    let mut chars = 0;
+    for d in n.descendants_it() {
+        if d.has_name("p") {
+            let t = d.text();
+            let len = t.split_whitespace().map(|w| w.chars().count() + 1).sum::<usize>();
+            if len >= 80 {
+                chars += len;
+                if chars >= PROSE_HELD {
                     return true;
                 }
             }
-            "role" if ROLES.contains(&value) => return true,
-            "itemprop" if value == "author" => return true,
-            "id" if IDS.iter().any(|k| same(value, k)) => return true,
-            _ => {}
         }
     }
     false
 }
+
+/// Paragraph characters that keep an element whose class only looks like furniture.
+const PROSE_HELD: usize = 1000;
 
 /// Removes every boilerplate element (with what it holds) in one walk of the tree.
 fn remove_boilerplate(doc: &Document) {
@@ -96,10 +135,14 @@ fn remove_boilerplate(doc: &Document) {
     let mut doomed = Vec::new();
     let mut next = root.first_child();
     while let Some(n) = next {
-        let hit = n.query(|t| match &t.data {
+        let hit = match n.query(|t| match &t.data {
             dom_query::NodeData::Element(e) => is_boilerplate(e, quirks),
+            _ => None,
+        }) {
+            Some(Some(Furniture::Named)) => true,
+            Some(Some(Furniture::Guessed)) => !holds_prose(&n),
             _ => false,
-        }) == Some(true);
+        };
         if hit {
             doomed.push(n);
         }
@@ -443,6 +486,41 @@ mod tests {
         assert_eq!(e.canonical_url.as_deref(), Some("https://bao.example/ngu-dan-can-gio.html"));
         assert_eq!(e.lang_hint.as_deref(), Some("vi"));
         assert_eq!(e.published_at, crate::time::parse_date("2026-11-20T01:00:00Z"));
+    }
+
+    /// Paragraphs of our own, long enough to be an article.
+    fn story(n: usize) -> String {
+        (0..n)
+            .map(|k| format!("<p>Đoạn {k}: chính quyền xã đã họp với bà con để bàn về kế hoạch nạo vét kênh thủy lợi trước mùa mưa, dự kiến xong trong tháng tới.</p>"))
+            .collect()
+    }
+
+    #[test]
+    fn an_article_whose_container_only_looks_like_furniture_is_kept() {
+        // a CMS's subject labels (WordPress, TypePad) name what the article is about
+        let wp = format!(
+            r#"<html><body><div class="hentry post tag-social-media category-related-news"><h1>Nạo vét kênh</h1>{}</div>
+            <div class="sidebar"><p>Liên hệ quảng cáo.</p></div></body></html>"#,
+            story(6)
+        );
+        let e = extract(&wp, None, &SiteRules::default()).expect("extract");
+        assert!(e.text.contains("Đoạn 0:") && e.text.contains("Đoạn 5:"), "{}", e.text);
+        // a class part (`share`) on an element that wraps the whole article
+        let wrapped = format!(
+            r#"<html><body><div class="share_wrapper"><div class="share-bar"><a href="/fb">Chia sẻ</a> <a href="/tw">Tweet</a></div>
+            <div class="article">{}</div></div></body></html>"#,
+            story(10)
+        );
+        let e = extract(&wrapped, None, &SiteRules::default()).expect("extract");
+        assert!(e.text.contains("Đoạn 0:") && e.text.contains("Đoạn 9:"), "{}", e.text);
+        assert!(!e.text.contains("Tweet"), "the share bar itself still goes: {}", e.text);
+        // a share box with a sentence of its own is still furniture
+        let boxed = format!(
+            r#"<html><body><article>{}</article><div class="social-box"><p>Hãy chia sẻ bài viết này với bạn bè của bạn trên mạng xã hội để nhiều người cùng đọc.</p></div></body></html>"#,
+            story(6)
+        );
+        let e = extract(&boxed, None, &SiteRules::default()).expect("extract");
+        assert!(!e.text.contains("Hãy chia sẻ"), "{}", e.text);
     }
 
     #[test]
