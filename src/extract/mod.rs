@@ -65,9 +65,10 @@ mod boilerplate {
 enum Furniture {
     /// By name, role, a whole class name or id: removed.
     Named,
-    /// By a part of a class name (`share_wrapper`, `social-bar`): removed unless it holds the
-    /// article's prose, for some sites wrap the whole article in such an element.
-    Guessed,
+    /// By a part of a class name (`share_wrapper`, `byline-author`): removed unless it holds more
+    /// prose than such an element ever does (`holds_prose`), for some sites wrap the article, or
+    /// parts of it, in one.
+    Guessed { prose: usize },
 }
 
 /// Whether the element is page furniture by `boilerplate`'s lists, and how sure. Class and id
@@ -91,10 +92,12 @@ fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
                 // `tag-social-media`, TypePad `entry-category-social_media`): those words say what
                 // the article is about, not what the element is
                 let role_words = || value.split_ascii_whitespace().filter(|c| !(c.contains("tag-") || c.contains("category")));
-                if role_words().any(|c| CLASS_PARTS.iter().any(|p| c.contains(p)))
-                    || (!matches!(name, "body" | "main" | "article") && role_words().any(|c| CLASS_PARTS_NOT_CONTAINERS.iter().any(|p| c.contains(p))))
-                {
-                    return Some(Furniture::Guessed);
+                // a byline or a credit is a line; a share bar or a related list may hold teasers
+                if role_words().any(|c| CLASS_PARTS.iter().any(|p| c.contains(p))) {
+                    return Some(Furniture::Guessed { prose: LINE_PROSE });
+                }
+                if !matches!(name, "body" | "main" | "article") && role_words().any(|c| CLASS_PARTS_NOT_CONTAINERS.iter().any(|p| c.contains(p))) {
+                    return Some(Furniture::Guessed { prose: BOX_PROSE });
                 }
             }
             "role" if ROLES.contains(&value) => return Some(Furniture::Named),
@@ -106,27 +109,33 @@ fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
     None
 }
 
-/// The prose an element holds: characters of its `<p>` paragraphs long enough to be sentences.
-/// Share bars, captions, galleries and related-link lists hold little; an article holds much.
-fn holds_prose(n: &dom_query::NodeRef) -> bool {
-    let mut chars = 0;
-    for d in n.descendants_it() {
-        if d.has_name("p") {
-            let t = d.text();
-            let len = t.split_whitespace().map(|w| w.chars().count() + 1).sum::<usize>();
-            if len >= 80 {
-                chars += len;
-                if chars >= PROSE_HELD {
-                    return true;
+/// Whether an element holds an article's worth of prose: text outside links, as sentences. Share
+/// bars, related-link lists and galleries are links or a line each; bylines and captions are short;
+/// some blog engines wrap a whole post in such an element (Blogger's `byline-author` span).
+fn holds_prose(n: &dom_query::NodeRef, enough: usize) -> bool {
+    fn walk(n: &dom_query::NodeRef, chars: &mut usize, enough: usize) -> bool {
+        for c in n.children_it(false) {
+            if c.is_text() {
+                let t = c.text();
+                if t.contains(['.', '!', '?', '。']) {
+                    *chars += t.split_whitespace().map(|w| w.chars().count() + 1).sum::<usize>();
                 }
+            } else if c.is_element() && !c.has_name("a") && walk(&c, chars, enough) {
+                return true;
+            }
+            if *chars >= enough {
+                return true;
             }
         }
+        false
     }
-    false
+    walk(n, &mut 0, enough)
 }
 
-/// Paragraph characters that keep an element whose class only looks like furniture.
-const PROSE_HELD: usize = 1000;
+/// Characters of prose that keep an element whose class only looks like a byline, credit, timestamp
+/// (a line), or like a caption, gallery, share bar or related list (a box).
+const LINE_PROSE: usize = 300;
+const BOX_PROSE: usize = 1000;
 
 /// Removes every boilerplate element (with what it holds) in one walk of the tree.
 fn remove_boilerplate(doc: &Document) {
@@ -140,7 +149,7 @@ fn remove_boilerplate(doc: &Document) {
             _ => None,
         }) {
             Some(Some(Furniture::Named)) => true,
-            Some(Some(Furniture::Guessed)) => !holds_prose(&n),
+            Some(Some(Furniture::Guessed { prose })) => !holds_prose(&n, prose),
             _ => false,
         };
         if hit {
@@ -514,6 +523,17 @@ mod tests {
         let e = extract(&wrapped, None, &SiteRules::default()).expect("extract");
         assert!(e.text.contains("Đoạn 0:") && e.text.contains("Đoạn 9:"), "{}", e.text);
         assert!(!e.text.contains("Tweet"), "the share bar itself still goes: {}", e.text);
+        // a blog engine that wraps each part of a post in a `byline-author` span
+        let parts: String = (0..3)
+            .map(|k| format!(r#"<span class="byline-author">Phần {k}. Chính quyền xã đã họp với bà con để bàn về kế hoạch nạo vét kênh thủy lợi trước mùa mưa. Công việc dự kiến xong trong tháng tới, kinh phí do tỉnh cấp. Người dân góp ngày công và đất làm đường công vụ. Sau khi nạo vét, kênh sẽ tưới cho hơn hai trăm héc-ta lúa của ba thôn. Ban giám sát cộng đồng theo dõi tiến độ và báo cáo mỗi tuần.</span><br>"#))
+            .collect();
+        let blog = format!(
+            r#"<html><body><div class="post-body"><span class="byline-author">Đăng bởi Ban biên tập</span>{parts}</div>
+            <div class="sidebar"><ul><li><a href="/a">Lưu trữ</a></li><li><a href="/b">Chuyên mục</a></li></ul></div></body></html>"#
+        );
+        let e = extract(&blog, None, &SiteRules::default()).expect("extract");
+        assert!(e.text.contains("Phần 0.") && e.text.contains("Phần 2."), "{}", e.text);
+        assert!(!e.text.contains("Đăng bởi"), "the byline itself still goes: {}", e.text);
         // a share box with a sentence of its own is still furniture
         let boxed = format!(
             r#"<html><body><article>{}</article><div class="social-box"><p>Hãy chia sẻ bài viết này với bạn bè của bạn trên mạng xã hội để nhiều người cùng đọc.</p></div></body></html>"#,
