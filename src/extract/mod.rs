@@ -85,7 +85,8 @@ fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
         let value: &str = &a.value;
         match &*a.name.local {
             "class" => {
-                if value.split_ascii_whitespace().any(|c| CLASSES.iter().any(|k| same(c, k))) {
+                let page = matches!(name, "html" | "body" | "main" | "article");
+                if value.split_ascii_whitespace().any(|c| CLASSES.iter().any(|k| same(c, k)) || (!page && is_comments(c))) {
                     return Some(Furniture::Named);
                 }
                 // a CMS labels the article's own container with its subject (WordPress
@@ -102,11 +103,21 @@ fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
             }
             "role" if ROLES.contains(&value) => return Some(Furniture::Named),
             "itemprop" if value == "author" => return Some(Furniture::Named),
-            "id" if IDS.iter().any(|k| same(value, k)) => return Some(Furniture::Named),
+            "id" if IDS.iter().any(|k| same(value, k)) || (!matches!(name, "html" | "body" | "main" | "article") && is_comments(value)) => {
+                return Some(Furniture::Named)
+            }
             _ => {}
         }
     }
     None
+}
+
+/// A class or id naming readers' comments, whatever the engine calls them (`comment`,
+/// `comments-body`, `comment_master_list`); a commentary is an article. Words that only mention
+/// comments (`feature_newcomments` on `html`, `comments-open` on `body`) do not start with it.
+fn is_comments(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("comment") && !lower.starts_with("commentary")
 }
 
 /// Whether an element holds an article's worth of prose: text outside links, as sentences. Share
@@ -541,6 +552,20 @@ mod tests {
         );
         let e = extract(&boxed, None, &SiteRules::default()).expect("extract");
         assert!(!e.text.contains("Hãy chia sẻ"), "{}", e.text);
+    }
+
+    #[test]
+    fn readers_comments_go_whatever_the_engine_calls_them_and_a_commentary_stays() {
+        let comment = |k: usize| format!(r#"<div class="cbody" id="comment_body_{k}"><p>Bạn đọc {k} viết: tôi ở gần con kênh này và thấy việc nạo vét là rất cần thiết, mong chính quyền làm sớm.</p></div>"#);
+        let thread: String = (0..8).map(comment).collect();
+        let page = format!(
+            r#"<html class="feature_newcomments"><body class="single comments-open"><div class="commentary-body">{}</div>
+            <div class="comment_master_list">{thread}</div><div class="comments-body"><p>Gửi bình luận của bạn bằng cách điền vào ô bên dưới, chúng tôi sẽ duyệt trong ngày.</p></div></body></html>"#,
+            story(5)
+        );
+        let e = extract(&page, None, &SiteRules::default()).expect("extract");
+        assert!(e.text.contains("Đoạn 0:") && e.text.contains("Đoạn 4:"), "{}", e.text);
+        assert!(!e.text.contains("Bạn đọc") && !e.text.contains("Gửi bình luận"), "comments leaked: {}", e.text);
     }
 
     #[test]
