@@ -240,7 +240,7 @@ fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules
         .map(|a| a.text_content.to_string())
         .filter(|t| t.chars().count() >= strict_enough);
     if let Some(t) = strict {
-        return t;
+        return cut_at_furniture(t);
     }
     let doc = parse_html(html);
     prepare(&doc);
@@ -250,11 +250,78 @@ fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules
         .map(|a| a.text_content.to_string())
         .unwrap_or_default();
     if readable.trim().chars().count() >= 100 {
-        readable
+        cut_at_furniture(readable)
     } else {
         paragraph_fallback(&doc)
     }
 }
+
+/// Headings that open the page's furniture, not a part of the article: what readability keeps
+/// after the article when they share a container. Lowercase, without a trailing colon. Not
+/// "related ...", "tin liên quan" or "don't miss": outlets put such boxes inside the article,
+/// between its paragraphs.
+const FURNITURE_HEADINGS: &[&str] = &[
+    "about the author",
+    "about the authors",
+    "you might like",
+    "you might also like",
+    "you may also like",
+    "most popular",
+    "most read",
+    "leave a reply",
+    "leave a comment",
+    "post a comment",
+    "comments",
+    "more posts",
+    "recommended",
+    "recommended for you",
+    "share this",
+    "share this article",
+    "trending",
+    "featured posts",
+    "popular posts",
+    "recent posts",
+    "newsletter sign up",
+    "sign up for our newsletter",
+    "we also recommend",
+    "read next",
+    "tin cùng chuyên mục",
+    "các tin khác",
+    "tin khác",
+    "ý kiến bạn đọc",
+    "gửi bình luận",
+    "bình luận",
+    "tin mới nhất",
+    "đọc nhiều nhất",
+    "có thể bạn quan tâm",
+    "commentaires",
+    "les plus lus",
+    "热门文章",
+    "评论",
+];
+
+/// The text up to the first line, past the article's first part, that is one of
+/// `FURNITURE_HEADINGS`: from there on, readability kept what follows an article (author boxes,
+/// teasers, comment forms), never the article itself.
+fn cut_at_furniture(text: String) -> String {
+    let total = text.chars().count();
+    let mut seen = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let head = line.trim().trim_end_matches([':', '：', '»', '›']).trim().to_lowercase();
+        if seen * 10 >= total * FURNITURE_AFTER && head.chars().count() <= 40 && FURNITURE_HEADINGS.contains(&head.as_str()) {
+            let mut kept = text;
+            kept.truncate(offset);
+            return kept;
+        }
+        seen += line.chars().count();
+        offset += line.len();
+    }
+    text
+}
+
+/// How far into the text (tenths) a furniture heading may end it.
+const FURNITURE_AFTER: usize = 4;
 
 /// The page parsed as the HTML5 parser would, without inert elements and nested no deeper than
 /// `nesting::MAX_DEPTH` (so parsing and every walk of the tree stay linear and shallow).
@@ -566,6 +633,23 @@ mod tests {
         let e = extract(&page, None, &SiteRules::default()).expect("extract");
         assert!(e.text.contains("Đoạn 0:") && e.text.contains("Đoạn 4:"), "{}", e.text);
         assert!(!e.text.contains("Bạn đọc") && !e.text.contains("Gửi bình luận"), "comments leaked: {}", e.text);
+    }
+
+    #[test]
+    fn the_article_ends_where_the_furniture_headings_begin() {
+        let page = format!(
+            r#"<html><body><div class="main"><h1>Nạo vét kênh</h1>{}<p>Tin liên quan:</p><p><a href="/x">Một bài khác về thủy lợi của huyện</a></p>{}
+            <h3>Bình luận</h3><p>Hãy là người đầu tiên gửi ý kiến cho bài viết này, ý kiến sẽ được duyệt trước khi đăng.</p>
+            <h3>Có thể bạn quan tâm</h3><p><a href="/y">Giá lúa hôm nay tăng nhẹ ở các tỉnh miền Tây, thương lái thu mua mạnh.</a></p></div></body></html>"#,
+            story(4),
+            story(4).replace("Đoạn", "Phần")
+        );
+        let e = extract(&page, None, &SiteRules::default()).expect("extract");
+        assert!(e.text.contains("Đoạn 0:") && e.text.contains("Phần 3:"), "a related box between paragraphs does not end it: {}", e.text);
+        assert!(!e.text.contains("Hãy là người đầu tiên") && !e.text.contains("Giá lúa"), "{}", e.text);
+        // a heading early in the text is not taken for the end
+        let text = "Bình luận\nMột bài bình luận dài của tác giả về chính sách thủy lợi, nhiều đoạn.\nĐoạn thứ hai của bài.".to_string();
+        assert_eq!(cut_at_furniture(text.clone()), text);
     }
 
     #[test]
