@@ -308,8 +308,8 @@ fn cut_at_furniture(text: String) -> String {
     let mut seen = 0;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let head = line.trim().trim_end_matches([':', '：', '»', '›']).trim().to_lowercase();
-        if seen * 10 >= total * FURNITURE_AFTER && head.chars().count() <= 40 && FURNITURE_HEADINGS.contains(&head.as_str()) {
+        let head = line.trim().trim_end_matches([':', '：', '»', '›', '.', '…']).trim().to_lowercase();
+        if seen * 10 >= total * FURNITURE_AFTER && head.chars().count() <= 40 && (FURNITURE_HEADINGS.contains(&head.as_str()) || is_author_box(line)) {
             let mut kept = text;
             kept.truncate(offset);
             return kept;
@@ -318,6 +318,12 @@ fn cut_at_furniture(text: String) -> String {
         offset += line.len();
     }
     text
+}
+
+/// "About Becky", "About the Author": the heading of an author box (two or three words, a name).
+fn is_author_box(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    (2..=3).contains(&words.len()) && words[0] == "About" && words[1].chars().next().is_some_and(char::is_uppercase)
 }
 
 /// How far into the text (tenths) a furniture heading may end it.
@@ -650,6 +656,11 @@ mod tests {
         // a heading early in the text is not taken for the end
         let text = "Bình luận\nMột bài bình luận dài của tác giả về chính sách thủy lợi, nhiều đoạn.\nĐoạn thứ hai của bài.".to_string();
         assert_eq!(cut_at_furniture(text.clone()), text);
+        // an author box, headed by the author's name, and a heading with an ellipsis
+        let bio = "Bài viết dài về chính sách thủy lợi của huyện, nhiều câu.\nĐoạn thứ hai của bài viết.\nAbout Lan Anh\nLan Anh viết về nông nghiệp.";
+        assert_eq!(cut_at_furniture(bio.to_string()), "Bài viết dài về chính sách thủy lợi của huyện, nhiều câu.\nĐoạn thứ hai của bài viết.\n");
+        let more = "Bài viết dài về chính sách thủy lợi của huyện, nhiều câu.\nĐoạn thứ hai của bài viết.\nAbout the author...\nTác giả.";
+        assert!(!cut_at_furniture(more.to_string()).contains("Tác giả"));
     }
 
     #[test]
