@@ -81,11 +81,12 @@ fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
         return Some(Furniture::Named);
     }
     let same = |a: &str, b: &str| if quirks { a.eq_ignore_ascii_case(b) } else { a == b };
+    // the page's own containers never go for naming comments (`comments-open` on `body`)
+    let page = matches!(name, "html" | "body" | "main" | "article");
     for a in &e.attrs {
         let value: &str = &a.value;
         match &*a.name.local {
             "class" => {
-                let page = matches!(name, "html" | "body" | "main" | "article");
                 if value.split_ascii_whitespace().any(|c| CLASSES.iter().any(|k| same(c, k)) || (!page && is_comments(c))) {
                     return Some(Furniture::Named);
                 }
@@ -103,9 +104,7 @@ fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
             }
             "role" if ROLES.contains(&value) => return Some(Furniture::Named),
             "itemprop" if value == "author" => return Some(Furniture::Named),
-            "id" if IDS.iter().any(|k| same(value, k)) || (!matches!(name, "html" | "body" | "main" | "article") && is_comments(value)) => {
-                return Some(Furniture::Named)
-            }
+            "id" if IDS.iter().any(|k| same(value, k)) || (!page && is_comments(value)) => return Some(Furniture::Named),
             _ => {}
         }
     }
@@ -116,8 +115,9 @@ fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
 /// `comments-body`, `comment_master_list`); a commentary is an article. Words that only mention
 /// comments (`feature_newcomments` on `html`, `comments-open` on `body`) do not start with it.
 fn is_comments(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.starts_with("comment") && !lower.starts_with("commentary")
+    // every class word of every element comes here: compared in place, nothing lowercased
+    let starts = |p: &str| name.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    starts("comment") && !starts("commentary")
 }
 
 /// Whether an element holds an article's worth of prose: text outside links, as sentences. Share
@@ -308,8 +308,10 @@ fn cut_at_furniture(text: String) -> String {
     let mut seen = 0;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let head = line.trim().trim_end_matches([':', '：', '»', '›', '.', '…']).trim().to_lowercase();
-        if seen * 10 >= total * FURNITURE_AFTER && head.chars().count() <= 40 && (FURNITURE_HEADINGS.contains(&head.as_str()) || is_author_box(line)) {
+        let head = line.trim().trim_end_matches([':', '：', '»', '›', '.', '…']).trim();
+        // only a short line past the first part can be a heading: the rest is not lowercased
+        let heading = || head.chars().count() <= 40 && (FURNITURE_HEADINGS.contains(&head.to_lowercase().as_str()) || is_author_box(line));
+        if seen * 10 >= total * FURNITURE_AFTER && heading() {
             let mut kept = text;
             kept.truncate(offset);
             return kept;
