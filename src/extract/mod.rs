@@ -143,24 +143,37 @@ fn holds_prose(n: &dom_query::NodeRef, enough: usize) -> bool {
     walk(n, &mut 0, enough)
 }
 
+/// How much `remove_boilerplate` removes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cleaning {
+    Full,
+    Light,
+}
+
+/// Elements that `Cleaning::Light` keeps although `boilerplate::TAGS` names them.
+const LIGHT_KEEPS: &[&str] = &["aside", "figure", "figcaption"];
+
 /// Characters of prose that keep an element whose class only looks like a byline, credit, timestamp
 /// (a line), or like a caption, gallery, share bar or related list (a box).
 const LINE_PROSE: usize = 300;
 const BOX_PROSE: usize = 1000;
 
-/// Removes every boilerplate element (with what it holds) in one walk of the tree.
-fn remove_boilerplate(doc: &Document) {
+/// Removes every boilerplate element (with what it holds) in one walk of the tree. `Light` removes
+/// only what is named furniture beyond doubt: not `aside`, `figure` or `figcaption` (some engines
+/// put the post in an `aside`, or the story in photo captions) and nothing matched by a part of a
+/// class name.
+fn remove_boilerplate(doc: &Document, clean: Cleaning) {
     let quirks = doc.quirks_mode.get() == markup5ever::interface::QuirksMode::Quirks;
     let root = doc.root();
     let mut doomed = Vec::new();
     let mut next = root.first_child();
     while let Some(n) = next {
         let hit = match n.query(|t| match &t.data {
-            dom_query::NodeData::Element(e) => is_boilerplate(e, quirks),
+            dom_query::NodeData::Element(e) => is_boilerplate(e, quirks).filter(|_| clean == Cleaning::Full || !LIGHT_KEEPS.contains(&&*e.name.local)),
             _ => None,
         }) {
             Some(Some(Furniture::Named)) => true,
-            Some(Some(Furniture::Guessed { prose })) => !holds_prose(&n, prose),
+            Some(Some(Furniture::Guessed { prose })) => clean == Cleaning::Full && !holds_prose(&n, prose),
             _ => false,
         };
         if hit {
@@ -222,8 +235,8 @@ fn extract_unguarded(html: &str, url: Option<&str>, rules: &SiteRules) -> Result
 /// answers exactly as it always did. The margin over `char_threshold` covers the difference between
 /// our count (formatted text) and its own (whitespace-collapsed text before post-processing).
 fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules) -> String {
-    let prepare = |doc: &Document| {
-        remove_boilerplate(doc);
+    let prepare = |doc: &Document, clean: Cleaning| {
+        remove_boilerplate(doc, clean);
         for sel in &rules.exclude {
             if let Some(s) = doc.try_select(sel) {
                 s.remove();
@@ -233,27 +246,51 @@ fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules
     let cfg = dom_smoothie::Config { text_mode: dom_smoothie::TextMode::Formatted, ..Default::default() };
     let strict_enough = cfg.char_threshold + cfg.char_threshold / 5;
     let url = url.filter(|u| u.starts_with("http"));
-    prepare(&doc);
+    prepare(&doc, Cleaning::Full);
     let strict = dom_smoothie::Readability::with_document(doc, url, Some(cfg.clone()))
         .ok()
         .and_then(|mut r| r.parse_with_policy(dom_smoothie::ParsePolicy::Strict).ok())
         .map(|a| a.text_content.to_string())
         .filter(|t| t.chars().count() >= strict_enough);
-    if let Some(t) = strict {
-        return cut_at_furniture(t);
+    let readable = |clean: Cleaning| {
+        let doc = parse_html(html);
+        prepare(&doc, clean);
+        let text = dom_smoothie::Readability::with_document(doc.clone(), url, Some(cfg.clone()))
+            .ok()
+            .and_then(|mut r| r.parse().ok())
+            .map(|a| a.text_content.to_string())
+            .unwrap_or_default();
+        if text.trim().chars().count() >= 100 { cut_at_furniture(text) } else { paragraph_fallback(&doc) }
+    };
+    let primary = match strict {
+        Some(t) => cut_at_furniture(t),
+        None => readable(Cleaning::Full),
+    };
+    second_opinion(primary, || readable(Cleaning::Light))
+}
+
+/// The answer on the fully cleaned page unless it holds hardly any prose while the page cleaned
+/// only of named furniture holds much more: then the cleaning took the article for furniture (a
+/// post inside an `aside`, a story told in photo captions, a script hook named `js-social-images`)
+/// and readability was left with a menu or a sign-up box. A page whose answer has an article's
+/// worth of sentences is never parsed a second time.
+fn second_opinion(primary: String, other: impl FnOnce() -> String) -> String {
+    let mine = prose_chars(&primary);
+    if mine >= DOUBT_BELOW {
+        return primary;
     }
-    let doc = parse_html(html);
-    prepare(&doc);
-    let readable = dom_smoothie::Readability::with_document(doc.clone(), url, Some(cfg))
-        .ok()
-        .and_then(|mut r| r.parse().ok())
-        .map(|a| a.text_content.to_string())
-        .unwrap_or_default();
-    if readable.trim().chars().count() >= 100 {
-        cut_at_furniture(readable)
-    } else {
-        paragraph_fallback(&doc)
-    }
+    let other = other();
+    if prose_chars(&other) >= OUTWEIGH * mine.max(DOUBT_BELOW / OUTWEIGH) { other } else { primary }
+}
+
+/// Characters of prose under which the fully cleaned page's answer is doubted.
+const DOUBT_BELOW: usize = 400;
+/// How many times more prose the lightly cleaned page's answer must hold to replace it.
+const OUTWEIGH: usize = 4;
+
+/// Characters in the lines of `text` that hold a sentence's end.
+fn prose_chars(text: &str) -> usize {
+    text.lines().filter(|l| l.contains(['.', '!', '?', '。'])).map(|l| l.chars().count()).sum()
 }
 
 /// Headings that open the page's furniture, not a part of the article: what readability keeps
@@ -663,6 +700,30 @@ mod tests {
         assert_eq!(cut_at_furniture(bio.to_string()), "Bài viết dài về chính sách thủy lợi của huyện, nhiều câu.\nĐoạn thứ hai của bài viết.\n");
         let more = "Bài viết dài về chính sách thủy lợi của huyện, nhiều câu.\nĐoạn thứ hai của bài viết.\nAbout the author...\nTác giả.";
         assert!(!cut_at_furniture(more.to_string()).contains("Tác giả"));
+    }
+
+    #[test]
+    fn an_article_the_cleaning_took_for_furniture_comes_back_from_a_lighter_cleaning() {
+        // a theme that puts the post in an `aside`, beside a newsletter box
+        let page = format!(
+            r#"<html><body><nav><a href="/">Trang chủ</a></nav><div class="newsletter"><h3>Đăng ký nhận tin</h3><p>Nhận bản tin mỗi sáng qua thư điện tử!</p></div>
+            <aside class="blogPost"><h1>Nạo vét kênh</h1><div class="blogContent">{}</div></aside><footer>Bản quyền thuộc về Báo Mẫu.</footer></body></html>"#,
+            story(5)
+        );
+        let e = extract(&page, None, &SiteRules::default()).expect("extract");
+        assert!(e.text.contains("Đoạn 0:") && e.text.contains("Đoạn 4:"), "{}", e.text);
+        assert!(!e.text.contains("Bản quyền"), "the footer still goes: {}", e.text);
+        // a photo story told in captions
+        let captions: String = (0..5)
+            .map(|k| format!(r#"<div class="caption-image"><img src="/{k}.jpg"><p>Ảnh {k}: chính quyền xã đã họp với bà con để bàn về kế hoạch nạo vét kênh thủy lợi trước mùa mưa.</p></div>"#))
+            .collect();
+        let page = format!(r#"<html><body><div class="menu"><a href="/a">Ảnh</a> <a href="/b">Video</a></div><div class="post">{captions}</div></body></html>"#);
+        let e = extract(&page, None, &SiteRules::default()).expect("extract");
+        assert!(e.text.contains("Ảnh 0:") && e.text.contains("Ảnh 4:"), "{}", e.text);
+        // a real sidebar `aside` is not pulled in when the article is found
+        let page = format!(r#"<html><body><article>{}</article><aside><p>Giới thiệu: trang này đưa tin về thủy lợi của huyện từ năm 2010.</p></aside></body></html>"#, story(6));
+        let e = extract(&page, None, &SiteRules::default()).expect("extract");
+        assert!(e.text.contains("Đoạn 5:") && !e.text.contains("Giới thiệu"), "{}", e.text);
     }
 
     #[test]
