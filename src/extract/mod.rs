@@ -36,6 +36,8 @@ pub struct SiteRules {
 mod boilerplate {
     /// Elements removed by name.
     pub const TAGS: &[&str] = &["nav", "aside", "footer", "figure", "figcaption", "time"];
+    /// Those of `TAGS` that `Cleaning::Light` keeps unless their attributes name them too.
+    pub const SECTIONING: &[&str] = &["aside", "figure", "figcaption"];
     /// `role` values of page furniture.
     pub const ROLES: &[&str] = &["navigation", "complementary", "contentinfo"];
     /// Whole class names (`.related`).
@@ -69,6 +71,9 @@ enum Furniture {
     /// prose than such an element ever does (`holds_prose`), for some sites wrap the article, or
     /// parts of it, in one.
     Guessed { prose: usize },
+    /// By its tag alone, a sectioning or figure element (`boilerplate::SECTIONING`): removed, but
+    /// some engines put the post in an `aside` or tell a story in photo captions.
+    Sectioning,
 }
 
 /// Whether the element is page furniture by `boilerplate`'s lists, and how sure. Class and id
@@ -77,9 +82,17 @@ enum Furniture {
 fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
     use boilerplate::*;
     let name: &str = &e.name.local;
+    let by_attributes = furniture_by_attributes(e, quirks);
     if TAGS.contains(&name) {
-        return Some(Furniture::Named);
+        let sure = by_attributes == Some(Furniture::Named) || !SECTIONING.contains(&name);
+        return Some(if sure { Furniture::Named } else { Furniture::Sectioning });
     }
+    by_attributes
+}
+
+fn furniture_by_attributes(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
+    use boilerplate::*;
+    let name: &str = &e.name.local;
     let same = |a: &str, b: &str| if quirks { a.eq_ignore_ascii_case(b) } else { a == b };
     // the page's own containers never go for naming comments (`comments-open` on `body`)
     let page = matches!(name, "html" | "body" | "main" | "article");
@@ -150,33 +163,36 @@ enum Cleaning {
     Light,
 }
 
-/// Elements that `Cleaning::Light` keeps although `boilerplate::TAGS` names them.
-const LIGHT_KEEPS: &[&str] = &["aside", "figure", "figcaption"];
-
 /// Characters of prose that keep an element whose class only looks like a byline, credit, timestamp
 /// (a line), or like a caption, gallery, share bar or related list (a box).
 const LINE_PROSE: usize = 300;
 const BOX_PROSE: usize = 1000;
 
 /// Removes every boilerplate element (with what it holds) in one walk of the tree. `Light` removes
-/// only what is named furniture beyond doubt: not `aside`, `figure` or `figcaption` (some engines
-/// put the post in an `aside`, or the story in photo captions) and nothing matched by a part of a
-/// class name.
-fn remove_boilerplate(doc: &Document, clean: Cleaning) {
+/// only what is named furniture beyond doubt: no `Furniture::Sectioning` or `Furniture::Guessed`.
+/// Whether `Light` would have kept something that was removed: if not, its page is the same.
+fn remove_boilerplate(doc: &Document, clean: Cleaning) -> bool {
     let quirks = doc.quirks_mode.get() == markup5ever::interface::QuirksMode::Quirks;
     let root = doc.root();
     let mut doomed = Vec::new();
+    let mut light_keeps = false;
     let mut next = root.first_child();
     while let Some(n) = next {
-        let hit = match n.query(|t| match &t.data {
-            dom_query::NodeData::Element(e) => is_boilerplate(e, quirks).filter(|_| clean == Cleaning::Full || !LIGHT_KEEPS.contains(&&*e.name.local)),
-            _ => None,
-        }) {
-            Some(Some(Furniture::Named)) => true,
-            Some(Some(Furniture::Guessed { prose })) => clean == Cleaning::Full && !holds_prose(&n, prose),
-            _ => false,
+        let kind = n
+            .query(|t| match &t.data {
+                dom_query::NodeData::Element(e) => is_boilerplate(e, quirks),
+                _ => None,
+            })
+            .flatten();
+        let full = clean == Cleaning::Full;
+        let hit = match kind {
+            Some(Furniture::Named) => true,
+            Some(Furniture::Sectioning) => full,
+            Some(Furniture::Guessed { prose }) => full && !holds_prose(&n, prose),
+            None => false,
         };
         if hit {
+            light_keeps |= kind != Some(Furniture::Named);
             doomed.push(n);
         }
         // depth first; what a removed element holds goes with it and is not visited
@@ -191,6 +207,7 @@ fn remove_boilerplate(doc: &Document, clean: Cleaning) {
     for n in doomed {
         n.remove_from_parent();
     }
+    light_keeps
 }
 
 /// The article in a page. html5ever and dom_smoothie are others' code run on hostile markup: a
@@ -236,17 +253,18 @@ fn extract_unguarded(html: &str, url: Option<&str>, rules: &SiteRules) -> Result
 /// our count (formatted text) and its own (whitespace-collapsed text before post-processing).
 fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules) -> String {
     let prepare = |doc: &Document, clean: Cleaning| {
-        remove_boilerplate(doc, clean);
+        let light_keeps = remove_boilerplate(doc, clean);
         for sel in &rules.exclude {
             if let Some(s) = doc.try_select(sel) {
                 s.remove();
             }
         }
+        light_keeps
     };
     let cfg = dom_smoothie::Config { text_mode: dom_smoothie::TextMode::Formatted, ..Default::default() };
     let strict_enough = cfg.char_threshold + cfg.char_threshold / 5;
     let url = url.filter(|u| u.starts_with("http"));
-    prepare(&doc, Cleaning::Full);
+    let light_differs = prepare(&doc, Cleaning::Full);
     let strict = dom_smoothie::Readability::with_document(doc, url, Some(cfg.clone()))
         .ok()
         .and_then(|mut r| r.parse_with_policy(dom_smoothie::ParsePolicy::Strict).ok())
@@ -266,6 +284,9 @@ fn readable_text(doc: Document, html: &str, url: Option<&str>, rules: &SiteRules
         Some(t) => cut_at_furniture(t),
         None => readable(Cleaning::Full),
     };
+    if !light_differs {
+        return primary;
+    }
     second_opinion(primary, || readable(Cleaning::Light))
 }
 
@@ -707,12 +728,13 @@ mod tests {
         // a theme that puts the post in an `aside`, beside a newsletter box
         let page = format!(
             r#"<html><body><nav><a href="/">Trang chủ</a></nav><div class="newsletter"><h3>Đăng ký nhận tin</h3><p>Nhận bản tin mỗi sáng qua thư điện tử!</p></div>
-            <aside class="blogPost"><h1>Nạo vét kênh</h1><div class="blogContent">{}</div></aside><footer>Bản quyền thuộc về Báo Mẫu.</footer></body></html>"#,
+            <aside class="blogPost"><h1>Nạo vét kênh</h1><div class="blogContent">{}</div></aside>
+            <aside class="related"><p>Tin liên quan: huyện bên cạnh cũng nạo vét kênh trước mùa mưa năm nay.</p></aside><footer>Bản quyền thuộc về Báo Mẫu.</footer></body></html>"#,
             story(5)
         );
         let e = extract(&page, None, &SiteRules::default()).expect("extract");
         assert!(e.text.contains("Đoạn 0:") && e.text.contains("Đoạn 4:"), "{}", e.text);
-        assert!(!e.text.contains("Bản quyền"), "the footer still goes: {}", e.text);
+        assert!(!e.text.contains("Bản quyền") && !e.text.contains("Tin liên quan"), "a footer and an aside named related still go: {}", e.text);
         // a photo story told in captions
         let captions: String = (0..5)
             .map(|k| format!(r#"<div class="caption-image"><img src="/{k}.jpg"><p>Ảnh {k}: chính quyền xã đã họp với bà con để bàn về kế hoạch nạo vét kênh thủy lợi trước mùa mưa.</p></div>"#))
