@@ -432,7 +432,7 @@ struct JsonHit<'a> {
 }
 
 pub async fn search(cfg: Config, query: &str, limit: usize, offset: usize, by_date: bool, json: bool) -> Result<()> {
-    let store = Store::open(&cfg.storage.database_url).await?;
+    let store = Store::open_existing(&cfg.storage.database_url).await?;
     let searcher = Searcher::open(&cfg.storage.index_dir)?;
     let res = searcher.search(&SearchRequest { query: query.to_string(), limit, offset, sort_by_date: by_date, facets: json })?;
     let ids: Vec<_> = res.hits.iter().map(|h| crate::model::ArticleId(h.id)).collect();
@@ -524,7 +524,7 @@ pub async fn report(
     if format == Format::Docx && out.is_none() && std::io::stdout().is_terminal() {
         bail!("a DOCX report is binary: give --out FILE.docx (or redirect standard output)");
     }
-    let store = Store::open(&cfg.storage.database_url).await?;
+    let store = Store::open_existing(&cfg.storage.database_url).await?;
     let report = if keep {
         let (id, r) = crate::report::generate(&store, &cfg, period, now, "cli").await?;
         match crate::report::email(&store, &cfg, id, &r, now).await {
@@ -614,7 +614,7 @@ pub async fn warc(
 }
 
 pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<usize> {
-    let store = Store::open(&cfg.storage.database_url).await?;
+    let store = Store::open_existing(&cfg.storage.database_url).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut csv_w = (format == ExportFormat::Csv).then(|| csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock())));
     if let Some(w) = csv_w.as_mut() {

@@ -572,6 +572,46 @@ fn validate_id(at: &At, key: &str, id: &str) -> Result<(), ConfigError> {
     }
 }
 
+const DEFAULT_DATABASE_URL: &str = "sqlite://data/presswatch.sqlite";
+
+/// The folder of a configuration file, absolute (so a later change of directory changes nothing).
+fn folder_of(file: &Path) -> PathBuf {
+    let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf())
+}
+
+/// `base` joined with a relative path, `.` and `..` taken off by name (as people read the path:
+/// `config/../data` is `data`), so messages name the file plainly.
+fn join_in(base: &Path, relative: &str) -> PathBuf {
+    let mut out = base.to_path_buf();
+    for c in Path::new(relative).components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A `sqlite:` URL whose file path, when relative, is taken from `base`. `sqlite::memory:` and
+/// absolute paths stay as written; options after `?` are kept.
+fn sqlite_url_in(url: &str, base: &Path) -> String {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let (file, options) = match rest.find('?') {
+        Some(q) => rest.split_at(q),
+        None => (rest, ""),
+    };
+    if file.is_empty() || file.starts_with(':') || Path::new(file).is_absolute() {
+        return url.to_string();
+    }
+    format!("sqlite://{}{options}", join_in(base, file).display())
+}
+
 fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, ConfigError> {
     let mut storage = None;
     let mut server = None;
@@ -739,18 +779,27 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
         }
     }
 
+    // relative paths are the naming file's, never the working directory's: `search` run from
+    // another folder must find the data `serve` wrote
     let storage = match storage {
-        None => StorageConfig { database_url: "sqlite://data/presswatch.sqlite".into(), index_dir: "index".into() },
+        None => {
+            let base = folder_of(main_path);
+            StorageConfig { database_url: sqlite_url_in(DEFAULT_DATABASE_URL, &base), index_dir: base.join("index") }
+        }
         Some((p, s)) => {
             let at = At(&p);
-            let database_url = s.database_url.clone().unwrap_or_else(|| "sqlite://data/presswatch.sqlite".into());
+            let database_url = s.database_url.clone().unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
             if !database_url.starts_with("sqlite:") {
                 return Err(at.err(
                     "storage.database_url",
                     format!("\"{database_url}\": only sqlite:// is supported by this build (PostgreSQL is planned)"),
                 ));
             }
-            StorageConfig { database_url, index_dir: s.index_dir.clone().unwrap_or_else(|| "index".into()).into() }
+            let base = folder_of(&p);
+            StorageConfig {
+                database_url: sqlite_url_in(&database_url, &base),
+                index_dir: join_in(&base, s.index_dir.as_deref().unwrap_or("index")),
+            }
         }
     };
     let server = match server {
@@ -1219,6 +1268,24 @@ mod tests {
         let p = dir.path().join("presswatch.toml");
         std::fs::write(&p, main).expect("write");
         Config::load(&p)
+    }
+
+    #[test]
+    fn storage_paths_are_relative_to_the_file_that_names_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("config");
+        std::fs::create_dir_all(&conf).expect("mkdir");
+        std::fs::write(conf.join("presswatch.toml"), "include = [\"storage.toml\"]\n").expect("write");
+        std::fs::write(conf.join("storage.toml"), "[storage]\ndatabase_url = \"sqlite://../data/pw.sqlite?mode=rwc\"\nindex_dir = \"idx\"\n").expect("write");
+        let cfg = Config::load(&conf.join("presswatch.toml")).expect("config");
+        let base = std::path::absolute(&conf).expect("absolute");
+        assert_eq!(cfg.storage.database_url, format!("sqlite://{}?mode=rwc", dir.path().join("data/pw.sqlite").display()));
+        assert_eq!(cfg.storage.index_dir, base.join("idx"));
+        // absolute paths and in-memory databases stay as written; no [storage] means the main file's folder
+        assert_eq!(sqlite_url_in("sqlite:///srv/pw.sqlite", &base), "sqlite:///srv/pw.sqlite");
+        assert_eq!(sqlite_url_in("sqlite::memory:", &base), "sqlite::memory:");
+        let cfg = load_str("").expect("config");
+        assert!(cfg.storage.database_url.ends_with("/data/presswatch.sqlite") && cfg.storage.index_dir.is_absolute(), "{:?}", cfg.storage);
     }
 
     #[test]

@@ -17,6 +17,10 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("database {url}: {source}")]
     Open { url: String, source: sqlx::Error },
+    #[error(
+        "no database at {0}: nothing has been stored with this configuration yet (run `presswatch serve` or `presswatch crawl --once` first, or give the --config that the data belongs to)"
+    )]
+    Missing(String),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database: {0}")]
@@ -165,6 +169,18 @@ impl Store {
         let store = Store { pool };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// `open` for a command that only reads: a database file that does not exist is an error naming
+    /// where it was looked for, not a new empty database (which would look like lost data).
+    pub async fn open_existing(url: &str) -> Result<Store> {
+        let opts = SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Open { url: url.to_string(), source })?;
+        let file = opts.get_filename();
+        let in_memory = file.as_os_str().is_empty() || file.to_string_lossy().starts_with(':');
+        if !in_memory && !file.exists() {
+            return Err(StoreError::Missing(file.display().to_string()));
+        }
+        Store::open(url).await
     }
 
     /// `open` for a spawned task (an owned URL).

@@ -484,3 +484,35 @@ async fn report_counts_agree_with_export_for_the_same_period() {
         assert!(err.contains(want) && err.trim().lines().count() == 1, "{args:?}: {err}");
     }
 }
+
+/// DESIGN.md: relative paths in the configuration are the file's, never the working directory's.
+/// A read-only command run from elsewhere finds the data, and before any data exists it says where
+/// it looked instead of creating an empty database there.
+#[test]
+fn storage_paths_follow_the_config_file_not_the_working_directory() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let conf = home.path().join("config");
+    std::fs::create_dir_all(&conf).expect("mkdir");
+    let cfg = conf.join("presswatch.toml");
+    std::fs::write(&cfg, "[storage]\ndatabase_url = \"sqlite://../data/pw.sqlite\"\nindex_dir = \"../index\"\n").expect("write");
+    let run = |args: &[&str]| bin().current_dir(elsewhere.path()).arg("--config").arg(&cfg).args(args).output().expect("run");
+
+    let out = run(&["search", "biển đảo"]);
+    assert!(!out.status.success(), "a search before any data must fail");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = home.path().join("data").join("pw.sqlite");
+    assert!(err.contains(&expected.display().to_string()), "names where it looked: {err}");
+    assert!(!expected.exists() && !elsewhere.path().join("data").exists(), "no empty database is created");
+    for cmd in [&["export"][..], &["report", "--format", "md"]] {
+        let out = run(cmd);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no database"), "{cmd:?}");
+    }
+
+    let out = run(&["reindex"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(expected.exists() && home.path().join("index").is_dir(), "data sits beside the config folder");
+    assert!(std::fs::read_dir(elsewhere.path()).expect("ls").next().is_none(), "nothing is written in the working directory");
+    let out = run(&["search", "biển đảo"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
