@@ -297,7 +297,7 @@ impl Parser {
             }
             Some(Tok::Open(at)) => {
                 self.pos += 1;
-                if matches!(self.peek(), Some(Tok::Close(_))) {
+                if matches!(self.peek(), None | Some(Tok::Close(_))) {
                     return Err(QueryError::Unbalanced(at));
                 }
                 self.deeper()?;
@@ -459,6 +459,8 @@ mod tests {
         assert_eq!(parse("\"open"), Err(QueryError::UnclosedQuote(0)));
         assert!(matches!(parse("(a OR b"), Err(QueryError::Unbalanced(0))));
         assert!(matches!(parse("a)"), Err(QueryError::Unbalanced(1))));
+        // a parenthesis left open at the end is unbalanced, not an empty query
+        assert!(matches!(parse("topic:bien-dao ("), Err(QueryError::Unbalanced(15))));
         assert!(matches!(parse("a OR"), Err(QueryError::Dangling(_))));
         assert!(matches!(parse("foo:bar"), Err(QueryError::UnknownField(_))));
         assert!(matches!(parse("date:yesterday"), Err(QueryError::BadDate(_))));

@@ -11,7 +11,7 @@ pub enum Fail {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
-    InvalidQuery(String),
+    InvalidQuery(crate::query::QueryError),
     #[error("log in first")]
     Unauthorized,
     #[error("{0}")]
@@ -105,7 +105,7 @@ impl From<TriageError> for Fail {
 impl From<crate::search::SearchError> for Fail {
     fn from(e: crate::search::SearchError) -> Fail {
         match e {
-            crate::search::SearchError::Query(q) => Fail::InvalidQuery(q.to_string()),
+            crate::search::SearchError::Query(q) => Fail::InvalidQuery(q),
             other => Fail::Internal(other.to_string()),
         }
     }

@@ -24,6 +24,31 @@ impl Lang {
     }
 }
 
+/// Why a typed query was refused, in the page's language. Positions count from 1, as people do.
+pub fn query_error(lang: Lang, e: &crate::query::QueryError) -> String {
+    use crate::query::{QueryError as Q, MAX_DEPTH, MAX_TERMS};
+    match lang {
+        Lang::En => match e {
+            Q::UnclosedQuote(at) => format!("unclosed quote starting at character {}", at + 1),
+            Q::Unbalanced(at) => format!("unbalanced parenthesis at character {}", at + 1),
+            other => other.to_string(),
+        },
+        Lang::Vi => match e {
+            Q::Empty => "Chưa nhập gì để tìm.".into(),
+            Q::UnclosedQuote(at) => format!("Dấu ngoặc kép mở ở ký tự thứ {} chưa được đóng.", at + 1),
+            Q::Unbalanced(at) => format!("Dấu ngoặc đơn ở ký tự thứ {} không có dấu đóng hoặc mở tương ứng.", at + 1),
+            Q::Dangling(op) => format!("Sau «{op}» cần có từ cần tìm."),
+            Q::UnknownField(f) => {
+                format!("Không có trường «{f}». Các trường: title, source, lang, topic, mentions, locality, origin, date.")
+            }
+            Q::BadDate(d) => format!("Ngày «{d}» không hợp lệ: viết YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD, >=YYYY-MM-DD hoặc <=YYYY-MM-DD."),
+            Q::OnlyNegative => "Câu tìm chỉ có phần loại trừ; hãy thêm từ cần tìm.".into(),
+            Q::TooDeep => format!("Câu tìm lồng ngoặc hoặc NOT quá {MAX_DEPTH} tầng."),
+            Q::TooLong => format!("Câu tìm có hơn {MAX_TERMS} thành phần."),
+        },
+    }
+}
+
 /// `t(key)` in templates.
 pub fn t_function(state: &State, key: &str) -> String {
     let lang = Lang::from_code(state.lookup("lang").as_ref().and_then(|v| v.as_str()));

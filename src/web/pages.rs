@@ -197,7 +197,7 @@ pub async fn search(
     let here = here(&uri);
     let (view, error) = match service::search(&st, params, lang).await {
         Ok(v) => (Some(v), None),
-        Err(Fail::InvalidQuery(m)) => (None, Some(m)),
+        Err(Fail::InvalidQuery(e)) => (None, Some(crate::web::i18n::query_error(lang, &e))),
         Err(e) => return Err(e.into()),
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };

@@ -649,7 +649,7 @@ pub fn parse_due(s: &str) -> Result<Option<chrono::DateTime<Utc>>, Fail> {
 
 /// What a query like `q` would find, without running it (for a saved search's validity).
 pub fn check_query(q: &str) -> Result<Expr, Fail> {
-    crate::query::parse(q).map_err(|e| Fail::InvalidQuery(e.to_string()))
+    crate::query::parse(q).map_err(Fail::InvalidQuery)
 }
 
 /// Saves a search, with an e-mail alert when an address is given; the page and the API share it.

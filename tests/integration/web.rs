@@ -475,9 +475,14 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     // the landing view is today's coverage, newest first
     let landing = get("/search".into()).await.unwrap().text().await.unwrap();
     assert!(landing.contains("Tin hôm nay"));
-    // a bad query is a 400 with the parser's message, on the page
+    // a bad query is a 400 with the parser's message, on the page, in the page's language
     let r = get("/search?q=%22unclosed".into()).await.unwrap();
     assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("Dấu ngoặc kép mở ở ký tự thứ 1 chưa được đóng"));
+    let r = get(format!("/search?q={}", urlencode("topic:bien-dao ("))).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Dấu ngoặc đơn ở ký tự thứ 16") && !page.contains("empty query"), "an open parenthesis at the end is named as such");
     let r: Value = app
         .http
         .get(app.url("/api/v1/search?q=date:yesterday"))
