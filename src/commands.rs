@@ -558,6 +558,64 @@ pub async fn report(
 pub enum ExportFormat {
     Jsonl,
     Csv,
+    /// A spreadsheet (binary: to a file or a pipe, never a terminal).
+    Xlsx,
+}
+
+/// The columns of the CSV and XLSX exports: DESIGN's fields first, in their order, then names.
+const EXPORT_COLUMNS: &[&str] = &[
+    "id",
+    "url",
+    "canonical_url",
+    "source",
+    "origin",
+    "title",
+    "text",
+    "lang",
+    "topics",
+    "localities",
+    "published_at",
+    "fetched_at",
+    "story_id",
+    "mentions",
+    "topic_names",
+    "locality_names",
+];
+
+/// Longest text a spreadsheet cell holds (Excel's limit); longer article texts are cut there.
+const XLSX_CELL_CHARS: usize = 32_767;
+
+/// One article as the cells of a CSV or XLSX row: times in Vietnam time with their offset (what an
+/// analyst reads), lists joined with `;`, names from the configuration beside the ids.
+fn export_cells(row: &ExportRow, cfg: &Config) -> Vec<String> {
+    let local = |d: DateTime<Utc>| d.with_timezone(&crate::time::ZONE).to_rfc3339();
+    let topic_name = |id: &&str| cfg.topics.iter().find(|t| t.id == *id).map_or(id.to_string(), |t| t.name.clone());
+    let locality_name = |id: &&str| cfg.localities.iter().find(|l| l.id == *id).map_or(id.to_string(), |l| l.name.clone());
+    vec![
+        row.id.to_string(),
+        row.url.to_string(),
+        row.canonical_url.to_string(),
+        row.source.to_string(),
+        row.origin.unwrap_or("").to_string(),
+        row.title.to_string(),
+        row.text.to_string(),
+        row.lang.to_string(),
+        row.topics.join(";"),
+        row.localities.join(";"),
+        row.published_at.map(local).unwrap_or_default(),
+        local(row.fetched_at),
+        row.story_id.map(|s| s.to_string()).unwrap_or_default(),
+        row.mentions.join(";"),
+        row.topics.iter().map(topic_name).collect::<Vec<_>>().join("; "),
+        row.localities.iter().map(locality_name).collect::<Vec<_>>().join("; "),
+    ]
+}
+
+/// Where `export` writes its rows.
+enum ExportSink {
+    Jsonl(std::io::BufWriter<std::io::Stdout>),
+    Csv(csv::Writer<std::io::BufWriter<std::io::Stdout>>),
+    Xlsx { book: rust_xlsxwriter::Workbook, rows: u32 },
 }
 
 #[derive(serde::Serialize)]
@@ -614,27 +672,39 @@ pub async fn warc(
 }
 
 pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<usize> {
-    let store = Store::open_existing(&cfg.storage.database_url).await?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut csv_w = (format == ExportFormat::Csv).then(|| csv::Writer::from_writer(std::io::BufWriter::new(std::io::stdout().lock())));
-    if let Some(w) = csv_w.as_mut() {
-        w.write_record([
-            "id",
-            "url",
-            "canonical_url",
-            "source",
-            "origin",
-            "title",
-            "text",
-            "lang",
-            "topics",
-            "localities",
-            "published_at",
-            "fetched_at",
-            "story_id",
-            "mentions",
-        ])?;
+    if format == ExportFormat::Xlsx && std::io::stdout().is_terminal() {
+        bail!("an XLSX export is binary: redirect standard output to a file (presswatch export --format xlsx > articles.xlsx)");
     }
+    let store = Store::open_existing(&cfg.storage.database_url).await?;
+    let stdout = || std::io::BufWriter::new(std::io::stdout());
+    let mut sink = match format {
+        ExportFormat::Jsonl => ExportSink::Jsonl(stdout()),
+        ExportFormat::Csv => {
+            let mut out = stdout();
+            // the byte order mark is how Excel on Windows knows the file is UTF-8 (else "Biá»ƒn")
+            out.write_all("\u{feff}".as_bytes())?;
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(EXPORT_COLUMNS)?;
+            ExportSink::Csv(w)
+        }
+        ExportFormat::Xlsx => {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet_with_constant_memory();
+            sheet.set_name("articles")?;
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            for (col, name) in EXPORT_COLUMNS.iter().enumerate() {
+                let width = match *name {
+                    "title" | "topic_names" | "locality_names" => 40.0,
+                    "text" | "url" | "canonical_url" => 60.0,
+                    _ => 14.0,
+                };
+                sheet.set_column_width(col as u16, width)?;
+                sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+            }
+            sheet.set_freeze_panes(1, 0)?;
+            ExportSink::Xlsx { book, rows: 1 }
+        }
+    };
     let mut after = 0;
     let mut n = 0;
     loop {
@@ -668,34 +738,33 @@ pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Ut
                     .filter_map(|t| Some((t.id.clone(), serde_json::to_value(t.evidence.as_ref()?).ok()?)))
                     .collect(),
             };
-            match csv_w.as_mut() {
-                None => writeln!(out, "{}", serde_json::to_string(&row)?)?,
-                Some(w) => {
-                    w.write_record([
-                        row.id.to_string(),
-                        row.url.to_string(),
-                        row.canonical_url.to_string(),
-                        row.source.to_string(),
-                        row.origin.unwrap_or("").to_string(),
-                        row.title.to_string(),
-                        row.text.to_string(),
-                        row.lang.to_string(),
-                        row.topics.join(";"),
-                        row.localities.join(";"),
-                        row.published_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
-                        row.fetched_at.to_rfc3339(),
-                        row.story_id.map(|s| s.to_string()).unwrap_or_default(),
-                        row.mentions.join(";"),
-                    ])?;
+            match &mut sink {
+                ExportSink::Jsonl(out) => writeln!(out, "{}", serde_json::to_string(&row)?)?,
+                ExportSink::Csv(w) => w.write_record(export_cells(&row, &cfg))?,
+                ExportSink::Xlsx { book, rows } => {
+                    let sheet = book.worksheet_from_index(0)?;
+                    for (col, cell) in export_cells(&row, &cfg).iter().enumerate() {
+                        let cell = match cell.char_indices().nth(XLSX_CELL_CHARS - 1) {
+                            Some((cut, _)) => format!("{}…", &cell[..cut]),
+                            None => cell.clone(),
+                        };
+                        sheet.write_string(*rows, col as u16, cell)?;
+                    }
+                    *rows += 1;
                 }
             }
             n += 1;
         }
     }
-    if let Some(mut w) = csv_w {
-        w.flush()?;
+    match sink {
+        ExportSink::Jsonl(mut out) => out.flush()?,
+        ExportSink::Csv(mut w) => w.flush()?,
+        ExportSink::Xlsx { mut book, .. } => {
+            let mut out = stdout();
+            book.save_to_writer(&mut out)?;
+            out.flush()?;
+        }
     }
-    out.flush()?;
     store.close().await;
     Ok(n)
 }

@@ -58,7 +58,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Every stored article, one per line (JSONL) or row (CSV).
+    /// Every stored article, one per line (JSONL) or row (CSV with a BOM for Excel, or XLSX; times in
+    /// Vietnam time, topic and locality names beside their ids).
     Export {
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
@@ -168,6 +169,7 @@ enum SourcesCommand {
 enum Format {
     Jsonl,
     Csv,
+    Xlsx,
 }
 
 fn main() -> ExitCode {
@@ -245,6 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let f = match format {
                 Format::Jsonl => commands::ExportFormat::Jsonl,
                 Format::Csv => commands::ExportFormat::Csv,
+                Format::Xlsx => commands::ExportFormat::Xlsx,
             };
             commands::export(cfg, f, since, until).await.map(|_| ())
         }

@@ -331,13 +331,14 @@ pub async fn audit_export(State(st): State<AppState>, Query(q): Query<AuditQuery
                 .into_response())
         }
         _ => {
-            let mut w = csv::Writer::from_writer(Vec::new());
+            // a byte order mark first: Excel on Windows reads the file as UTF-8 only with it
+            let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
             let csv_err = |e: csv::Error| Fail::Internal(e.to_string());
             w.write_record(["id", "at", "actor", "action", "target_kind", "target_id", "detail", "reason"]).map_err(csv_err)?;
             for e in &all {
                 w.write_record([
                     e.id.to_string(),
-                    e.at.to_rfc3339(),
+                    e.at.with_timezone(&crate::time::ZONE).to_rfc3339(),
                     e.actor.clone(),
                     e.action.clone(),
                     e.target_kind.clone(),

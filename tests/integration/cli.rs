@@ -209,8 +209,34 @@ fn crawl_search_export_reindex_through_the_binary() {
     let out = run(&["export", "--format", "csv", "--since", "2026-11-20", "--until", "2026-11-20"]);
     assert!(out.status.success());
     let csv_text = String::from_utf8_lossy(&out.stdout);
-    assert!(csv_text.starts_with("id,url,canonical_url,source"), "{csv_text}");
+    // the byte order mark is what makes Excel on Windows read UTF-8
+    assert!(csv_text.starts_with("\u{feff}id,url,canonical_url,source"), "{csv_text}");
     assert!(csv_text.lines().count() > 1);
+    // times in Vietnam time with the offset; topic and locality names beside their ids
+    let config = presswatch::config::Config::load(std::path::Path::new(&cfg)).expect("config");
+    let mut rows = csv::Reader::from_reader(csv_text.trim_start_matches('\u{feff}').as_bytes());
+    let header = rows.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let mut named = 0;
+    for r in rows.records() {
+        let r = r.expect("row");
+        assert!(r[col("fetched_at")].ends_with("+07:00"), "{:?}", &r[col("fetched_at")]);
+        let ids: Vec<&str> = r[col("topics")].split(';').filter(|t| !t.is_empty()).collect();
+        let names: Vec<String> = ids.iter().map(|id| config.topics.iter().find(|t| t.id == *id).expect("topic").name.clone()).collect();
+        assert_eq!(r[col("topic_names")], names.join("; "));
+        named += ids.len();
+    }
+    assert!(named > 0, "some exported article has a topic");
+
+    // the same rows as a spreadsheet
+    let out = run(&["export", "--format", "xlsx"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut book = zip::ZipArchive::new(std::io::Cursor::new(out.stdout)).expect("an XLSX is a zip");
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(&mut book.by_name("xl/worksheets/sheet1.xml").expect("sheet"), &mut sheet).expect("read");
+    assert!(sheet.contains("topic_names") && sheet.contains("+07:00"), "{}", &sheet[..sheet.len().min(2000)]);
+    let first = lines[0]["title"].as_str().expect("title");
+    assert!(sheet.contains(&first.replace('&', "&amp;").replace('<', "&lt;")), "the first article's title is in the sheet");
 
     let out = run(&["reindex"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -431,7 +431,8 @@ async fn queue_state_machine_conflicts_and_audit() {
     assert_eq!(assign_entry["detail"]["agency_id"], json!([null, "cong-an"]));
     assert!(log["entries"].as_array().unwrap().iter().all(|e| e["actor"].is_string() && e["at"].is_string()));
     let csv = app.http.get(app.url("/api/v1/audit?format=csv")).bearer_auth(&admin).send().await.unwrap().text().await.unwrap();
-    assert!(csv.starts_with("id,at,actor,action,target_kind,target_id,detail,reason"));
+    assert!(csv.starts_with("\u{feff}id,at,actor,action,target_kind,target_id,detail,reason"), "BOM for Excel, then the header");
+    assert!(csv.lines().nth(1).is_some_and(|l| l.contains("+07:00")), "times in Vietnam time: {csv}");
     assert!(csv.contains("queue.respond"));
 
     // the log is append-only in the database itself
