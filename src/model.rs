@@ -187,6 +187,46 @@ impl FailureClass {
     pub fn is_host_level(self) -> bool {
         matches!(self, FailureClass::Dns | FailureClass::Connect | FailureClass::Timeout | FailureClass::Tls)
     }
+    pub const ALL: [FailureClass; 14] = [
+        FailureClass::Dns,
+        FailureClass::Connect,
+        FailureClass::Timeout,
+        FailureClass::Tls,
+        FailureClass::HttpClient,
+        FailureClass::HttpServer,
+        FailureClass::RateLimited,
+        FailureClass::TooLarge,
+        FailureClass::Redirects,
+        FailureClass::RobotsDisallowed,
+        FailureClass::Blocked,
+        FailureClass::NotAFeed,
+        FailureClass::Malformed,
+        FailureClass::Other,
+    ];
+    /// The stored code (`as_str`) read back.
+    pub fn parse(s: &str) -> Option<FailureClass> {
+        FailureClass::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    /// What went wrong and its likely cause, for a press office (Vietnamese, English): the one
+    /// wording the Sources page, the banner and the report's section V share.
+    pub fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            FailureClass::Dns => ("không phân giải được tên miền (sai địa chỉ hoặc mất mạng)", "the domain name does not resolve (wrong address or no network)"),
+            FailureClass::Connect => ("mất kết nối tới máy chủ", "cannot connect to the server"),
+            FailureClass::Timeout => ("quá thời gian chờ", "timed out"),
+            FailureClass::Tls => ("lỗi chứng chỉ bảo mật (TLS)", "TLS certificate error"),
+            FailureClass::HttpClient => ("trang không tồn tại hoặc bị từ chối (lỗi 4xx, như 404)", "page missing or refused (4xx, such as 404)"),
+            FailureClass::HttpServer => ("máy chủ nguồn bị lỗi (lỗi 5xx)", "the source's server failed (5xx)"),
+            FailureClass::RateLimited => ("nguồn yêu cầu giảm tần suất truy cập (429)", "the source asks for fewer requests (429)"),
+            FailureClass::TooLarge => ("nội dung quá lớn", "response too large"),
+            FailureClass::Redirects => ("chuyển hướng quá nhiều lần", "too many redirects"),
+            FailureClass::RobotsDisallowed => ("bị robots.txt chặn", "blocked by robots.txt"),
+            FailureClass::Blocked => ("địa chỉ bị chặn theo cấu hình an toàn", "address blocked by the safety rules"),
+            FailureClass::NotAFeed => ("địa chỉ không phải nguồn tin RSS/Atom", "not an RSS/Atom feed"),
+            FailureClass::Malformed => ("nguồn tin bị lỗi định dạng", "malformed feed"),
+            FailureClass::Other => ("lỗi khác", "other error"),
+        }
+    }
 }
 
 /// What a user may do; checked in one place for every route (`web::access`).

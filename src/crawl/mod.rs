@@ -85,6 +85,7 @@ impl Crawler {
     /// One pass: the due sources (or all enabled ones), then every page job that is due.
     pub async fn pass(&self, all_sources: bool, shutdown: &watch::Receiver<bool>, progress: &Progress) -> Result<PassSummary, StoreError> {
         let now = Utc::now();
+        self.store.note_crawl_started(now).await?;
         let due: Vec<SourceId> = if all_sources {
             self.cfg.sources.iter().filter(|s| s.enabled).map(|s| s.id.clone()).collect()
         } else {

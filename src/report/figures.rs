@@ -22,6 +22,12 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
         v
     };
     let current = own(store.report_articles(period.start(), period.end(), true).await?);
+    if current.is_empty() {
+        let first = store.first_crawl_at().await?;
+        if first.is_none_or(|f| f >= period.end()) {
+            return Err(ReportError::BeforeData { period: period.label(), first: first.map(crate::time::local_date) });
+        }
+    }
     let earlier = own(store.report_articles(crate::time::day_start(baseline_from), prev_end(&period), false).await?);
     let firsts = store.source_first_local(&cfg.report.localities).await?;
     let previous: Vec<&ReportArticle> = earlier.iter().filter(|a| a.at >= prev.start()).collect();
@@ -413,15 +419,14 @@ async fn source_health(
         store.feed_health_rows().await?.into_iter().map(|h| (h.source_id.clone(), h)).collect();
     let mut failures: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (sid, class, n) in store.failures_between(period.start(), period.end()).await? {
-        failures.entry(sid).or_default().push(format!("{class} ×{n}"));
+        // named for the reader (the raw error is on the Sources page, not in a leader's report)
+        let said = crate::model::FailureClass::parse(&class).map_or(class.clone(), |c| c.describe().0.to_string());
+        failures.entry(sid).or_default().push(format!("{said} ×{n}"));
     }
     let mut out = Vec::new();
     for (sid, classes) in failures {
         let h = health.get(&sid);
-        let mut detail = classes.join(", ");
-        if let Some(e) = h.and_then(|h| h.last_error.as_ref()) {
-            detail.push_str(&format!(" — {}", e.chars().take(160).collect::<String>()));
-        }
+        let detail = classes.join("; ");
         out.push(SourceIssue {
             name: source_name(&sid),
             problem: "failing".into(),

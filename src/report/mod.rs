@@ -30,6 +30,10 @@ pub enum ReportError {
     Body(#[from] serde_json::Error),
     #[error("e-mail: {0}")]
     Mail(String),
+    /// A period with nothing in it that ends before the first crawl: zeros there would read as
+    /// a quiet week, not as "not watching yet".
+    #[error("chưa có dữ liệu cho kỳ {period} / no data for {period}: {}", match first { Some(d) => format!("lần thu thập đầu tiên là ngày {} / the first crawl was on that day", d.format("%d/%m/%Y")), None => "chưa thu thập lần nào / nothing has been crawled yet".into() })]
+    BeforeData { period: String, first: Option<chrono::NaiveDate> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,6 +390,11 @@ pub async fn scheduled(store: &crate::store::Store, cfg: &crate::config::Config,
     let period = Period::last_full_week(now);
     if store.scheduled_report_exists(&period.label()).await? {
         return Ok(None);
+    }
+    // the week before the install is not reported (it would be all zeros, every source "fine")
+    match store.first_crawl_at().await? {
+        Some(first) if first < period.end() => {}
+        _ => return Ok(None),
     }
     let (id, r) = generate(store, cfg, period, now, "schedule").await?;
     if let Err(e) = email(store, cfg, id, &r, now).await {

@@ -683,6 +683,23 @@ impl Store {
         Ok(())
     }
 
+    /// Records that a crawl pass started, the first time only: reports never cover a period before it.
+    pub async fn note_crawl_started(&self, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('first_crawl_at', ?) ON CONFLICT(key) DO NOTHING")
+            .bind(at.timestamp().to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// When this install first crawled: the recorded first pass, or (for data stored before that
+    /// was recorded, or imported) the first article fetched. `None` before any crawl.
+    pub async fn first_crawl_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let noted = self.meta("first_crawl_at").await?.and_then(|v| v.parse::<i64>().ok());
+        let first_article: Option<i64> = sqlx::query_scalar("SELECT MIN(fetched_at) FROM articles").fetch_one(&self.pool).await?;
+        Ok([noted, first_article].into_iter().flatten().min().map(crate::time::from_unix))
+    }
+
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
         let r = sqlx::query("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&self.pool).await?;
         Ok(match r {

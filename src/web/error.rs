@@ -166,6 +166,7 @@ impl From<crate::report::ReportError> for Fail {
         use crate::report::ReportError as R;
         match e {
             R::Period(p) => Fail::BadRequest(p.to_string()),
+            e @ R::BeforeData { .. } => Fail::BadRequest(e.to_string()),
             R::Store(s) => s.into(),
             other => Fail::Internal(other.to_string()),
         }

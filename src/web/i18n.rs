@@ -49,6 +49,16 @@ pub fn query_error(lang: Lang, e: &crate::query::QueryError) -> String {
     }
 }
 
+/// `failure(class)` in templates: a stored failure class (`dns`) in the page's language; an unknown
+/// code shows as it is.
+pub fn failure_function(state: &State, class: &str) -> String {
+    let lang = Lang::from_code(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+    match crate::model::FailureClass::parse(class).map(|c| c.describe()) {
+        Some((vi, en)) => (if lang == Lang::Vi { vi } else { en }).to_string(),
+        None => class.to_string(),
+    }
+}
+
 /// `t(key)` in templates.
 pub fn t_function(state: &State, key: &str) -> String {
     let lang = Lang::from_code(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
@@ -225,10 +235,11 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("search.today", "Tin hôm nay", "Today's coverage"),
     ("sources.articles", "Số bài", "Articles"),
     ("sources.error", "Lỗi gần nhất", "Last error"),
+    ("sources.error_detail", "Chi tiết kỹ thuật", "Technical detail"),
     ("sources.failures", "Lỗi liên tiếp / tổng", "Failures in a row / total"),
     ("sources.last_success", "Lần thành công gần nhất", "Last success"),
     ("sources.next", "Lần thu thập tới", "Next fetch"),
-    ("sources.origin", "Loại nguồn", "Origin"),
+    ("sources.origin", "Nguồn gốc", "Origin"),
     ("sources.poisoned", "Việc bị tạm gác", "Work set aside"),
     ("sources.poisoned_crashes", "Số lần dừng", "Crashes"),
     ("sources.poisoned_help", "Tiến trình đã dừng đột ngột mỗi lần xử lý các trang này, nên chúng không được tự động thử lại. Hãy kiểm tra địa chỉ trước khi thử lại.", "The process stopped abruptly each time it worked on these pages, so they are not retried automatically. Check the address before retrying."),

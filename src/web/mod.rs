@@ -197,6 +197,7 @@ fn templates() -> minijinja::Environment<'static> {
         env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));
     }
     env.add_function("t", i18n::t_function);
+    env.add_function("failure", i18n::failure_function);
     env.add_filter("vntime", |s: String| vn_time(&s, "%d/%m/%Y %H:%M"));
     env.add_filter("vndate", |s: String| vn_time(&s, "%d/%m/%Y"));
     env.add_filter("isodate", |s: String| vn_time(&s, "%Y-%m-%d"));

@@ -290,6 +290,8 @@ async fn figures_on_a_database_of_known_counts() {
 
     let health: Vec<(&str, &str)> = r.source_health.iter().map(|s| (s.id.as_str(), s.problem.as_str())).collect();
     assert_eq!(health, vec![("hai-ngoai", "failing"), ("im-lang", "silent")]);
+    // the failure is named for a reader, in Vietnamese, not as a code or a raw error cut mid-word
+    assert_eq!(r.source_health[0].detail, "quá thời gian chờ ×1", "{:?}", r.source_health[0]);
 
     // a pure function of (database, period, clock)
     let again = report::build(&f.store, &f.cfg, period, now()).await.expect("report");
@@ -400,7 +402,8 @@ async fn hostile_titles_stay_text_in_every_format() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_week_and_a_busy_week_both_render() {
     let f = fixture("").await;
-    let empty = report::build(&f.store, &f.cfg, Period::parse_week("2026-W30").unwrap(), now()).await.unwrap();
+    // a quiet week after the first crawl (one before it is refused: see no_report_covers_a_week_before_the_first_crawl)
+    let empty = report::build(&f.store, &f.cfg, Period::parse_week("2026-W49").unwrap(), now()).await.unwrap();
     assert_eq!(empty.totals.articles.all, 0);
     assert!(empty.topics.iter().all(|t| t.stories.is_empty() && t.spikes.is_empty()));
     for format in [Format::Html, Format::Docx, Format::Md, Format::Json] {
@@ -518,4 +521,31 @@ async fn a_failed_email_is_recorded_and_the_report_kept() {
     assert!(info.emailed_at.is_none());
     let err = info.email_error.expect("error recorded");
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+}
+
+/// Issue 15: a new install wrote last week's report at once, all zeros and every source "fine".
+/// A period before the first crawl is never reported: the schedule skips it, and asked for by
+/// hand it says there is no data yet instead of zeros.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_report_covers_a_week_before_the_first_crawl() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config::load(&write_config(dir.path(), "weekday = \"mon\"\nhour = 8\n")).expect("config");
+    let store = Store::open(&cfg.storage.database_url).await.expect("store");
+    assert_eq!(report::scheduled(&store, &cfg, now()).await.unwrap(), None, "nothing crawled yet");
+    let week = report::Period::last_full_week(now());
+    let e = report::generate(&store, &cfg, week.clone(), now(), "cli").await.expect_err("no data");
+    assert!(e.to_string().contains("chưa có dữ liệu") && e.to_string().contains("chưa thu thập"), "{e}");
+
+    // installed on Monday morning: last week is still before it
+    store.note_crawl_started(local(2026, 11, 23, 9, 0, 0)).await.expect("noted");
+    assert_eq!(report::scheduled(&store, &cfg, now()).await.unwrap(), None, "the week before the install");
+    let e = report::generate(&store, &cfg, week, now(), "cli").await.expect_err("no data");
+    assert!(e.to_string().contains("23/11/2026"), "{e}");
+    // a week later, the first full week since the install is reported, zeros and all
+    let next = now() + chrono::Duration::days(7);
+    let id = report::scheduled(&store, &cfg, next).await.unwrap().expect("the first watched week");
+    let (info, _) = report::kept(&store, id).await.unwrap().unwrap();
+    assert_eq!(info.label, "2026-W48");
+    // a later first crawl never hides data already stored: the first article counts as well
+    assert!(store.first_crawl_at().await.unwrap().is_some_and(|t| t <= local(2026, 11, 23, 9, 0, 0)));
 }

@@ -151,7 +151,8 @@ async fn access_matrix_every_route_every_role_and_anonymous() {
         .await
         .unwrap()
         .id;
-    let period = presswatch::report::Period::parse_week("2026-W47").unwrap();
+    // the week the fixture's articles were crawled in (a week before the first crawl is refused)
+    let period = presswatch::report::Period::last_full_week(chrono::Utc::now() + chrono::Duration::days(7));
     let (report, _) = presswatch::report::generate(&app.store, &app.cfg, period, chrono::Utc::now(), "admin").await.unwrap();
     presswatch::stories::assign_pending(&app.store, 100).await.unwrap();
     let routes = matrix(&app, item, report, app.articles["bien-dao"]);
@@ -676,6 +677,8 @@ async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
 
     // the API: the same report as JSON, a new one on demand, errors in the API's shape
     let token = app.token(presswatch::model::Role::Leader).await;
+    let today = presswatch::time::local_date(chrono::Utc::now());
+    let month_ago = today - chrono::Duration::days(30);
     let id = loc.trim_start_matches("/reports/");
     let v: Value = app.http.get(app.url(&format!("/api/v1/reports/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["report"]["period"]["label"], week.as_str());
@@ -684,14 +687,25 @@ async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
         .http
         .post(app.url("/api/v1/reports"))
         .bearer_auth(&token)
-        .json(&json!({"from": "2026-11-01", "to": "2026-11-30"}))
+        .json(&json!({"from": month_ago.to_string(), "to": today.to_string()}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/api/v1/reports/"));
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["report"]["period"]["label"], "2026-11-01..2026-11-30");
+    assert_eq!(v["report"]["period"]["label"], format!("{month_ago}..{today}"));
+    // a month before anything was crawled is "no data yet", not a report of zeros
+    let r = app
+        .http
+        .post(app.url("/api/v1/reports"))
+        .bearer_auth(&token)
+        .json(&json!({"from": "2020-01-01", "to": "2020-01-31"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("chưa có dữ liệu"));
     let r = app
         .http
         .post(app.url("/api/v1/reports"))
@@ -987,4 +1001,31 @@ async fn an_admin_re_tags_stored_articles_from_the_sources_page() {
     let audit: Value = app.http.get(app.url("/api/v1/audit")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let retags = audit.to_string().matches("taxonomy.retag").count();
     assert_eq!(retags, 2, "{audit}");
+}
+
+/// Issue 15: the Sources page showed raw English errors ("robots.txt unreachable… dns error"). The
+/// failure is named in the page's language with its likely cause; the raw error stays one click away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_source_is_named_in_the_readers_language() {
+    let app = start("8h").await;
+    let now = chrono::Utc::now();
+    let source = presswatch::model::SourceId("bao-mau".into());
+    let raw = "robots.txt unreachable, so not fetched: dns error: failed to lookup address information";
+    app.store.record_feed_failure(&source, now, presswatch::model::FailureClass::Dns, raw, now).await.unwrap();
+    let admin = app.login("admin").await;
+    let page = app.page("/admin/sources", &admin).await;
+    assert!(page.contains("không phân giải được tên miền"), "{page}");
+    assert!(page.contains("Chi tiết kỹ thuật") && page.contains("dns error"), "the raw error is kept behind a summary");
+    assert!(!page.contains("<strong>dns</strong>"), "no bare code");
+    let english = app
+        .http
+        .get(app.url("/admin/sources"))
+        .header("cookie", format!("{}; pw_lang=en", admin.cookie))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("the domain name does not resolve"), "{english}");
 }
