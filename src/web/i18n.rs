@@ -135,6 +135,8 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("flag.submit", "Gắn cờ", "Flag"),
     ("flag.title", "Gắn cờ cần phản hồi", "Flag for response"),
     ("flagged", "Đã gắn cờ", "Flagged"),
+    ("health.fix", "Xem và sửa ở trang Nguồn tin →", "See and fix them on the Sources page →"),
+    ("health.tell_admin", "Hãy báo quản trị viên hệ thống.", "Please tell the system administrator."),
     ("in_title", "trong tiêu đề", "in title"),
     ("login.failed", "Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
     ("login.name", "Tên đăng nhập", "User name"),

@@ -53,6 +53,36 @@ fn render(st: &AppState, name: &str, lang: Lang, p: Option<&Principal>, here: &s
     tpl.render(Value::Object(ctx)).map_err(|e| Fail::Internal(format!("template {name}: {e:#}")))
 }
 
+/// The source-health banner, in the page's language, when enabled sources are failing: every user
+/// sees it (an empty landing page otherwise looks like a quiet day), admins with the way to fix it.
+async fn health_banner(st: &AppState, lang: Lang, p: &Principal) -> Result<Value, Fail> {
+    let Some(a) = service::health_alarm(st).await? else { return Ok(Value::Null) };
+    let vi = lang == Lang::Vi;
+    let causes = a
+        .causes
+        .iter()
+        .map(|(c, n)| {
+            let (v, e) = c.describe();
+            if vi { format!("{n} nguồn {v}") } else { format!("{n} × {e}") }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let when = |t: chrono::DateTime<Utc>| t.with_timezone(&crate::time::ZONE).format("%d/%m/%Y %H:%M").to_string();
+    let since = match (a.since, vi) {
+        (Some(None), true) => ", có nguồn chưa lần nào thu thập được".to_string(),
+        (Some(None), false) => ", some never fetched successfully".to_string(),
+        (Some(Some(t)), true) => format!(", từ {}", when(t)),
+        (Some(Some(t)), false) => format!(", since {}", when(t)),
+        (None, _) => String::new(),
+    };
+    let text = if vi {
+        format!("{}/{} nguồn tin đang lỗi{since}. Nguyên nhân: {causes}.", a.failing, a.enabled)
+    } else {
+        format!("{} of {} sources are failing{since}. Causes: {causes}.", a.failing, a.enabled)
+    };
+    Ok(json!({"text": text, "admin": p.user.role == crate::model::Role::Admin}))
+}
+
 fn html(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
 }
@@ -217,6 +247,7 @@ pub async fn search(
         }
         ctx = m;
     }
+    ctx["health"] = health_banner(&st, lang, &p).await?;
     let body = render(&st, "search.html", lang, Some(&p), &here, "search", ctx)?;
     Ok(html(status, body))
 }
@@ -370,7 +401,7 @@ pub async fn queue(
         s.append_pair("offset", &offset.to_string());
         format!("/queue?{}", s.finish())
     };
-    let ctx = json!({
+    let mut ctx = json!({
         "rows": rows,
         "counts": counts,
         "states": QueueState::ALL.map(|s| s.as_str()),
@@ -382,6 +413,7 @@ pub async fn queue(
         "prev_href": (filter.offset > 0).then(|| page_href((filter.offset - 50).max(0))),
         "next_href": (filter.offset + (rows.len() as i64) < total).then(|| page_href(filter.offset + 50)),
     });
+    ctx["health"] = health_banner(&st, lang, &p).await?;
     let body = render(&st, "queue.html", lang, Some(&p), &here(&uri), "queue", ctx)?;
     Ok(html(StatusCode::OK, body))
 }

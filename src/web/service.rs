@@ -621,9 +621,10 @@ pub struct SourceRow {
     pub health: crate::store::SourceHealth,
 }
 
+/// The configured sources with their health, failing ones first (longest failing first), then by name.
 pub async fn sources(st: &AppState) -> Result<Vec<SourceRow>, Fail> {
     let health = st.store.source_health().await?;
-    Ok(health
+    let mut rows: Vec<SourceRow> = health
         .into_iter()
         .filter_map(|h| {
             let s = st.cfg.source(&SourceId(h.source_id.clone()))?;
@@ -635,7 +636,51 @@ pub async fn sources(st: &AppState) -> Result<Vec<SourceRow>, Fail> {
                 health: h,
             })
         })
-        .collect())
+        .collect();
+    rows.sort_by(|a, b| {
+        (a.health.consecutive_failures == 0, -a.health.consecutive_failures, &a.name)
+            .cmp(&(b.health.consecutive_failures == 0, -b.health.consecutive_failures, &b.name))
+    });
+    Ok(rows)
+}
+
+/// Enabled sources whose last fetch failed, for the banner every user sees: how many of how many,
+/// since when the earliest of them last worked (None: never), and the causes, most common first.
+pub struct HealthAlarm {
+    pub failing: usize,
+    pub enabled: usize,
+    pub since: Option<Option<chrono::DateTime<Utc>>>,
+    pub causes: Vec<(crate::model::FailureClass, usize)>,
+}
+
+pub async fn health_alarm(st: &AppState) -> Result<Option<HealthAlarm>, Fail> {
+    let enabled: Vec<&str> = st.cfg.sources.iter().filter(|s| s.enabled).map(|s| s.id.0.as_str()).collect();
+    let failing: Vec<crate::store::FeedHealthRow> = st
+        .store
+        .feed_health_rows()
+        .await?
+        .into_iter()
+        .filter(|h| h.consecutive_failures > 0 && enabled.contains(&h.source_id.as_str()))
+        .collect();
+    if failing.is_empty() {
+        return Ok(None);
+    }
+    let mut causes: Vec<(crate::model::FailureClass, usize)> = Vec::new();
+    for h in &failing {
+        let class = h.last_error_class.as_deref().and_then(crate::model::FailureClass::parse).unwrap_or(crate::model::FailureClass::Other);
+        match causes.iter_mut().find(|(c, _)| *c == class) {
+            Some((_, n)) => *n += 1,
+            None => causes.push((class, 1)),
+        }
+    }
+    causes.sort_by(|a, b| b.1.cmp(&a.1));
+    // the earliest "last worked" among them; a source that never worked makes it "never"
+    let since = if failing.iter().any(|h| h.last_success_at.is_none()) {
+        Some(None)
+    } else {
+        failing.iter().filter_map(|h| h.last_success_at).min().map(Some)
+    };
+    Ok(Some(HealthAlarm { failing: failing.len(), enabled: enabled.len(), since, causes }))
 }
 
 /// Parses `YYYY-MM-DD` (the end of that day in Vietnam: a deadline) or an RFC 3339 time.

@@ -1029,3 +1029,25 @@ async fn a_failing_source_is_named_in_the_readers_language() {
         .unwrap();
     assert!(english.contains("the domain name does not resolve"), "{english}");
 }
+
+/// Issue 15: with every source failing, the landing page said only "nothing yet today". Everyone
+/// now sees how many sources fail, since when and why; only admins get the link to fix it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_sees_when_sources_fail_and_admins_see_where_to_fix_it() {
+    let app = start("8h").await;
+    let analyst = app.login("analyst").await;
+    assert!(!app.page("/search", &analyst).await.contains("health-banner"), "no banner while sources work");
+    let now = chrono::Utc::now();
+    for id in app.cfg.sources.iter().filter(|s| s.enabled).map(|s| s.id.clone()).collect::<Vec<_>>() {
+        app.store.record_feed_failure(&id, now, presswatch::model::FailureClass::Dns, "dns error", now).await.unwrap();
+    }
+    let enabled = app.cfg.sources.iter().filter(|s| s.enabled).count();
+    let page = app.page("/search", &analyst).await.replace("&#x2f;", "/");
+    assert!(page.contains(&format!("{enabled}/{enabled} nguồn tin đang lỗi")), "{page}");
+    assert!(page.contains(&format!("{enabled} nguồn không phân giải được tên miền")), "{page}");
+    assert!(page.contains("Hãy báo quản trị viên") && !page.contains("href=\"/admin/sources\""), "an analyst is told whom to ask");
+    let queue = app.page("/queue", &analyst).await;
+    assert!(queue.contains("nguồn tin đang lỗi"), "on the queue too");
+    let admin = app.login("admin").await;
+    assert!(app.page("/search", &admin).await.contains("href=\"/admin/sources\""), "an admin gets the way to fix it");
+}
