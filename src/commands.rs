@@ -91,7 +91,14 @@ pub struct OnceSummary {
 
 pub async fn crawl_once(cfg: Config) -> Result<OnceSummary> {
     let store = open_store(&cfg).await?;
-    let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await?;
+    // `serve` owns the crawl queue and the index while it runs: a second crawler beside it would
+    // hand its running jobs back and race it for hosts, so say what to use instead
+    let mut indexer = match Indexer::open(store.clone(), &cfg.storage.index_dir).await {
+        Err(crate::search::SearchError::Locked) => bail!(
+            "`presswatch serve` is running on this data and crawls on its own schedule; to fetch now, use \"Thu thập ngay\" on the Sources page (/admin/sources) or POST /api/v1/sources/ID/run, or stop serve first"
+        ),
+        other => other?,
+    };
     let cfg = Arc::new(cfg);
     let crawler = Crawler::new(cfg.clone(), store.clone(), Arc::new(Notify::new())).map_err(anyhow::Error::msg)?;
     let shutdown = shutdown_signal();

@@ -134,8 +134,8 @@ enum UserCommand {
     /// Create a user; the password is read from stdin (one line, at least 10 characters).
     Add {
         name: String,
-        /// admin, analyst, triage or leader.
-        #[arg(long)]
+        /// admin, analyst, triage or leader (a new user reads and searches until given more).
+        #[arg(long, default_value = "analyst")]
         role: String,
     },
     /// Print a new API token for a user (shown once).

@@ -396,6 +396,19 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
     }
     let added = add.wait_with_output().expect("user add output");
     assert!(added.status.success() && String::from_utf8_lossy(&added.stdout).contains("chi.lan (triage) created"));
+    // without --role a new user is an analyst, never an admin
+    let mut add = bin()
+        .args(["--config", &cfg, "user", "add", "ban.doc"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("user add");
+    {
+        use std::io::Write;
+        add.stdin.take().expect("stdin").write_all(b"mat-khau-that-dai\n").expect("password");
+    }
+    let added = add.wait_with_output().expect("user add output");
+    assert!(String::from_utf8_lossy(&added.stdout).contains("ban.doc (analyst) created"), "{added:?}");
     // stderr to a file: a pipe nobody reads would block the server once full
     let log_path = world.dir.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log file");
@@ -434,6 +447,12 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
         (h.status().as_u16(), l.status().as_u16())
     });
     assert_eq!((health, login), (200, 303), "log:\n{}", log_tail());
+    // a one-off crawl beside it says what to use instead (it used to answer "index in use")
+    let mut c = bin();
+    c.args(["--config", &cfg, "crawl", "--once"]);
+    let out = rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("serve") && err.contains("Thu thập ngay"), "{err}");
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let exit = rt.block_on(async { tokio::task::spawn_blocking(move || child.wait()).await }).expect("join").expect("wait");

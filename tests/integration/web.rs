@@ -1050,4 +1050,8 @@ async fn everyone_sees_when_sources_fail_and_admins_see_where_to_fix_it() {
     assert!(queue.contains("nguồn tin đang lỗi"), "on the queue too");
     let admin = app.login("admin").await;
     assert!(app.page("/search", &admin).await.contains("href=\"/admin/sources\""), "an admin gets the way to fix it");
+    // and a new user is offered as an analyst, not as the first role in the list (admin)
+    let users = app.page("/admin/users", &admin).await;
+    let form = &users[users.rfind("<select name=\"role\">").expect("new-user form")..];
+    assert!(form.contains("<option value=\"analyst\" selected>"), "{form}");
 }
