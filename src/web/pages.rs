@@ -420,7 +420,36 @@ pub async fn queue(
 
 async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64, status: StatusCode, error: Option<String>) -> PageResult {
     let lang = lang_of(headers);
-    let v = service::item(st, id).await?;
+    let mut v = service::item(st, id).await?;
+    // the history reads as the office speaks: field names, states and priorities in the page's
+    // language, people, agencies and rules by name (the audit log keeps the codes)
+    let name_of_user = |id: &str| v.users.iter().find(|u| u.id.to_string() == id).map(|u| u.name.clone());
+    let name_of_agency = |id: &str| st.cfg.agencies.iter().find(|a| a.id == id).map(|a| a.name.clone());
+    let name_of_rule = |id: &str| st.cfg.rules.iter().find(|r| r.id == id).map(|r| r.name.clone());
+    let mut history = std::mem::take(&mut v.history);
+    for h in &mut history {
+        for c in &mut h.changes {
+            let field = c.0.clone();
+            let value = |raw: &str| -> String {
+                if raw == "—" {
+                    return raw.to_string();
+                }
+                let named = match field.as_str() {
+                    "state" => Some(t(lang, &format!("state.{raw}")).to_string()),
+                    "priority" => Some(t(lang, &format!("priority.{raw}")).to_string()),
+                    "assignee_id" | "created_by" => name_of_user(raw),
+                    "agency_id" => name_of_agency(raw),
+                    "rule_id" => name_of_rule(raw),
+                    _ => None,
+                };
+                named.unwrap_or_else(|| raw.to_string())
+            };
+            let key = format!("field.{field}");
+            let label = t(lang, &key).to_string();
+            *c = (if label == key { field.clone() } else { label }, value(&c.1), value(&c.2));
+        }
+    }
+    v.history = history;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
     ctx["users"] = json!(v.users.iter().filter(|u| !u.disabled).map(|u| json!({"id": u.id, "name": u.name})).collect::<Vec<_>>());
     ctx["agencies"] = json!(st.cfg.agencies.iter().map(|a| json!({"id": a.id, "name": a.name})).collect::<Vec<_>>());

@@ -548,6 +548,20 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     let page = get(item_path.clone()).await.unwrap().text().await.unwrap();
     assert!(page.contains("data-action=\"assign\"") && !page.contains("data-action=\"close\""), "only legal actions are offered");
     assert!(page.contains("bắt đầu xem xét"), "history shows the review");
+    // in words and names, not codes and ids (issue 15: "state: new → in_review", "assignee_id: — → 4")
+    assert!(page.contains("Trạng thái: Mới → Đang xem xét") && !page.contains("state: new"), "{page}");
+    let agency = app.cfg.agencies[0].clone();
+    let analyst_id = app.users[&Role::Analyst];
+    let r = form(
+        format!("csrf={}&action=assign&version=2&agency={}&assignee={analyst_id}", s.csrf, agency.id),
+        format!("{item_path}/action"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = get(item_path.clone()).await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("Cơ quan chịu trách nhiệm: — → {}", agency.name)), "{page}");
+    assert!(page.contains("Người phụ trách: — → analyst") && !page.contains("assignee_id"), "{page}");
     // the queue lists urgent/overdue first and filters
     let list = get("/queue?priority=high".into()).await.unwrap().text().await.unwrap();
     assert!(list.contains(&item_path));
