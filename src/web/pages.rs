@@ -428,6 +428,11 @@ async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64,
     let name_of_rule = |id: &str| st.cfg.rules.iter().find(|r| r.id == id).map(|r| r.name.clone());
     let mut history = std::mem::take(&mut v.history);
     for h in &mut history {
+        // an auto-flag rule acts under `rule:<id>`: say which rule, by its name
+        if let Some(rule) = h.actor.strip_prefix("rule:") {
+            let name = name_of_rule(rule).unwrap_or_else(|| rule.to_string());
+            h.actor = format!("{} «{name}»", t(lang, "field.rule_id"));
+        }
         for c in &mut h.changes {
             let field = c.0.clone();
             let value = |raw: &str| -> String {

@@ -837,6 +837,7 @@ async fn an_item_shows_edits_removals_score_and_evidence() {
     assert!(state.next_at <= chrono::Utc::now(), "due now");
     let score = page.split("id=\"item-score\"").nth(1).expect("score section");
     assert!(score.contains("data-part=\"score.priority\"") && score.contains("30/30"), "urgent gives full priority points: {score}");
+    assert!(score.contains("<td>Khẩn</td>") && !score.contains("<td>urgent</td>"), "the priority in words: {score}");
 
     let token = app.token(presswatch::model::Role::Leader).await;
     let api = format!("/api/v1{item}");
