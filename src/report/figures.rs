@@ -379,7 +379,8 @@ async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTi
             row.open += open as u64;
             row.overdue += overdue as u64;
         }
-        if open && it.priority == crate::model::Priority::Urgent {
+        // "urgent" alone left a week of open high-priority items reported as "none"
+        if open && matches!(it.priority, crate::model::Priority::Urgent | crate::model::Priority::High) {
             q.urgent_open.push(QueueRef {
                 id: it.id,
                 title: r.article_title.clone().unwrap_or_else(|| it.reason.clone()),
@@ -391,6 +392,8 @@ async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTi
             });
         }
     }
+    // urgent before high; overdue first within each (the order they were read in otherwise)
+    q.urgent_open.sort_by_key(|r| (r.priority != "urgent", !r.overdue));
     q.median_hours_to_response = median(&mut hours);
     q.by_agency = agencies.into_values().filter(|a| a.flagged + a.responded + a.open > 0).collect();
     Ok(q)

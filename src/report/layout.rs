@@ -276,7 +276,7 @@ pub fn blocks(r: &Report) -> Vec<Block> {
                 .collect(),
         });
     }
-    out.push(Block::Heading { level: 2, text: "Vụ việc khẩn đang mở".into() });
+    out.push(Block::Heading { level: 2, text: "Vụ việc khẩn và ưu tiên cao đang mở".into() });
     if q.urgent_open.is_empty() {
         out.push(Block::Para { parts: vec![t("Không có.")] });
     } else {
@@ -290,7 +290,8 @@ pub fn blocks(r: &Report) -> Vec<Block> {
                         b(format!("#{} ", it.id)),
                         t(&it.title),
                         t(format!(
-                            " — {}{}{}{}",
+                            " — {}, {}{}{}{}",
+                            if it.priority == "urgent" { "khẩn" } else { "ưu tiên cao" },
                             queue_state_name(&it.state),
                             it.agency.as_ref().map(|a| format!(", {a}")).unwrap_or_default(),
                             due,

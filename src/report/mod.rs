@@ -217,6 +217,7 @@ pub struct QueueSection {
     /// Hours from opening to the first response, over items responded during the period.
     pub median_hours_to_response: Option<f64>,
     pub by_agency: Vec<AgencyRow>,
+    /// Open items of urgent or high priority (the name is the JSON schema's).
     pub urgent_open: Vec<QueueRef>,
 }
 

@@ -549,3 +549,22 @@ async fn no_report_covers_a_week_before_the_first_crawl() {
     // a later first crawl never hides data already stored: the first article counts as well
     assert!(store.first_crawl_at().await.unwrap().is_some_and(|t| t <= local(2026, 11, 23, 9, 0, 0)));
 }
+
+/// Issue 15: "Vụ việc khẩn đang mở: Không có" while high-priority items were open. Open items of
+/// high priority are listed too, after the urgent ones, each with its priority in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_high_priority_items_are_listed_after_the_urgent_ones() {
+    let f = fixture("").await;
+    let hash = presswatch::web::auth::hash_password("mat-khau-that-dai").expect("hash");
+    let u = f.store.create_user("truc-ban-2", Role::Triage, &hash, local(2026, 10, 1, 0, 0, 0)).await.expect("user");
+    let article = f.store.articles_page(0, 1, None, None).await.expect("articles")[0].id.clone();
+    f.store
+        .create_queue_item(article, "Thông tin sai về dự án", Priority::High, (u.id, "truc-ban-2"), local(2026, 11, 20, 9, 0, 0))
+        .await
+        .expect("high item");
+    let r = report::build(&f.store, &f.cfg, Period::parse_week("2026-W47").unwrap(), now()).await.unwrap();
+    let listed: Vec<&str> = r.queue.urgent_open.iter().map(|q| q.priority.as_str()).collect();
+    assert_eq!(listed, vec!["urgent", "urgent", "high"]);
+    let md = String::from_utf8(report::render(&r, Format::Md).unwrap()).unwrap();
+    assert!(md.contains("Vụ việc khẩn và ưu tiên cao đang mở") && md.contains("ưu tiên cao, "), "{md}");
+}
