@@ -59,6 +59,15 @@ pub fn failure_function(state: &State, class: &str) -> String {
     }
 }
 
+/// `language(code)` in templates: an article's language by name in the page's language; a code we
+/// have no name for shows as it is.
+pub fn language_function(state: &State, code: &str) -> String {
+    let lang = Lang::from_code(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
+    let key = format!("language.{code}");
+    let name = t(lang, &key);
+    if name == key { code.to_string() } else { name.to_string() }
+}
+
 /// `t(key)` in templates.
 pub fn t_function(state: &State, key: &str) -> String {
     let lang = Lang::from_code(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
@@ -152,6 +161,13 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("health.fix", "Xem và sửa ở trang Nguồn tin →", "See and fix them on the Sources page →"),
     ("health.tell_admin", "Hãy báo quản trị viên hệ thống.", "Please tell the system administrator."),
     ("in_title", "trong tiêu đề", "in title"),
+    ("language.en", "Tiếng Anh", "English"),
+    ("language.fr", "Tiếng Pháp", "French"),
+    ("language.ja", "Tiếng Nhật", "Japanese"),
+    ("language.ko", "Tiếng Hàn", "Korean"),
+    ("language.lo", "Tiếng Lào", "Lao"),
+    ("language.vi", "Tiếng Việt", "Vietnamese"),
+    ("language.zh", "Tiếng Trung", "Chinese"),
     ("login.failed", "Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
     ("login.name", "Tên đăng nhập", "User name"),
     ("login.password", "Mật khẩu", "Password"),
@@ -190,6 +206,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("queue.empty", "Không có mục nào.", "Nothing here."),
     ("queue.history", "Lịch sử", "History"),
     ("queue.items_for_article", "Trong danh sách cần xử lý", "In the review queue"),
+    ("queue.not_in_queue", "Chưa có trong danh sách cần xử lý.", "Not in the review queue."),
     ("queue.note", "Ghi chú", "Note"),
     ("queue.open", "Đang mở", "Open"),
     ("queue.overdue", "Quá hạn", "Overdue"),

@@ -181,6 +181,11 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
                     "locality" => st.locality_name(value),
                     "source" => st.source_name(value),
                     "origin" => t(lang, &format!("origin.{value}")).to_string(),
+                    "lang" => {
+                        let key = format!("language.{value}");
+                        let name = t(lang, &key);
+                        if name == key { value.clone() } else { name.to_string() }
+                    }
                     _ => value.clone(),
                 };
                 let refined = if q.is_empty() { format!("{name}:{value}") } else { format!("{q} {name}:{value}") };

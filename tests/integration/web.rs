@@ -455,6 +455,11 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert!(page.contains("<mark>biển</mark> <mark>đảo</mark>"), "highlighted");
     assert!(page.contains("data-facet=\"topic:bien-dao\""));
     assert!(page.contains("Biển đảo <small>(biển đảo, Biển Đông)</small>"), "why-tagged");
+    // languages by name, in the hit and in the facet (issue 15: "vi"/"en")
+    assert!(page.contains(" · Tiếng Việt · ") && page.contains(">Tiếng Việt</a>"), "{page}");
+    // an article nobody flagged says so, not "•  —"
+    let art = get(format!("/articles/{}", app.articles["bien-dao"])).await.unwrap().text().await.unwrap();
+    assert!(art.contains("Chưa có trong danh sách cần xử lý."), "{art}");
     // a passing mention is searchable with `mentions:` but is not coverage of the topic
     let token = app.token(Role::Analyst).await;
     let api = |q: &str| {
