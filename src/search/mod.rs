@@ -6,6 +6,7 @@
 //! diacritics); queries without diacritics go to the folded fields. CJK, Lao, Thai and Korean are
 //! indexed as character bigrams by the same tokenizer (see `text::words`).
 
+pub mod highlight;
 pub mod indexer;
 pub mod searcher;
 

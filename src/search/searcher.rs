@@ -326,42 +326,9 @@ fn build_with(f: &Fields, e: &Expr, pairs: bool) -> Box<dyn Query> {
     }
 }
 
-/// The words a query looks for, folded, for snippets.
-pub fn positive_words(e: &Expr, out: &mut Vec<String>) {
-    match e {
-        Expr::Text { words, .. } => out.extend(words.iter().map(|w| key(w, true))),
-        Expr::Field { field: QField::Title, value } => out.extend(text::words(value).iter().map(|w| w.folded())),
-        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|x| positive_words(x, out)),
-        _ => {}
-    }
-}
-
-/// A plain-text window of `text` around the first word the query looks for.
+/// A plain-text window of `text` around the best match of the query (`highlight::snippet`).
 pub fn snippet(text_body: &str, expr: Option<&Expr>, max_chars: usize) -> String {
-    let mut wanted = Vec::new();
-    if let Some(e) = expr {
-        positive_words(e, &mut wanted);
-    }
-    let start = text::words(text_body).iter().find(|w| wanted.contains(&w.folded())).map(|w| w.start).unwrap_or(0);
-    // back up a little so the match is not the first word, to a char boundary
-    let mut from = start;
-    let mut back = 0;
-    for (i, _) in text_body[..start].char_indices().rev() {
-        back += 1;
-        from = i;
-        if back >= 60 {
-            break;
-        }
-    }
-    let window: String = text_body[from..].chars().take(max_chars).collect();
-    let mut s = window.split_whitespace().collect::<Vec<_>>().join(" ");
-    if from > 0 {
-        s = format!("…{s}");
-    }
-    if text_body[from..].chars().count() > max_chars {
-        s.push('…');
-    }
-    s
+    crate::search::highlight::snippet(text_body, &crate::search::highlight::Wanted::of(expr), max_chars)
 }
 
 #[cfg(test)]

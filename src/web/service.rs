@@ -7,9 +7,9 @@ use super::i18n::{t, Lang};
 use super::AppState;
 use crate::model::{Article, ArticleId, Priority, QueueItem, Role, SourceId, Tag, User};
 use crate::query::Expr;
-use crate::search::searcher::{positive_words, snippet, SearchRequest};
+use crate::search::highlight::{self, Wanted};
+use crate::search::searcher::SearchRequest;
 use crate::store::NewAudit;
-use crate::text;
 use crate::triage::{self, Action, Known};
 use chrono::Utc;
 use serde::Serialize;
@@ -143,16 +143,13 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
     let ids: Vec<ArticleId> = res.hits.iter().map(|h| ArticleId(h.id)).collect();
     let articles: HashMap<i64, Article> = st.store.articles(&ids).await?.into_iter().map(|a| (a.id.0, a)).collect();
     let flagged = st.store.flagged_articles(&ids).await?;
-    let mut wanted = Vec::new();
-    if let Some(e) = &res.expr {
-        positive_words(e, &mut wanted);
-    }
+    let wanted = Wanted::of(res.expr.as_ref());
     let hits = res
         .hits
         .iter()
         .map(|h| {
             let a = articles.get(&h.id);
-            let snip = a.map(|a| snippet(&a.text, res.expr.as_ref(), 260)).unwrap_or_default();
+            let snip = a.map(|a| highlight::snippet(&a.text, &wanted, 260)).unwrap_or_default();
             HitView {
                 id: h.id,
                 url: h.url.clone(),
@@ -165,7 +162,7 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
                 score: h.score,
                 topics: a.map(|a| st.tag_views(&a.topics, true, lang)).unwrap_or_default(),
                 localities: a.map(|a| st.tag_views(&a.localities, false, lang)).unwrap_or_default(),
-                snippet: highlight(&snip, &wanted),
+                snippet: highlight::marks(&snip, &wanted),
                 flagged: flagged.contains(&h.id),
             }
         })
@@ -212,25 +209,6 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
         hits,
         facets,
     })
-}
-
-/// Splits `snippet` into plain and matching pieces; a word matches when its folded form is wanted.
-pub fn highlight(snippet: &str, wanted: &[String]) -> Vec<(String, bool)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    for w in text::words(snippet) {
-        if wanted.contains(&w.folded()) {
-            if w.start > at {
-                out.push((snippet[at..w.start].to_string(), false));
-            }
-            out.push((snippet[w.start..w.end].to_string(), true));
-            at = w.end;
-        }
-    }
-    if at < snippet.len() {
-        out.push((snippet[at..].to_string(), false));
-    }
-    out
 }
 
 #[derive(Debug, Clone, Serialize)]
