@@ -71,6 +71,40 @@ pub struct SearchView {
     pub limit: usize,
     pub hits: Vec<HitView>,
     pub facets: Vec<FacetView>,
+    /// When nothing matched: broader queries that do match, with their counts and links.
+    pub broader: Vec<(String, usize, String)>,
+}
+
+/// Broader readings of a query that found nothing, most like it first: without the quotes, without
+/// its field filters, without diacritics, any of its words instead of all.
+pub fn broader_queries(q: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |c: String| {
+        let c = c.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !c.is_empty() && c != q.trim() && !out.contains(&c) {
+            out.push(c);
+        }
+    };
+    if q.contains(['"', '“', '”']) {
+        push(q.replace(['"', '“', '”'], ""));
+    }
+    let tokens: Vec<&str> = q.split_whitespace().collect();
+    let plain: Vec<&str> = tokens.iter().copied().filter(|t| !t.contains(':')).collect();
+    if plain.len() < tokens.len() {
+        push(plain.join(" "));
+    }
+    if plain.iter().any(|t| crate::text::has_diacritics(t)) {
+        push(tokens.iter().map(|t| if t.contains(':') { t.to_string() } else { crate::text::fold(t) }).collect::<Vec<_>>().join(" "));
+    }
+    let words: Vec<String> = plain
+        .iter()
+        .map(|t| t.trim_matches(['"', '“', '”', '(', ')']).to_string())
+        .filter(|t| !t.is_empty() && !t.starts_with('-') && !matches!(t.as_str(), "AND" | "OR" | "NOT"))
+        .collect();
+    if words.len() >= 2 {
+        push(words.join(" OR "));
+    }
+    out
 }
 
 pub struct SearchParams {
@@ -197,6 +231,20 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
         date.values.reverse(); // newest day first
         date.values.truncate(14);
     }
+    // nothing found: say what would find something (only readings that do)
+    let mut broader = Vec::new();
+    if !landing && res.total == 0 {
+        for b in broader_queries(&q) {
+            let searcher = st.searcher.clone();
+            let req = SearchRequest { query: b.clone(), limit: 1, offset: 0, sort_by_date: false, facets: false };
+            if let Ok(Ok(r)) = tokio::task::spawn_blocking(move || searcher.search(&req)).await {
+                if r.total > 0 {
+                    let href = search_href(&b, p.sort_by_date, 0);
+                    broader.push((b, r.total, href));
+                }
+            }
+        }
+    }
     Ok(SearchView {
         q,
         query,
@@ -208,6 +256,7 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
         limit,
         hits,
         facets,
+        broader,
     })
 }
 
@@ -843,4 +892,20 @@ pub async fn story(st: &AppState, id: i64) -> Result<StoryView, Fail> {
         items,
         articles,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::broader_queries;
+
+    #[test]
+    fn a_search_that_finds_nothing_is_offered_broader_readings() {
+        assert_eq!(
+            broader_queries("\"đảo biển\" lang:vi"),
+            vec!["đảo biển lang:vi", "\"đảo biển\"", "\"dao bien\" lang:vi", "đảo OR biển"]
+        );
+        assert_eq!(broader_queries("Cần Giờ"), vec!["can gio", "Cần OR Giờ"]);
+        assert!(broader_queries("bien").is_empty(), "one unaccented word has no broader reading");
+        assert_eq!(broader_queries("biển -du lịch"), vec!["bien -du lich", "biển OR lịch"]);
+    }
 }

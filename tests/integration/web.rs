@@ -457,6 +457,10 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert!(page.contains("Biển đảo <small>(biển đảo, Biển Đông)</small>"), "why-tagged");
     // languages by name, in the hit and in the facet (issue 15: "vi"/"en")
     assert!(page.contains(" · Tiếng Việt · ") && page.contains(">Tiếng Việt</a>"), "{page}");
+    // nothing found says so and offers the broader readings that do find something
+    let none = get(format!("/search?q={}", urlencode("\"đảo biển\""))).await.unwrap().text().await.unwrap();
+    assert!(none.contains("Không tìm thấy bài nào") && none.contains("Thử tìm rộng hơn"), "{none}");
+    assert!(none.contains(">đảo biển</a>"), "the words without quotes find the article: {none}");
     // an article nobody flagged says so, not "•  —"
     let art = get(format!("/articles/{}", app.articles["bien-dao"])).await.unwrap().text().await.unwrap();
     assert!(art.contains("Chưa có trong danh sách cần xử lý."), "{art}");
