@@ -119,6 +119,24 @@ impl Wanted {
     }
 }
 
+/// How the text spells the typed words where a query typed without diacritics matched a run of
+/// two or more of them (`bien dong`: "Biển Đông", "biến động"), lowercased; empty when every
+/// word was typed with its diacritics.
+pub fn readings(body: &str, wanted: &Wanted) -> Vec<String> {
+    let words = text::words(body);
+    let mut out: Vec<String> = Vec::new();
+    for (i, n) in wanted.matches(&words) {
+        let loose = wanted.seqs.iter().any(|s| s.keys.len() == n && s.keys.iter().any(|k| !k.2));
+        if n >= 2 && loose {
+            let r = words[i..i + n].iter().map(|w| w.raw.to_lowercase()).collect::<Vec<_>>().join(" ");
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
 /// A plain-text window of about `max_chars` of `body`, from the start of the sentence that holds
 /// the best match (the longest sequence; the first of equals), or from the start.
 pub fn snippet(body: &str, wanted: &Wanted, max_chars: usize) -> String {
@@ -197,6 +215,15 @@ mod tests {
         assert_eq!(marked("\"Biển Đông\"", "Tau ca tren bien Dong."), vec!["bien Dong"]);
         // exclusions and fields are not marked
         assert_eq!(marked("cá -giá lang:vi", body), vec!["cá", "cá"]);
+    }
+
+    #[test]
+    fn an_unaccented_phrase_has_the_readings_the_text_gives_it() {
+        let body = "Hoạt động trên Biển Đông. Giá cá biến động. Biển Đông lặng sóng.";
+        let w = |q: &str| Wanted::of(Some(&crate::query::parse(q).expect("query")));
+        assert_eq!(readings(body, &w("bien dong")), vec!["biển đông", "biến động"]);
+        assert!(readings(body, &w("\"Biển Đông\"")).is_empty(), "typed with diacritics: nothing to ask");
+        assert!(readings(body, &w("dong")).is_empty(), "one word is not a reading");
     }
 
     #[test]

@@ -255,6 +255,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("search.broader", "Thử tìm rộng hơn:", "Try a broader search:"),
     ("search.by_date", "Mới nhất", "Newest"),
     ("search.by_relevance", "Liên quan nhất", "Most relevant"),
+    ("search.did_you_mean", "Ý bạn là:", "Did you mean:"),
     ("search.go", "Tìm", "Search"),
     ("search.none", "Không tìm thấy bài nào khớp với câu tìm này.", "No article matches this search."),
     ("search.none_help", "Thử bỏ dấu ngoặc kép, bỏ bộ lọc (topic:, lang:, date:…) hoặc dùng ít từ hơn.", "Try without quotes, without filters (topic:, lang:, date:…) or with fewer words."),

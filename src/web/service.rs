@@ -73,6 +73,10 @@ pub struct SearchView {
     pub facets: Vec<FacetView>,
     /// When nothing matched: broader queries that do match, with their counts and links.
     pub broader: Vec<(String, usize, String)>,
+    /// "Ý bạn là": an unaccented phrase read in several ways by the hits (`bien dong`: Biển Đông,
+    /// biến động), each with the number of hits on this page that read it so and the link that
+    /// searches that reading alone.
+    pub readings: Vec<(String, usize, String)>,
 }
 
 /// Broader readings of a query that found nothing, most like it first: without the quotes, without
@@ -231,6 +235,24 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
         date.values.reverse(); // newest day first
         date.values.truncate(14);
     }
+    // an unaccented phrase the hits spell in more than one way: offer each spelling as a search
+    let mut readings: Vec<(String, usize, String)> = Vec::new();
+    for a in articles.values() {
+        for r in highlight::readings(&a.text, &wanted).into_iter().chain(highlight::readings(&a.title, &wanted)) {
+            match readings.iter_mut().find(|x| x.0 == r) {
+                Some(x) => x.1 += 1,
+                None => readings.push((r, 1, String::new())),
+            }
+        }
+    }
+    if readings.len() < 2 {
+        readings.clear();
+    }
+    readings.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    readings.truncate(4);
+    for r in &mut readings {
+        r.2 = search_href(&format!("\"{}\"", r.0), p.sort_by_date, 0);
+    }
     // nothing found: say what would find something (only readings that do)
     let mut broader = Vec::new();
     if !landing && res.total == 0 {
@@ -257,6 +279,7 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
         hits,
         facets,
         broader,
+        readings,
     })
 }
 

@@ -457,6 +457,12 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert!(page.contains("Biển đảo <small>(biển đảo, Biển Đông)</small>"), "why-tagged");
     // languages by name, in the hit and in the facet (issue 15: "vi"/"en")
     assert!(page.contains(" · Tiếng Việt · ") && page.contains(">Tiếng Việt</a>"), "{page}");
+    // an unaccented phrase the hits read two ways offers both ("Ý bạn là")
+    let both = get("/search?q=bien+dong".into()).await.unwrap().text().await.unwrap().replace("&#x2f;", "/");
+    assert!(both.contains("Ý bạn là:"), "{both}");
+    assert!(both.contains(">biển đông</a>") && both.contains(">biến động</a>"), "{both}");
+    let exact = get(format!("/search?q={}", urlencode("\"Biển Đông\""))).await.unwrap().text().await.unwrap();
+    assert!(!exact.contains("Ý bạn là:"), "typed with diacritics: nothing to ask");
     // nothing found says so and offers the broader readings that do find something
     let none = get(format!("/search?q={}", urlencode("\"đảo biển\""))).await.unwrap().text().await.unwrap();
     assert!(none.contains("Không tìm thấy bài nào") && none.contains("Thử tìm rộng hơn"), "{none}");

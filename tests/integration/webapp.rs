@@ -111,7 +111,7 @@ origin = "overseas"
             article(
                 "https://bao-mau.example/du-lich",
                 "Mùa du lịch mới ở Cần Giờ",
-                "Bài thử nghiệm về du lịch rừng ngập mặn Cần Giờ, không nói gì về biển đảo chủ quyền.",
+                "Bài thử nghiệm về du lịch rừng ngập mặn Cần Giờ, không nói gì về biển đảo chủ quyền. Giá phòng biến động theo mùa.",
                 30,
                 vec![],
                 vec![tag("can-gio", &["Cần Giờ"], true)],
