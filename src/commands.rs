@@ -8,7 +8,7 @@ use crate::search::indexer::Indexer;
 use crate::search::searcher::{snippet, SearchRequest, Searcher};
 use crate::store::Store;
 use anyhow::{bail, Context as _, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -496,14 +496,14 @@ fn matched_json(a: &Article) -> serde_json::Value {
 
 /// `YYYY-MM-DD` (a day in Vietnam) or RFC 3339. `end` makes a date mean the end of that day.
 pub fn parse_cli_date(s: &str, end: bool) -> Result<DateTime<Utc>> {
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+    if let Some(d) = crate::time::parse_day(s) {
         let d = if end { d.succ_opt().context("date out of range")? } else { d };
         let t = crate::time::day_start(d);
         return Ok(if end { t - chrono::Duration::seconds(1) } else { t });
     }
     match DateTime::parse_from_rfc3339(s) {
         Ok(d) => Ok(d.with_timezone(&Utc)),
-        Err(_) => bail!("bad date {s:?}: write YYYY-MM-DD or an RFC 3339 time"),
+        Err(_) => bail!("bad date {s:?}: write DD/MM/YYYY, YYYY-MM-DD or an RFC 3339 time"),
     }
 }
 

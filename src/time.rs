@@ -52,6 +52,12 @@ fn local(n: NaiveDateTime) -> Option<DateTime<Utc>> {
 }
 
 /// Start of the day in Vietnam, as UTC.
+/// A calendar day as people here write it (`31/12/2026`, `1/2/2026`) or as ISO (`2026-12-31`).
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()
+}
+
 pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
     local(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }

@@ -13,7 +13,7 @@ pub struct Period {
 pub enum PeriodError {
     #[error("bad week {0:?}: write it as YYYY-Www, like 2026-W47")]
     BadWeek(String),
-    #[error("bad date {0:?}: write YYYY-MM-DD")]
+    #[error("bad date {0:?}: write DD/MM/YYYY or YYYY-MM-DD")]
     BadDate(String),
     #[error("the period ends ({to}) before it starts ({from})")]
     Reversed { from: NaiveDate, to: NaiveDate },
@@ -48,7 +48,7 @@ impl Period {
     }
 
     pub fn parse_dates(from: &str, to: &str) -> Result<Period, PeriodError> {
-        let d = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| PeriodError::BadDate(s.to_string()));
+        let d = |s: &str| crate::time::parse_day(s).ok_or_else(|| PeriodError::BadDate(s.to_string()));
         Period::new(d(from)?, d(to)?)
     }
 
@@ -146,7 +146,9 @@ mod tests {
         assert_eq!(p.previous().days(), 30);
         assert!(matches!(Period::parse_dates("2026-11-30", "2026-11-01"), Err(PeriodError::Reversed { .. })));
         assert!(matches!(Period::parse_dates("2020-01-01", "2026-11-01"), Err(PeriodError::TooLong(_))));
-        assert!(matches!(Period::parse_dates("30/11/2026", "2026-11-01"), Err(PeriodError::BadDate(_))));
+        assert!(matches!(Period::parse_dates("30-11-2026", "2026-11-01"), Err(PeriodError::BadDate(_))));
+        // as people here write days, too
+        assert_eq!(Period::parse_dates("1/11/2026", "30/11/2026").expect("dd/mm/yyyy").label(), "2026-11-01..2026-11-30");
         let t = Utc.with_ymd_and_hms(2026, 11, 1, 17, 30, 0).unwrap(); // 2 Nov, 00:30 local
         assert_eq!(p.day_index(t), Some(1));
     }

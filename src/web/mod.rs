@@ -201,7 +201,6 @@ fn templates() -> minijinja::Environment<'static> {
     env.add_function("language", i18n::language_function);
     env.add_filter("vntime", |s: String| vn_time(&s, "%d/%m/%Y %H:%M"));
     env.add_filter("vndate", |s: String| vn_time(&s, "%d/%m/%Y"));
-    env.add_filter("isodate", |s: String| vn_time(&s, "%Y-%m-%d"));
     env
 }
 

@@ -78,7 +78,7 @@ try {
   await act("assign", async (f) => {
     await f.locator('select[name="agency"]').selectOption("cong-an");
     await f.locator('select[name="assignee"]').selectOption({ label: "triage" });
-    await f.locator('input[name="due"]').fill("2026-12-31");
+    await f.locator('input[name="due"]').fill("31/12/2026"); // as people here write days
   });
   check((await page.getAttribute("#item-state", "data-state")) === "assigned", "not assigned");
   await act("respond", async (f) => {
@@ -117,7 +117,8 @@ try {
   // a leader writes a report for the last days on demand and reads it: no crawled script runs in it
   await login("leader");
   await page.goto(`${base}/reports`);
-  const day = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10);
+  // dd/mm/yyyy, as the form asks
+  const day = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10).split("-").reverse().join("/");
   const range = page.locator("form.report-form").nth(1);
   await range.locator("input[name=from]").fill(day(-8));
   await range.locator("input[name=to]").fill(day(1));

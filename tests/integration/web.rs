@@ -568,7 +568,7 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     let agency = app.cfg.agencies[0].clone();
     let analyst_id = app.users[&Role::Analyst];
     let r = form(
-        format!("csrf={}&action=assign&version=2&agency={}&assignee={analyst_id}", s.csrf, agency.id),
+        format!("csrf={}&action=assign&version=2&agency={}&assignee={analyst_id}&due=31%2F12%2F2026", s.csrf, agency.id),
         format!("{item_path}/action"),
     )
     .await
@@ -577,6 +577,12 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     let page = get(item_path.clone()).await.unwrap().text().await.unwrap();
     assert!(page.contains(&format!("Cơ quan chịu trách nhiệm: — → {}", agency.name)), "{page}");
     assert!(page.contains("Người phụ trách: — → analyst") && !page.contains("assignee_id"), "{page}");
+    // days as people here write them, in the form and back on the page (issue 15: mm/dd/yyyy)
+    assert!(page.replace("&#x2f;", "/").contains("Hạn xử lý: — → 31/12/2026 23:59"), "{page}");
+    assert!(page.replace("&#x2f;", "/").contains("name=\"due\" inputmode=\"numeric\" placeholder=\"dd/mm/yyyy\""), "{page}");
+    let r = get("/queue?due_before=1%2F1%2F2027".into()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains(&item_path), "due before 1/1/2027");
     // the queue lists urgent/overdue first and filters
     let list = get("/queue?priority=high".into()).await.unwrap().text().await.unwrap();
     assert!(list.contains(&item_path));
