@@ -509,6 +509,21 @@ impl From<crate::store::Revision> for RevisionView {
     }
 }
 
+/// Each queue row's priority score (0–100) and its article's origin, in the rows' order: what the
+/// queue list shows and sorts by. One query for the articles, one per story.
+pub async fn row_scores(st: &AppState, rows: &[crate::store::QueueRow]) -> Result<Vec<(Option<u32>, Option<&'static str>)>, Fail> {
+    let ids: Vec<ArticleId> = rows.iter().filter_map(|r| r.item.article_id.clone()).collect();
+    let articles: HashMap<i64, Article> = st.store.articles(&ids).await?.into_iter().map(|a| (a.id.0, a)).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        match r.item.article_id.as_ref().and_then(|a| articles.get(&a.0)) {
+            Some(a) => out.push((Some(item_score(st, &r.item, a).await?.total), a.origin.map(|o| o.as_str()))),
+            None => out.push((None, None)),
+        }
+    }
+    Ok(out)
+}
+
 async fn item_score(st: &AppState, it: &QueueItem, a: &Article) -> Result<crate::triage::priority::Score, Fail> {
     let now = Utc::now();
     let stats = match it.story_id.or(a.story_id) {

@@ -583,6 +583,20 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     let r = get("/queue?due_before=1%2F1%2F2027".into()).await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains(&item_path), "due before 1/1/2027");
+    // the queue shows each item's priority score and origin, and sorts by the score on request
+    let other = form(format!("csrf={}&reason=Xem+l%E1%BA%A1i&priority=low", s.csrf), format!("/articles/{}/flag", app.articles["du-lich"]))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 303);
+    let list = get("/queue?sort=score".into()).await.unwrap().text().await.unwrap();
+    let scores: Vec<u32> = list
+        .split("data-score=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().and_then(|v| v.parse().ok()))
+        .collect();
+    assert!(scores.len() >= 2 && scores.windows(2).all(|w| w[0] >= w[1]), "highest first: {scores:?}");
+    assert!(list.contains("Trong nước") || list.contains("Nước ngoài") || list.contains("Hải ngoại"), "origin shown");
+    assert!(list.contains("<option value=\"score\" selected>"), "the choice is kept");
     // the queue lists urgent/overdue first and filters
     let list = get("/queue?priority=high".into()).await.unwrap().text().await.unwrap();
     assert!(list.contains(&item_path));
