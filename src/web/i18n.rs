@@ -161,6 +161,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("health.fix", "Xem và sửa ở trang Nguồn tin →", "See and fix them on the Sources page →"),
     ("health.tell_admin", "Hãy báo quản trị viên hệ thống.", "Please tell the system administrator."),
     ("in_title", "trong tiêu đề", "in title"),
+    ("item.lead", "Mở đầu bài viết", "Opening of the article"),
     ("language.en", "Tiếng Anh", "English"),
     ("language.fr", "Tiếng Pháp", "French"),
     ("language.ja", "Tiếng Nhật", "Japanese"),

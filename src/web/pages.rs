@@ -449,6 +449,9 @@ pub async fn queue(
     Ok(html(StatusCode::OK, body))
 }
 
+/// Characters of the article's first paragraph a queue item shows.
+const LEAD_CHARS: usize = 400;
+
 async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64, status: StatusCode, error: Option<String>) -> PageResult {
     let lang = lang_of(headers);
     let mut v = service::item(st, id).await?;
@@ -487,6 +490,14 @@ async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64,
     }
     v.history = history;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+    // what the article says and why it was tagged, without leaving the item
+    if let Some(a) = &v.article {
+        let first = a.text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+        let lead: String = first.chars().take(LEAD_CHARS).collect();
+        ctx["lead"] = json!(if first.chars().count() > LEAD_CHARS { format!("{lead}…") } else { lead });
+        ctx["topics"] = json!(st.tag_views(&a.topics, true, lang));
+        ctx["localities"] = json!(st.tag_views(&a.localities, false, lang));
+    }
     ctx["users"] = json!(v.users.iter().filter(|u| !u.disabled).map(|u| json!({"id": u.id, "name": u.name})).collect::<Vec<_>>());
     ctx["agencies"] = json!(st.cfg.agencies.iter().map(|a| json!({"id": a.id, "name": a.name})).collect::<Vec<_>>());
     ctx["agency_names"] = json!(st.agency_names());

@@ -135,7 +135,7 @@ impl AppState {
     pub fn agency_names(&self) -> HashMap<String, String> {
         self.cfg.agencies.iter().map(|a| (a.id.clone(), a.name.clone())).collect()
     }
-    fn tag_views(&self, tags: &[Tag], topic: bool, lang: Lang) -> Vec<TagView> {
+    pub(super) fn tag_views(&self, tags: &[Tag], topic: bool, lang: Lang) -> Vec<TagView> {
         tags.iter()
             .map(|x| TagView {
                 id: x.id.clone(),

@@ -563,6 +563,9 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     let page = get(item_path.clone()).await.unwrap().text().await.unwrap();
     assert!(page.contains("data-action=\"assign\"") && !page.contains("data-action=\"close\""), "only legal actions are offered");
     assert!(page.contains("bắt đầu xem xét"), "history shows the review");
+    // the article's opening and why it was tagged, without leaving the item
+    assert!(page.contains("id=\"item-lead\"") && page.contains("Một bài viết thử nghiệm về biển đảo"), "{page}");
+    assert!(page.contains("id=\"item-topics\"") && page.contains("biển đảo, Biển Đông"), "{page}");
     // in words and names, not codes and ids (issue 15: "state: new → in_review", "assignee_id: — → 4")
     assert!(page.contains("Trạng thái: Mới → Đang xem xét") && !page.contains("state: new"), "{page}");
     let agency = app.cfg.agencies[0].clone();
