@@ -490,6 +490,33 @@ async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64,
     }
     v.history = history;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+    // re-check outcomes and revision notes are stored in English words: said in the page's language
+    if let Some(o) = v.check.as_ref().and_then(|c| c.last_outcome.clone()) {
+        let (code, why) = o.split_once(": ").map_or((o.as_str(), None), |(a, b)| (a, Some(b)));
+        let key = format!("check.{code}");
+        let said = t(lang, &key);
+        let said = if said == key { code.to_string() } else { said.to_string() };
+        ctx["check_outcome"] = json!(match why {
+            Some(w) => format!("{said}: {w}"),
+            None => said,
+        });
+    }
+    if let Some(revs) = ctx["revisions"].as_array_mut() {
+        for r in revs {
+            let Some(d) = r["detail"].as_str().map(str::to_string) else { continue };
+            let said = match d.as_str() {
+                "the text changed" => t(lang, "revision.text_changed").to_string(),
+                "answers again, with changes" => t(lang, "revision.back_changed").to_string(),
+                "answers again" => t(lang, "revision.back").to_string(),
+                "the page no longer holds the article text" => t(lang, "revision.text_gone").to_string(),
+                other => match other.strip_prefix("redirected to the home page ") {
+                    Some(url) => format!("{} {url}", t(lang, "revision.to_home")),
+                    None => other.to_string(),
+                },
+            };
+            r["detail"] = json!(said);
+        }
+    }
     // what the article says and why it was tagged, without leaving the item
     if let Some(a) = &v.article {
         let first = a.text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");

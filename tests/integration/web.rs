@@ -858,6 +858,9 @@ async fn an_item_shows_edits_removals_score_and_evidence() {
     assert!(part.contains("<ins>") && part.contains("đính chính"), "the edit is shown as a diff: {part}");
     assert!(part.contains("&lt;script&gt;") && !part.contains("<script>alert"), "crawled text stays text");
     assert!(part.contains("HTTP 410"));
+    // outcomes and notes in the page's language, not "(removed)" or "the text changed"
+    assert!(part.contains("nội dung đã thay đổi") && !part.contains("the text changed"), "{part}");
+    assert!(page.contains("(đã bị gỡ)") && !page.contains("(removed)"), "{page}");
     assert!(!part.contains("id=\"recheck\""), "analysts do not work the queue");
     // triage asks for a re-check now instead of in six hours
     let triage = app.login("triage").await;
