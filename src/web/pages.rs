@@ -449,6 +449,63 @@ pub async fn queue(
     Ok(html(StatusCode::OK, body))
 }
 
+/// Stored codes said in the page's language: field names, states, priorities, people, agencies and
+/// rules by name. The queue item's history and the audit log read through it.
+struct Words<'a> {
+    st: &'a AppState,
+    lang: Lang,
+    users: &'a [crate::model::User],
+}
+
+impl Words<'_> {
+    fn field(&self, field: &str) -> String {
+        let key = format!("field.{field}");
+        let label = t(self.lang, &key);
+        if label == key { field.to_string() } else { label.to_string() }
+    }
+    fn rule_name(&self, id: &str) -> Option<String> {
+        self.st.cfg.rules.iter().find(|r| r.id == id).map(|r| r.name.clone())
+    }
+    fn value(&self, field: &str, raw: &str) -> String {
+        if raw == "—" {
+            return raw.to_string();
+        }
+        let named = match field {
+            "state" => Some(t(self.lang, &format!("state.{raw}")).to_string()),
+            "priority" => Some(t(self.lang, &format!("priority.{raw}")).to_string()),
+            "role" => Some(t(self.lang, &format!("role.{raw}")).to_string()),
+            "assignee_id" | "created_by" => self.users.iter().find(|u| u.id.to_string() == raw).map(|u| u.name.clone()),
+            "agency_id" => self.st.cfg.agencies.iter().find(|a| a.id == raw).map(|a| a.name.clone()),
+            "rule_id" => self.rule_name(raw),
+            _ => None,
+        };
+        named.unwrap_or_else(|| raw.to_string())
+    }
+    /// An auto-flag rule acts under `rule:<id>`: say which rule, by its name.
+    fn actor(&self, actor: &str) -> String {
+        match actor.strip_prefix("rule:") {
+            Some(rule) => format!("{} «{}»", t(self.lang, "field.rule_id"), self.rule_name(rule).unwrap_or_else(|| rule.to_string())),
+            None => actor.to_string(),
+        }
+    }
+    /// An audit entry's detail as sentences: `{"field": [before, after]}` as "Field: before → after",
+    /// other keys as "field: value".
+    fn detail(&self, detail: &Value) -> Vec<String> {
+        let Some(m) = detail.as_object() else { return Vec::new() };
+        m.iter()
+            .map(|(k, v)| match v.as_array().filter(|a| a.len() == 2) {
+                Some(pair) => format!(
+                    "{}: {} → {}",
+                    self.field(k),
+                    self.value(k, &service::show(&pair[0])),
+                    self.value(k, &service::show(&pair[1]))
+                ),
+                None => format!("{}: {}", self.field(k), self.value(k, &service::show(v))),
+            })
+            .collect()
+    }
+}
+
 /// Characters of the article's first paragraph a queue item shows.
 const LEAD_CHARS: usize = 400;
 
@@ -457,35 +514,12 @@ async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64,
     let mut v = service::item(st, id).await?;
     // the history reads as the office speaks: field names, states and priorities in the page's
     // language, people, agencies and rules by name (the audit log keeps the codes)
-    let name_of_user = |id: &str| v.users.iter().find(|u| u.id.to_string() == id).map(|u| u.name.clone());
-    let name_of_agency = |id: &str| st.cfg.agencies.iter().find(|a| a.id == id).map(|a| a.name.clone());
-    let name_of_rule = |id: &str| st.cfg.rules.iter().find(|r| r.id == id).map(|r| r.name.clone());
+    let words = Words { st, lang, users: &v.users };
     let mut history = std::mem::take(&mut v.history);
     for h in &mut history {
-        // an auto-flag rule acts under `rule:<id>`: say which rule, by its name
-        if let Some(rule) = h.actor.strip_prefix("rule:") {
-            let name = name_of_rule(rule).unwrap_or_else(|| rule.to_string());
-            h.actor = format!("{} «{name}»", t(lang, "field.rule_id"));
-        }
+        h.actor = words.actor(&h.actor);
         for c in &mut h.changes {
-            let field = c.0.clone();
-            let value = |raw: &str| -> String {
-                if raw == "—" {
-                    return raw.to_string();
-                }
-                let named = match field.as_str() {
-                    "state" => Some(t(lang, &format!("state.{raw}")).to_string()),
-                    "priority" => Some(t(lang, &format!("priority.{raw}")).to_string()),
-                    "assignee_id" | "created_by" => name_of_user(raw),
-                    "agency_id" => name_of_agency(raw),
-                    "rule_id" => name_of_rule(raw),
-                    _ => None,
-                };
-                named.unwrap_or_else(|| raw.to_string())
-            };
-            let key = format!("field.{field}");
-            let label = t(lang, &key).to_string();
-            *c = (if label == key { field.clone() } else { label }, value(&c.1), value(&c.2));
+            *c = (words.field(&c.0), words.value(&c.0, &c.1), words.value(&c.0, &c.2));
         }
     }
     v.history = history;
@@ -796,11 +830,14 @@ pub async fn audit(
     let lang = lang_of(&headers);
     let entries = st.store.audit_entries(&AuditFilter { before_id: q.before, limit: 100, ..Default::default() }).await?;
     let next = if entries.len() == 100 { entries.last().map(|e| format!("/admin/audit?before={}", e.id)) } else { None };
+    let users = st.store.users().await?;
+    let words = Words { st: &st, lang, users: &users };
     let rows: Vec<Value> = entries
         .iter()
         .map(|e| {
             let mut v = serde_json::to_value(e).unwrap_or_default();
-            v["detail_text"] = json!(e.detail.to_string());
+            v["actor"] = json!(words.actor(&e.actor));
+            v["detail_lines"] = json!(words.detail(&e.detail));
             v
         })
         .collect();

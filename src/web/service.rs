@@ -542,7 +542,7 @@ async fn item_score(st: &AppState, it: &QueueItem, a: &Article) -> Result<crate:
     }))
 }
 
-fn show(v: &serde_json::Value) -> String {
+pub(super) fn show(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "—".into(),
         // times as a reader in Vietnam reads them

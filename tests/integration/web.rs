@@ -580,6 +580,11 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     let page = get(item_path.clone()).await.unwrap().text().await.unwrap();
     assert!(page.contains(&format!("Cơ quan chịu trách nhiệm: — → {}", agency.name)), "{page}");
     assert!(page.contains("Người phụ trách: — → analyst") && !page.contains("assignee_id"), "{page}");
+    // the audit log says the same in sentences, not raw JSON
+    let admin = app.login("admin").await;
+    let audit = app.page("/admin/audit", &admin).await;
+    assert!(audit.contains("Trạng thái: Mới → Đang xem xét") && audit.contains("Người phụ trách: — → analyst"), "{audit}");
+    assert!(!audit.contains("{&quot;") && !audit.contains("assignee_id"), "no raw JSON: {audit}");
     // days as people here write them, in the form and back on the page (issue 15: mm/dd/yyyy)
     assert!(page.replace("&#x2f;", "/").contains("Hạn xử lý: — → 31/12/2026 23:59"), "{page}");
     assert!(page.replace("&#x2f;", "/").contains("name=\"due\" inputmode=\"numeric\" placeholder=\"dd/mm/yyyy\""), "{page}");
