@@ -261,6 +261,21 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// The person's full name and unit, shown in history and the audit log when set.
+    pub full_name: Option<String>,
+    pub unit: Option<String>,
+}
+
+impl User {
+    /// How people read who did something: "Nguyễn Văn A (Phòng Thông tin)", or the login name.
+    pub fn display(&self) -> String {
+        match (&self.full_name, &self.unit) {
+            (Some(n), Some(u)) => format!("{n} ({u})"),
+            (Some(n), None) => n.clone(),
+            (None, Some(u)) => format!("{} ({u})", self.name),
+            (None, None) => self.name.clone(),
+        }
+    }
 }
 
 /// Where a queue item stands. `new → in_review → assigned → responded → closed`, `dismissed` from any

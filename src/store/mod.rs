@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "evidence_watch", include_str!("../../migrations/0005_evidence_watch.sql")),
     (6, "poisoned_jobs", include_str!("../../migrations/0006_poisoned_jobs.sql")),
     (7, "mentions_evidence", include_str!("../../migrations/0007_mentions_evidence.sql")),
+    (8, "user_profile", include_str!("../../migrations/0008_user_profile.sql")),
 ];
 
 mod evidence;

@@ -237,7 +237,7 @@ impl Store {
         let where_ = cond.join(" AND ");
         // overdue first, then urgent first, then the nearest deadline, then the oldest
         let sql = format!(
-            "SELECT {ITEM_COLS}, a.title AS a_title, a.source_id AS a_source, u.name AS assignee_name, c.name AS creator_name,
+            "SELECT {ITEM_COLS}, a.title AS a_title, a.source_id AS a_source, COALESCE(u.full_name, u.name) AS assignee_name, COALESCE(c.full_name, c.name) AS creator_name,
              COUNT(*) OVER () AS total
              FROM queue_items q LEFT JOIN articles a ON a.id = q.article_id LEFT JOIN users u ON u.id = q.assignee_id
              LEFT JOIN users c ON c.id = q.created_by

@@ -54,10 +54,12 @@ fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User> {
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("users.role `{role}`")))?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         created_at: from_unix(r.try_get("created_at")?),
+        full_name: r.try_get::<Option<String>, _>("full_name")?.filter(|s| !s.is_empty()),
+        unit: r.try_get::<Option<String>, _>("unit")?.filter(|s| !s.is_empty()),
     })
 }
 
-const USER_COLS: &str = "u.id, u.name, u.role, u.disabled, u.created_at";
+const USER_COLS: &str = "u.id, u.name, u.role, u.disabled, u.created_at, u.full_name, u.unit";
 
 impl Store {
     pub async fn create_user(&self, name: &str, role: Role, password_hash: &str, now: DateTime<Utc>) -> Result<User> {
@@ -72,6 +74,18 @@ impl Store {
             return Err(StoreError::Duplicate(format!("user `{name}`")));
         }
         self.user_by_name(name).await?.ok_or_else(|| StoreError::NotFound(format!("user `{name}`")))
+    }
+
+    /// Sets (or clears, with an empty string) a user's full name and unit.
+    pub async fn set_user_profile(&self, id: i64, full_name: &str, unit: &str) -> Result<()> {
+        let blank = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        sqlx::query("UPDATE users SET full_name = ?, unit = ? WHERE id = ?")
+            .bind(blank(full_name))
+            .bind(blank(unit))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {

@@ -228,11 +228,15 @@ struct UserBody {
     name: String,
     role: Role,
     password: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    unit: String,
 }
 
 pub async fn add_user(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
     let b: UserBody = body(&bytes)?;
-    let u = service::add_user(&st, &p, &b.name, b.role, b.password).await?;
+    let u = service::add_user(&st, &p, &b.name, b.role, b.password, service::Profile { full_name: &b.full_name, unit: &b.unit }).await?;
     Ok((StatusCode::CREATED, Json(u)).into_response())
 }
 

@@ -474,7 +474,7 @@ impl Words<'_> {
             "state" => Some(t(self.lang, &format!("state.{raw}")).to_string()),
             "priority" => Some(t(self.lang, &format!("priority.{raw}")).to_string()),
             "role" => Some(t(self.lang, &format!("role.{raw}")).to_string()),
-            "assignee_id" | "created_by" => self.users.iter().find(|u| u.id.to_string() == raw).map(|u| u.name.clone()),
+            "assignee_id" | "created_by" => self.users.iter().find(|u| u.id.to_string() == raw).map(|u| u.display()),
             "agency_id" => self.st.cfg.agencies.iter().find(|a| a.id == raw).map(|a| a.name.clone()),
             "rule_id" => self.rule_name(raw),
             _ => None,
@@ -485,7 +485,8 @@ impl Words<'_> {
     fn actor(&self, actor: &str) -> String {
         match actor.strip_prefix("rule:") {
             Some(rule) => format!("{} «{}»", t(self.lang, "field.rule_id"), self.rule_name(rule).unwrap_or_else(|| rule.to_string())),
-            None => actor.to_string(),
+            // a person by full name and unit when the admin gave them
+            None => self.users.iter().find(|u| u.name == actor).map_or_else(|| actor.to_string(), |u| u.display()),
         }
     }
     /// An audit entry's detail as sentences: `{"field": [before, after]}` as "Field: before → after",
@@ -703,6 +704,10 @@ pub struct AddUserForm {
     name: String,
     role: String,
     password: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    unit: String,
 }
 
 fn parse_role(s: &str) -> Result<Role, Fail> {
@@ -716,7 +721,7 @@ pub async fn add_user(
     Form(f): Form<AddUserForm>,
 ) -> PageResult {
     let r = match parse_role(&f.role) {
-        Ok(role) => service::add_user(&st, &p, &f.name, role, f.password).await,
+        Ok(role) => service::add_user(&st, &p, &f.name, role, f.password, service::Profile { full_name: &f.full_name, unit: &f.unit }).await,
         Err(e) => Err(e),
     };
     match r {

@@ -435,7 +435,7 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
         None => Vec::new(),
     };
     let users = st.store.users().await?;
-    let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
+    let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.display())).collect();
     let assignee = it.assignee_id.and_then(|u| names.get(&u).cloned());
     let created_by = it.created_by.and_then(|u| names.get(&u).cloned());
     let filter = crate::store::AuditFilter {
@@ -564,13 +564,28 @@ pub async fn hash(password: String) -> Result<String, Fail> {
         .map_err(Fail::Internal)
 }
 
-pub async fn add_user(st: &AppState, p: &Principal, name: &str, role: Role, password: String) -> Result<User, Fail> {
+/// A user's full name and unit as given (either may be empty).
+pub struct Profile<'a> {
+    pub full_name: &'a str,
+    pub unit: &'a str,
+}
+
+pub async fn add_user(st: &AppState, p: &Principal, name: &str, role: Role, password: String, profile: Profile<'_>) -> Result<User, Fail> {
     let name = name.trim();
     auth::check_user_name(name).map_err(Fail::BadRequest)?;
+    for (what, v) in [("full name", profile.full_name), ("unit", profile.unit)] {
+        if v.chars().count() > 120 {
+            return Err(Fail::BadRequest(format!("{what}: at most 120 characters")));
+        }
+    }
     let h = hash(password).await?;
     let now = Utc::now();
-    let u = st.store.create_user(name, role, &h, now).await?;
-    let detail = serde_json::json!({"name": u.name, "role": role.as_str()});
+    let mut u = st.store.create_user(name, role, &h, now).await?;
+    if !(profile.full_name.trim().is_empty() && profile.unit.trim().is_empty()) {
+        st.store.set_user_profile(u.id, profile.full_name, profile.unit).await?;
+        u = st.store.user(u.id).await?.unwrap_or(u);
+    }
+    let detail = serde_json::json!({"name": u.name, "role": role.as_str(), "full_name": u.full_name, "unit": u.unit});
     admin_audit(st, p, "user.create", "user", u.id.to_string(), detail, None).await?;
     Ok(u)
 }

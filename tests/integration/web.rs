@@ -570,6 +570,8 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert!(page.contains("Trạng thái: Mới → Đang xem xét") && !page.contains("state: new"), "{page}");
     let agency = app.cfg.agencies[0].clone();
     let analyst_id = app.users[&Role::Analyst];
+    // people by full name and unit where the admin gave them
+    app.store.set_user_profile(analyst_id, "Nguyễn Thị Lan", "Phòng Văn hóa").await.unwrap();
     let r = form(
         format!("csrf={}&action=assign&version=2&agency={}&assignee={analyst_id}&due=31%2F12%2F2026", s.csrf, agency.id),
         format!("{item_path}/action"),
@@ -579,11 +581,25 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert_eq!(r.status(), 303);
     let page = get(item_path.clone()).await.unwrap().text().await.unwrap();
     assert!(page.contains(&format!("Cơ quan chịu trách nhiệm: — → {}", agency.name)), "{page}");
-    assert!(page.contains("Người phụ trách: — → analyst") && !page.contains("assignee_id"), "{page}");
+    assert!(page.contains("Người phụ trách: — → Nguyễn Thị Lan (Phòng Văn hóa)") && !page.contains("assignee_id"), "{page}");
     // the audit log says the same in sentences, not raw JSON
     let admin = app.login("admin").await;
     let audit = app.page("/admin/audit", &admin).await;
-    assert!(audit.contains("Trạng thái: Mới → Đang xem xét") && audit.contains("Người phụ trách: — → analyst"), "{audit}");
+    assert!(audit.contains("Trạng thái: Mới → Đang xem xét") && audit.contains("Người phụ trách: — → Nguyễn Thị Lan (Phòng Văn hóa)"), "{audit}");
+    // an admin gives a new colleague's full name and unit when creating the account
+    let r = app
+        .http
+        .post(app.url("/admin/users"))
+        .header("cookie", &admin.cookie)
+        .form(&[("csrf", admin.csrf.as_str()), ("name", "tran.binh"), ("role", "triage"), ("password", "mat-khau-du-dai-1"), ("full_name", "Trần Văn Bình"), ("unit", "Ban Tuyên giáo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let users = app.page("/admin/users", &admin).await;
+    assert!(users.contains("Trần Văn Bình") && users.contains("Ban Tuyên giáo"), "{users}");
+    let u = app.store.user_by_name("tran.binh").await.unwrap().expect("created");
+    assert_eq!((u.full_name.as_deref(), u.unit.as_deref()), (Some("Trần Văn Bình"), Some("Ban Tuyên giáo")));
     assert!(!audit.contains("{&quot;") && !audit.contains("assignee_id"), "no raw JSON: {audit}");
     // days as people here write them, in the form and back on the page (issue 15: mm/dd/yyyy)
     assert!(page.replace("&#x2f;", "/").contains("Hạn xử lý: — → 31/12/2026 23:59"), "{page}");
