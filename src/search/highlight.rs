@@ -22,14 +22,9 @@ struct Seq {
     run: bool,
 }
 
+/// A word keyed as the index keys it (exactly, or folded).
 fn word_key(w: &str, exact: bool) -> String {
-    if w.chars().next().is_some_and(text::is_bigram_script) {
-        w.to_string()
-    } else if exact {
-        text::exact_key(w)
-    } else {
-        text::fold(w)
-    }
+    crate::search::searcher::key(w, !exact)
 }
 
 fn seq(words: &[String], run: bool) -> Seq {

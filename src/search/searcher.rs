@@ -162,7 +162,8 @@ impl Searcher {
     }
 }
 
-fn key(word: &str, folded: bool) -> String {
+/// A word as the index keys it: bigram scripts as they are, else folded or exact.
+pub(crate) fn key(word: &str, folded: bool) -> String {
     if word.chars().next().is_some_and(text::is_bigram_script) {
         word.to_string()
     } else if folded {

@@ -384,30 +384,24 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
     toml.push_str(&format!("\n[server]\nlisten = \"127.0.0.1:{port}\"\n"));
     std::fs::write(&world.config_path, toml).expect("config");
     // the first user, password on stdin
-    let mut add = bin()
-        .args(["--config", &cfg, "user", "add", "chi.lan", "--role", "triage"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("user add");
-    {
-        use std::io::Write;
-        add.stdin.take().expect("stdin").write_all(b"mat-khau-that-dai\n").expect("password");
-    }
-    let added = add.wait_with_output().expect("user add output");
+    let add_user = |args: &[&str]| {
+        let mut add = bin()
+            .args(["--config", &cfg, "user", "add"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("user add");
+        {
+            use std::io::Write;
+            add.stdin.take().expect("stdin").write_all(b"mat-khau-that-dai\n").expect("password");
+        }
+        add.wait_with_output().expect("user add output")
+    };
+    let added = add_user(&["chi.lan", "--role", "triage"]);
     assert!(added.status.success() && String::from_utf8_lossy(&added.stdout).contains("chi.lan (triage) created"));
     // without --role a new user is an analyst, never an admin
-    let mut add = bin()
-        .args(["--config", &cfg, "user", "add", "ban.doc"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("user add");
-    {
-        use std::io::Write;
-        add.stdin.take().expect("stdin").write_all(b"mat-khau-that-dai\n").expect("password");
-    }
-    let added = add.wait_with_output().expect("user add output");
+    let added = add_user(&["ban.doc"]);
     assert!(String::from_utf8_lossy(&added.stdout).contains("ban.doc (analyst) created"), "{added:?}");
     // stderr to a file: a pipe nobody reads would block the server once full
     let log_path = world.dir.path().join("serve.log");
