@@ -750,11 +750,11 @@ pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Ut
                 ExportSink::Csv(w) => w.write_record(export_cells(&row, &cfg))?,
                 ExportSink::Xlsx { book, rows } => {
                     let sheet = book.worksheet_from_index(0)?;
-                    for (col, cell) in export_cells(&row, &cfg).iter().enumerate() {
-                        let cell = match cell.char_indices().nth(XLSX_CELL_CHARS - 1) {
-                            Some((cut, _)) => format!("{}…", &cell[..cut]),
-                            None => cell.clone(),
-                        };
+                    for (col, mut cell) in export_cells(&row, &cfg).into_iter().enumerate() {
+                        if let Some((cut, _)) = cell.char_indices().nth(XLSX_CELL_CHARS - 1) {
+                            cell.truncate(cut);
+                            cell.push('…');
+                        }
                         sheet.write_string(*rows, col as u16, cell)?;
                     }
                     *rows += 1;

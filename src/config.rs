@@ -784,7 +784,7 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
     let storage = match storage {
         None => {
             let base = folder_of(main_path);
-            StorageConfig { database_url: sqlite_url_in(DEFAULT_DATABASE_URL, &base), index_dir: base.join("index") }
+            StorageConfig { database_url: sqlite_url_in(DEFAULT_DATABASE_URL, &base), index_dir: join_in(&base, "index") }
         }
         Some((p, s)) => {
             let at = At(&p);

@@ -35,6 +35,8 @@ pub struct Crawler {
     pub(crate) analyzer: Arc<Analyzer>,
     /// Woken when articles were stored, so the indexer picks them up.
     pub(crate) stored: Arc<Notify>,
+    /// Whether this process has recorded a first crawl (`Store::note_crawl_started`) already.
+    noted_start: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -79,13 +81,16 @@ impl Crawler {
         let source_urls: Vec<Url> = cfg.sources.iter().map(|s| s.url.clone()).collect();
         let fetcher = Arc::new(Fetcher::new(&cfg.crawl, &source_urls)?);
         let analyzer = Arc::new(Analyzer::new(&cfg.topics, &cfg.localities));
-        Ok(Crawler { cfg, store, fetcher, analyzer, stored })
+        Ok(Crawler { cfg, store, fetcher, analyzer, stored, noted_start: Arc::default() })
     }
 
     /// One pass: the due sources (or all enabled ones), then every page job that is due.
     pub async fn pass(&self, all_sources: bool, shutdown: &watch::Receiver<bool>, progress: &Progress) -> Result<PassSummary, StoreError> {
         let now = Utc::now();
-        self.store.note_crawl_started(now).await?;
+        if !self.noted_start.load(std::sync::atomic::Ordering::Relaxed) {
+            self.store.note_crawl_started(now).await?;
+            self.noted_start.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let due: Vec<SourceId> = if all_sources {
             self.cfg.sources.iter().filter(|s| s.enabled).map(|s| s.id.clone()).collect()
         } else {

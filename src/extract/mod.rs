@@ -82,12 +82,12 @@ enum Furniture {
 fn is_boilerplate(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
     use boilerplate::*;
     let name: &str = &e.name.local;
-    let by_attributes = furniture_by_attributes(e, quirks);
     if TAGS.contains(&name) {
-        let sure = by_attributes == Some(Furniture::Named) || !SECTIONING.contains(&name);
+        // a sectioning element named furniture by its attributes too is sure; the other tags always are
+        let sure = !SECTIONING.contains(&name) || furniture_by_attributes(e, quirks) == Some(Furniture::Named);
         return Some(if sure { Furniture::Named } else { Furniture::Sectioning });
     }
-    by_attributes
+    furniture_by_attributes(e, quirks)
 }
 
 fn furniture_by_attributes(e: &dom_query::Element, quirks: bool) -> Option<Furniture> {
@@ -176,6 +176,7 @@ fn remove_boilerplate(doc: &Document, clean: Cleaning) -> bool {
     let root = doc.root();
     let mut doomed = Vec::new();
     let mut light_keeps = false;
+    let full = clean == Cleaning::Full;
     let mut next = root.first_child();
     while let Some(n) = next {
         let kind = n
@@ -184,7 +185,6 @@ fn remove_boilerplate(doc: &Document, clean: Cleaning) -> bool {
                 _ => None,
             })
             .flatten();
-        let full = clean == Cleaning::Full;
         let hit = match kind {
             Some(Furniture::Named) => true,
             Some(Furniture::Sectioning) => full,

@@ -75,7 +75,12 @@ impl Wanted {
     /// a lone word of a run that also occurs as the run is left out. When the exact spellings
     /// find nothing (an article written without diacritics), every word compares folded.
     fn matches(&self, words: &[text::Word]) -> Vec<(usize, usize)> {
-        let exact: Vec<String> = words.iter().map(|w| word_key(w.raw, true)).collect();
+        // every hit's whole text comes here (the landing page's query has no words at all)
+        if self.seqs.is_empty() {
+            return Vec::new();
+        }
+        let any_exact = self.seqs.iter().any(|s| s.keys.iter().any(|k| k.2));
+        let exact: Vec<String> = if any_exact { words.iter().map(|w| word_key(w.raw, true)).collect() } else { Vec::new() };
         let folded: Vec<String> = words.iter().map(|w| word_key(w.raw, false)).collect();
         let found = |loose: bool| {
             let mut all: Vec<(usize, usize, usize)> = Vec::new(); // (start, len, seq index)
@@ -91,7 +96,7 @@ impl Wanted {
             all
         };
         let mut all = found(false);
-        if all.is_empty() {
+        if all.is_empty() && any_exact {
             all = found(true);
         }
         // words of runs that occur as runs here: their lone occurrences are noise (`động` of
@@ -118,6 +123,10 @@ impl Wanted {
 /// two or more of them (`bien dong`: "Biển Đông", "biến động"), lowercased; empty when every
 /// word was typed with its diacritics.
 pub fn readings(body: &str, wanted: &Wanted) -> Vec<String> {
+    // most queries have no phrase typed without diacritics: no pass over the text then
+    if !wanted.seqs.iter().any(|s| s.keys.len() >= 2 && s.keys.iter().any(|k| !k.2)) {
+        return Vec::new();
+    }
     let words = text::words(body);
     let mut out: Vec<String> = Vec::new();
     for (i, n) in wanted.matches(&words) {

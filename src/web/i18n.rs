@@ -63,9 +63,15 @@ pub fn failure_function(state: &State, class: &str) -> String {
 /// have no name for shows as it is.
 pub fn language_function(state: &State, code: &str) -> String {
     let lang = Lang::from_code(state.lookup("lang").as_ref().and_then(|v| v.as_str()));
-    let key = format!("language.{code}");
-    let name = t(lang, &key);
-    if name == key { code.to_string() } else { name.to_string() }
+    t_or(lang, &format!("language.{code}"), code)
+}
+
+/// `t(key)`, or `fallback` when the table has no such key (a stored code we have no words for).
+pub fn t_or(lang: Lang, key: &str, fallback: &str) -> String {
+    match t(lang, key) {
+        said if said == key => fallback.to_string(),
+        said => said.to_string(),
+    }
 }
 
 /// `t(key)` in templates.

@@ -459,9 +459,7 @@ struct Words<'a> {
 
 impl Words<'_> {
     fn field(&self, field: &str) -> String {
-        let key = format!("field.{field}");
-        let label = t(self.lang, &key);
-        if label == key { field.to_string() } else { label.to_string() }
+        crate::web::i18n::t_or(self.lang, &format!("field.{field}"), field)
     }
     fn rule_name(&self, id: &str) -> Option<String> {
         self.st.cfg.rules.iter().find(|r| r.id == id).map(|r| r.name.clone())
@@ -528,9 +526,7 @@ async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64,
     // re-check outcomes and revision notes are stored in English words: said in the page's language
     if let Some(o) = v.check.as_ref().and_then(|c| c.last_outcome.clone()) {
         let (code, why) = o.split_once(": ").map_or((o.as_str(), None), |(a, b)| (a, Some(b)));
-        let key = format!("check.{code}");
-        let said = t(lang, &key);
-        let said = if said == key { code.to_string() } else { said.to_string() };
+        let said = crate::web::i18n::t_or(lang, &format!("check.{code}"), code);
         ctx["check_outcome"] = json!(match why {
             Some(w) => format!("{said}: {w}"),
             None => said,

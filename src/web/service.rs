@@ -216,11 +216,7 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
                     "locality" => st.locality_name(value),
                     "source" => st.source_name(value),
                     "origin" => t(lang, &format!("origin.{value}")).to_string(),
-                    "lang" => {
-                        let key = format!("language.{value}");
-                        let name = t(lang, &key);
-                        if name == key { value.clone() } else { name.to_string() }
-                    }
+                    "lang" => crate::web::i18n::t_or(lang, &format!("language.{value}"), value),
                     _ => value.clone(),
                 };
                 let refined = if q.is_empty() { format!("{name}:{value}") } else { format!("{q} {name}:{value}") };

@@ -756,37 +756,17 @@ async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
     let v: Value = app.http.get(app.url(&format!("/api/v1/reports/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["report"]["period"]["label"], week.as_str());
     assert!(v["report"]["totals"]["articles"]["all"].as_u64().unwrap() >= 2, "{v}");
-    let r = app
-        .http
-        .post(app.url("/api/v1/reports"))
-        .bearer_auth(&token)
-        .json(&json!({"from": month_ago.to_string(), "to": today.to_string()}))
-        .send()
-        .await
-        .unwrap();
+    let post_report = |body: Value| app.http.post(app.url("/api/v1/reports")).bearer_auth(&token).json(&body).send();
+    let r = post_report(json!({"from": month_ago.to_string(), "to": today.to_string()})).await.unwrap();
     assert_eq!(r.status(), 201);
     assert!(r.headers()["location"].to_str().unwrap().starts_with("/api/v1/reports/"));
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["report"]["period"]["label"], format!("{month_ago}..{today}"));
     // a month before anything was crawled is "no data yet", not a report of zeros
-    let r = app
-        .http
-        .post(app.url("/api/v1/reports"))
-        .bearer_auth(&token)
-        .json(&json!({"from": "2020-01-01", "to": "2020-01-31"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_report(json!({"from": "2020-01-01", "to": "2020-01-31"})).await.unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("chưa có dữ liệu"));
-    let r = app
-        .http
-        .post(app.url("/api/v1/reports"))
-        .bearer_auth(&token)
-        .json(&json!({"from": "2026-11-30", "to": "2026-11-01"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post_report(json!({"from": "2026-11-30", "to": "2026-11-01"})).await.unwrap();
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "bad_request");
