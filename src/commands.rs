@@ -203,6 +203,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone()).with_indexer(stored.clone());
     let web_task = tokio::spawn(crate::web::serve(listener, state, shutdown.clone()));
     let report_task = tokio::spawn(report_schedule(cfg.clone(), store.clone(), shutdown.clone()));
+    let digest_task = tokio::spawn(digest_schedule(cfg.clone(), store.clone(), shutdown.clone()));
     let notify_task = tokio::spawn(notifier(cfg.clone(), store.clone(), notify, shutdown.clone()));
     let recheck_task = tokio::spawn(rechecker(crawler.clone(), shutdown.clone()));
     if store.count_users().await? == 0 {
@@ -237,6 +238,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
     }
     let _ = indexer_task.await;
     let _ = report_task.await;
+    let _ = digest_task.await;
     let _ = notify_task.await;
     let _ = recheck_task.await;
     match web_task.await {
@@ -304,6 +306,24 @@ async fn report_schedule(cfg: Arc<Config>, store: Store, mut shutdown: watch::Re
             Ok(Some(id)) => tracing::info!(report = id, "weekly report written"),
             Ok(None) => {}
             Err(e) => tracing::error!("weekly report failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// Mails the morning overview when it falls due (`web::digest_if_due`), checked every few minutes.
+async fn digest_schedule(cfg: Arc<Config>, store: Store, mut shutdown: watch::Receiver<bool>) {
+    if cfg.report.digest_hour.is_none() || cfg.smtp.is_none() || cfg.report.email_to.is_empty() {
+        return;
+    }
+    loop {
+        match crate::web::digest_if_due(&cfg, &store, Utc::now()).await {
+            Ok(true) => tracing::info!("morning overview mailed"),
+            Ok(false) => {}
+            Err(e) => tracing::error!("morning overview mail failed: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(300)) => {}

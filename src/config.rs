@@ -76,6 +76,8 @@ struct RawReport {
     email_to: Option<Vec<String>>,
     attach: Option<Vec<String>>,
     localities: Option<Vec<String>>,
+    digest: Option<bool>,
+    digest_hour: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -315,6 +317,8 @@ pub struct ReportConfig {
     pub signer: String,
     /// Weekday and local hour (Asia/Ho_Chi_Minh) at which `serve` writes last week's report; None: off.
     pub schedule: Option<(chrono::Weekday, u32)>,
+    /// Local hour at which `serve` mails the overview to `email_to` each morning; None: off.
+    pub digest_hour: Option<u32>,
     pub email_to: Vec<String>,
     pub attach: Vec<crate::report::Format>,
     /// The ids of the localities the report is about (the office's own); the others configured are
@@ -330,6 +334,7 @@ impl Default for ReportConfig {
             place: "Việt Nam".into(),
             signer: "Người lập báo cáo".into(),
             schedule: Some((chrono::Weekday::Mon, 7)),
+            digest_hour: Some(7),
             email_to: Vec::new(),
             attach: vec![crate::report::Format::Docx, crate::report::Format::Html],
             localities: Vec::new(),
@@ -1194,6 +1199,12 @@ fn validate_report(at: &At, r: &RawReport, localities: &[Locality]) -> Result<Re
         Some(h) => return Err(at.err("report.hour", format!("{h} is out of range 0..=23"))),
     };
     c.schedule = r.schedule.unwrap_or(true).then_some((weekday, hour));
+    let digest_hour = match r.digest_hour {
+        None => 7,
+        Some(h) if (0..=23).contains(&h) => h as u32,
+        Some(h) => return Err(at.err("report.digest_hour", format!("{h} is out of range 0..=23"))),
+    };
+    c.digest_hour = r.digest.unwrap_or(true).then_some(digest_hour);
     for (i, m) in r.email_to.iter().flatten().enumerate() {
         check_mailbox(at, &format!("report.email_to[{i}]"), m)?;
     }
@@ -1349,6 +1360,11 @@ mod tests {
         assert_eq!(c.report.schedule, Some((chrono::Weekday::Fri, 16)));
         assert_eq!(c.report.attach, vec![crate::report::Format::Md, crate::report::Format::Docx]);
         assert_eq!(load_str("[report]\nschedule=false\n").expect("valid").report.schedule, None);
+        assert_eq!(load_str("").expect("valid").report.digest_hour, Some(7));
+        assert_eq!(load_str("[report]\ndigest_hour=6\n").expect("valid").report.digest_hour, Some(6));
+        assert_eq!(load_str("[report]\ndigest=false\n").expect("valid").report.digest_hour, None);
+        let e = load_str("[report]\ndigest_hour=24\n").expect_err("hour out of range").to_string();
+        assert!(e.contains("report.digest_hour"), "{e}");
         for (toml, key) in [
             ("[report]\nweekday='someday'\n", "report.weekday"),
             ("[report]\nhour=24\n", "report.hour"),

@@ -94,6 +94,64 @@ pub fn daily_bars(title: &str, days: &[NaiveDate], values: &[u64], marked: &[Nai
     s
 }
 
+/// Daily counts of one topic as bars: all articles (grey) with those about the office's own
+/// localities (blue) in front; a spike day's bar is red. `legend` names the two.
+pub fn daily_pair(title: &str, days: &[NaiveDate], all: &[u64], local: &[u64], marked: &[NaiveDate], w: u32, h: u32, legend: (&str, &str)) -> String {
+    let mut s = open(w, h);
+    let (left, right, top, bottom) = (30.0, 6.0, 22.0, 34.0);
+    let _ = write!(s, r##"<text x="4" y="15" font-size="12" font-weight="bold" fill="{INK}">{}</text>"##, esc(title));
+    let max = nice_max(all.iter().chain(local).copied().max().unwrap_or(0));
+    let pw = w as f64 - left - right;
+    let ph = h as f64 - top - bottom;
+    for i in 0..=1 {
+        let v = max * i;
+        let y = top + ph - ph * i as f64;
+        let _ = write!(
+            s,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{GRID}"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="{MUTED}">{v}</text>"##,
+            w as f64 - right,
+            left - 4.0,
+            y + 4.0
+        );
+    }
+    let slot = pw / days.len().max(1) as f64;
+    for (i, d) in days.iter().enumerate() {
+        let (a, l) = (all.get(i).copied().unwrap_or(0), local.get(i).copied().unwrap_or(0));
+        let x = left + slot * i as f64 + slot * 0.15;
+        let bar = |v: u64| ph * (v as f64 / max as f64);
+        let grey = if marked.contains(d) { SPIKE } else { PREV };
+        let _ = write!(
+            s,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{grey}"><title>{} : {a} / {l}</title></rect><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{BAR}"/>"##,
+            top + ph - bar(a),
+            slot * 0.7,
+            bar(a),
+            d.format("%d/%m"),
+            x + slot * 0.15,
+            top + ph - bar(l),
+            slot * 0.4,
+            bar(l)
+        );
+        if days.len() <= 14 {
+            let _ = write!(s, r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{MUTED}">{}</text>"##, x + slot * 0.35, top + ph + 13.0, d.format("%d/%m"));
+        }
+    }
+    let ly = h as f64 - 5.0;
+    let _ = write!(
+        s,
+        r##"<rect x="{left}" y="{:.1}" width="9" height="8" fill="{BAR}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">{}</text><rect x="{:.1}" y="{:.1}" width="9" height="8" fill="{PREV}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">{}</text>"##,
+        ly - 8.0,
+        left + 13.0,
+        esc(legend.0),
+        left + 26.0 + 6.5 * legend.0.chars().count() as f64,
+        ly - 8.0,
+        left + 39.0 + 6.5 * legend.0.chars().count() as f64,
+        esc(legend.1)
+    );
+    s.push_str("</svg>");
+    s
+}
+
 /// One small daily chart per series, in a grid of `cols` columns.
 pub fn small_multiples(series: &[(String, Vec<u64>, Vec<NaiveDate>)], days: &[NaiveDate], cols: usize, w: u32) -> String {
     let cols = cols.max(1);
@@ -114,6 +172,12 @@ pub fn small_multiples(series: &[(String, Vec<u64>, Vec<NaiveDate>)], days: &[Na
 
 /// Horizontal bars, this period beside the previous one (grey).
 pub fn hbars(rows: &[(String, u64, u64)], w: u32) -> String {
+    hbars_with(rows, w, ("kỳ này", "kỳ trước"))
+}
+
+/// Horizontal bars, two values per row: the first (blue, labelled) over the second (grey), with
+/// `legend` naming them.
+pub fn hbars_with(rows: &[(String, u64, u64)], w: u32, legend: (&str, &str)) -> String {
     let row_h = 24.0;
     let h = (rows.len().max(1) as f64 * row_h + 26.0) as u32;
     let mut s = open(w, h);
@@ -137,12 +201,14 @@ pub fn hbars(rows: &[(String, u64, u64)], w: u32) -> String {
     let ly = h as f64 - 8.0;
     let _ = write!(
         s,
-        r##"<rect x="{label_w}" y="{:.1}" width="10" height="8" fill="{BAR}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">kỳ này</text><rect x="{:.1}" y="{:.1}" width="10" height="8" fill="{PREV}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">kỳ trước</text>"##,
+        r##"<rect x="{label_w}" y="{:.1}" width="10" height="8" fill="{BAR}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">{}</text><rect x="{:.1}" y="{:.1}" width="10" height="8" fill="{PREV}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">{}</text>"##,
         ly - 8.0,
         label_w + 14.0,
-        label_w + 70.0,
+        esc(legend.0),
+        label_w + 30.0 + 7.0 * legend.0.chars().count() as f64,
         ly - 8.0,
-        label_w + 84.0
+        label_w + 44.0 + 7.0 * legend.0.chars().count() as f64,
+        esc(legend.1)
     );
     s.push_str("</svg>");
     s

@@ -44,11 +44,15 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
     // daily series, in total and per topic; and each topic's baseline from the weeks before
     let mut daily = vec![0u64; days.len()];
     let mut topic_daily: HashMap<&str, Vec<u64>> = HashMap::new();
+    let mut topic_local_daily: HashMap<&str, Vec<u64>> = HashMap::new();
     for a in &current {
         if let Some(i) = period.day_index(a.at) {
             daily[i] += 1;
             for t in &a.topics {
                 topic_daily.entry(t.as_str()).or_insert_with(|| vec![0; days.len()])[i] += 1;
+                if !a.localities.is_empty() {
+                    topic_local_daily.entry(t.as_str()).or_insert_with(|| vec![0; days.len()])[i] += 1;
+                }
             }
         }
     }
@@ -94,6 +98,7 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
     let mut topics = Vec::new();
     for t in topic_order {
         let daily = topic_daily.remove(t.id.as_str()).unwrap_or_else(|| vec![0; days.len()]);
+        let local_daily = topic_local_daily.remove(t.id.as_str()).unwrap_or_else(|| vec![0; days.len()]);
         let baseline = baseline_n.get(t.id.as_str()).copied().unwrap_or(0) as f64 / BASELINE_DAYS as f64;
         let spikes = days
             .iter()
@@ -107,6 +112,7 @@ pub async fn build(store: &Store, cfg: &Config, period: Period, now: DateTime<Ut
             sensitive: t.sensitive,
             count: count(Dim::Topic, &t.id, &format!("topic:{}", t.id)),
             daily,
+            local_daily,
             baseline,
             spikes,
             stories: stories.remove(t.id.as_str()).unwrap_or_default(),

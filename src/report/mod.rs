@@ -10,9 +10,11 @@ mod figures;
 mod html;
 mod layout;
 mod markdown;
+pub mod overview;
 pub mod period;
 
 pub use figures::{build, is_spike};
+pub use layout::thousands;
 pub use period::{Period, PeriodError};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -178,6 +180,10 @@ pub struct TopicSection {
     #[serde(flatten)]
     pub count: Count,
     pub daily: Vec<u64>,
+    /// The same days, counting only articles about the report's own localities (absent from
+    /// reports kept before it was added).
+    #[serde(default)]
+    pub local_daily: Vec<u64>,
     /// Mean articles per day over the four weeks before the period.
     pub baseline: f64,
     pub spikes: Vec<Spike>,

@@ -31,7 +31,7 @@ const REPORT: Need = Need::Roles(&[Role::Admin, Role::Triage, Role::Leader]);
 
 /// Every route of `web::router`, with who may use it.
 pub const RULES: &[(&str, &str, Need)] = &[
-    ("GET", "/", Need::Public),
+    ("GET", "/", ANY),
     ("GET", "/healthz", Need::Public),
     ("GET", "/login", Need::Public),
     ("POST", "/login", Need::Public),
@@ -39,6 +39,8 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/static/{file}", Need::Public),
     ("GET", "/api/v1/openapi.json", Need::Public),
     ("POST", "/logout", ANY),
+    ("GET", "/overview", ANY),
+    ("GET", "/api/v1/overview", ANY),
     ("GET", "/search", ANY),
     ("POST", "/searches", ANY),
     ("POST", "/searches/{id}/delete", ANY),

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod error;
 mod i18n;
 pub mod metrics;
+mod overview;
+pub use overview::{digest_if_due, digest_message};
 mod pages;
 mod server;
 mod service;
@@ -38,6 +40,7 @@ pub struct AppState {
     pub wake_indexer: Arc<Notify>,
     /// The admin's re-tag run, if any, and how the last one ended.
     pub retag: Arc<crate::retag::Progress>,
+    overview: Arc<overview::Cache>,
     templates: Arc<minijinja::Environment<'static>>,
     limiter: Arc<auth::LoginLimiter>,
     ip_limiter: Arc<auth::LoginLimiter>,
@@ -65,6 +68,7 @@ impl AppState {
             wake_crawler,
             wake_indexer: Arc::new(Notify::new()),
             retag: Arc::new(crate::retag::Progress::default()),
+            overview: Arc::new(overview::Cache::default()),
             templates: Arc::new(templates()),
             // five wrong passwords per user name per five minutes; an office behind one address
             // gets more, so one person's typos do not lock out their colleagues
@@ -78,12 +82,14 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let app = Router::new()
-        .route("/", get(|| async { axum::response::Redirect::to("/search") }))
+        .route("/", get(pages::home))
         .route("/healthz", get(api::healthz))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/lang", get(pages::set_lang))
         .route("/static/{file}", get(pages::static_file))
+        .route("/overview", get(overview::page))
+        .route("/api/v1/overview", get(overview::api))
         .route("/search", get(pages::search))
         .route("/searches", post(pages::save_search))
         .route("/searches/{id}/delete", post(pages::delete_search))
@@ -192,6 +198,9 @@ fn templates() -> minijinja::Environment<'static> {
         ("reports.html", include_str!("templates/reports.html")),
         ("story.html", include_str!("templates/story.html")),
         ("items_and_flag.html", include_str!("templates/items_and_flag.html")),
+        ("overview.html", include_str!("templates/overview.html")),
+        ("overview_body.html", include_str!("templates/overview_body.html")),
+        ("overview_mail.html", include_str!("templates/overview_mail.html")),
     ] {
         // the templates are part of the binary: a broken one is a build bug caught by the tests
         env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 
 type PageResult = Result<Response, PageError>;
 
-fn lang_of(h: &HeaderMap) -> Lang {
+pub(super) fn lang_of(h: &HeaderMap) -> Lang {
     Lang::from_code(auth::read_cookie(h, auth::LANG_COOKIE).as_deref())
 }
 
@@ -28,7 +28,8 @@ fn lang_of(h: &HeaderMap) -> Lang {
 fn local_path(p: Option<&str>) -> String {
     match p {
         Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
-        _ => "/search".to_string(),
+        // the landing page, which sends each role to where it starts
+        _ => "/".to_string(),
     }
 }
 
@@ -37,7 +38,7 @@ fn here(uri: &axum::http::Uri) -> String {
 }
 
 /// Renders `name` with the fields every page has (language, user, CSRF token, current path).
-fn render(st: &AppState, name: &str, lang: Lang, p: Option<&Principal>, here: &str, section: &str, extra: Value) -> Result<String, Fail> {
+pub(super) fn render(st: &AppState, name: &str, lang: Lang, p: Option<&Principal>, here: &str, section: &str, extra: Value) -> Result<String, Fail> {
     let mut ctx = serde_json::Map::new();
     ctx.insert("lang".into(), json!(lang.code()));
     ctx.insert("here".into(), json!(here));
@@ -57,6 +58,11 @@ fn render(st: &AppState, name: &str, lang: Lang, p: Option<&Principal>, here: &s
 /// sees it (an empty landing page otherwise looks like a quiet day), admins with the way to fix it.
 async fn health_banner(st: &AppState, lang: Lang, p: &Principal) -> Result<Value, Fail> {
     let Some(a) = service::health_alarm(st).await? else { return Ok(Value::Null) };
+    Ok(json!({"text": health_text(&a, lang), "admin": p.user.role == crate::model::Role::Admin}))
+}
+
+/// How many sources fail, since when and why, in one sentence.
+pub(super) fn health_text(a: &service::HealthAlarm, lang: Lang) -> String {
     let vi = lang == Lang::Vi;
     let causes = a
         .causes
@@ -75,12 +81,11 @@ async fn health_banner(st: &AppState, lang: Lang, p: &Principal) -> Result<Value
         (Some(Some(t)), false) => format!(", since {}", when(t)),
         (None, _) => String::new(),
     };
-    let text = if vi {
+    if vi {
         format!("{}/{} nguồn tin đang lỗi{since}. Nguyên nhân: {causes}.", a.failing, a.enabled)
     } else {
         format!("{} of {} sources are failing{since}. Causes: {causes}.", a.failing, a.enabled)
-    };
-    Ok(json!({"text": text, "admin": p.user.role == crate::model::Role::Admin}))
+    }
 }
 
 fn html(status: StatusCode, body: String) -> Response {
@@ -89,6 +94,11 @@ fn html(status: StatusCode, body: String) -> Response {
 
 fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+/// The landing page: leaders see the overview first, everyone else the day's search.
+pub async fn home(Extension(p): Extension<Principal>) -> Response {
+    see_other(if p.user.role == crate::model::Role::Leader { "/overview" } else { "/search" })
 }
 
 // ---- login ----

@@ -735,9 +735,13 @@ pub struct HealthAlarm {
 }
 
 pub async fn health_alarm(st: &AppState) -> Result<Option<HealthAlarm>, Fail> {
-    let enabled: Vec<&str> = st.cfg.sources.iter().filter(|s| s.enabled).map(|s| s.id.0.as_str()).collect();
-    let failing: Vec<crate::store::FeedHealthRow> = st
-        .store
+    Ok(health_alarm_of(&st.cfg, &st.store).await?)
+}
+
+/// `health_alarm` without a running server (the morning digest).
+pub async fn health_alarm_of(cfg: &crate::config::Config, store: &crate::store::Store) -> Result<Option<HealthAlarm>, crate::store::StoreError> {
+    let enabled: Vec<&str> = cfg.sources.iter().filter(|s| s.enabled).map(|s| s.id.0.as_str()).collect();
+    let failing: Vec<crate::store::FeedHealthRow> = store
         .feed_health_rows()
         .await?
         .into_iter()

@@ -33,7 +33,7 @@ try {
     await page.goto(`${base}/login`);
     await page.fill('input[name="name"]', name);
     await page.fill('input[name="password"]', password);
-    await Promise.all([page.waitForURL(/\/search/), page.click('#login button[type="submit"]')]);
+    await Promise.all([page.waitForURL(/\/(search|overview)/), page.click('#login button[type="submit"]')]);
   };
   const logout = async () => {
     await Promise.all([page.waitForURL(/\/login/), page.click("header form[action='/logout'] button")]);
@@ -114,8 +114,21 @@ try {
 
   await logout();
 
-  // a leader writes a report for the last days on demand and reads it: no crawled script runs in it
+  // a leader lands on the overview: figures, a chart per sensitive topic, the stories, no crawled script
   await login("leader");
+  check(page.url().endsWith("/overview"), `a leader should land on the overview: ${page.url()}`);
+  check((await page.locator(".ov-chart svg").count()) === 6, "one chart per sensitive topic");
+  check((await page.textContent(".ov-stories")).includes("Ngư dân Cần Giờ nói về biển đảo"), "the overview lists the story");
+  check((await page.evaluate(() => window.__pwned)) === undefined, "crawled script ran on the overview");
+  await shot("overview");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `the overview is wider than a phone by ${overflow}px`);
+  await shot("overview-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // a leader writes a report for the last days on demand and reads it: no crawled script runs in it
   await page.goto(`${base}/reports`);
   // dd/mm/yyyy, as the form asks
   const day = (d) => new Date(Date.now() + d * 86400000).toISOString().slice(0, 10).split("-").reverse().join("/");

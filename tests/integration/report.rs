@@ -568,3 +568,55 @@ async fn open_high_priority_items_are_listed_after_the_urgent_ones() {
     let md = String::from_utf8(report::render(&r, Format::Md).unwrap()).unwrap();
     assert!(md.contains("Vụ việc khẩn và ưu tiên cao đang mở") && md.contains("ưu tiên cao, "), "{md}");
 }
+
+/// Issue 15: the overview leaders open first. The last 24 hours against the 24 before them, and
+/// the seven days up to the day as a report of that rolling week, with each topic's articles about
+/// the office's own localities counted apart and the stories carried by most outlets first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_counts_the_last_day_and_the_rolling_week() {
+    let f = fixture("").await;
+    // Thursday 19 November, 11:30: articles 4–6 (12:00–14:00 on the 18th, no locality) are the
+    // last 24 hours; 1–3 (09:00–11:00 on the 18th, about Cần Giờ) the 24 hours before
+    let at = local(2026, 11, 19, 11, 30, 0);
+    let o = report::overview::overview(&f.store, &f.cfg, at).await.expect("overview");
+    let d = &o.day;
+    assert_eq!((d.articles, d.local, d.sensitive), (3, 0, 3));
+    assert_eq!((d.prev_articles, d.prev_local, d.prev_sensitive), (3, 3, 3));
+    let w = o.week.as_ref().expect("data in the week");
+    assert_eq!((w.period.from, w.period.to), (NaiveDate::from_ymd_opt(2026, 11, 13).unwrap(), NaiveDate::from_ymd_opt(2026, 11, 19).unwrap()));
+    let sea = w.topics.iter().find(|t| t.id == "bien-dao").expect("bien-dao");
+    // the 15th (article 11, about Cần Giờ) and the 18th (articles 1–6, three about Cần Giờ)
+    assert_eq!(sea.daily, vec![0, 0, 1, 0, 0, 6, 0]);
+    assert_eq!(sea.local_daily, vec![0, 0, 1, 0, 0, 3, 0]);
+    assert_eq!(o.stories[0].title, "Tin đồn sai về đảo Thạnh An");
+    assert_eq!(o.stories[0].outlets.len(), 2, "{:?}", o.stories[0]);
+
+    // before anything is stored there is no week to show, and nothing fails
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = Config::load(&write_config(dir.path(), "")).expect("config");
+    let store = Store::open(&cfg.storage.database_url).await.expect("store");
+    let o = report::overview::overview(&store, &cfg, at).await.expect("empty overview");
+    assert!(o.week.is_none() && o.stories.is_empty() && o.day == Default::default());
+}
+
+/// Issue 15: the morning digest is the overview, mailed once a day from the configured hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_morning_digest_is_mailed_once_a_day_from_its_hour() {
+    let (port, mut inbox) = smtp_sink().await;
+    let extra = format!(
+        "digest_hour = 8\nemail_to = [\"lanhdao@example.gov.vn\"]\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"presswatch <presswatch@example.gov.vn>\"\n"
+    );
+    let f = fixture(&extra).await;
+    let due = |h, m| presswatch::web::digest_if_due(&f.cfg, &f.store, local(2026, 11, 19, h, m, 0));
+    assert!(!due(7, 59).await.expect("before the hour"), "not before 08:00");
+    assert!(due(8, 5).await.expect("sent"), "sent at 08:05");
+    assert!(!due(9, 0).await.expect("checked"), "once a day");
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv()).await.expect("mail in time").expect("mail");
+    assert!(mail.contains("lanhdao@example.gov.vn") && mail.contains("Subject: "), "{mail}");
+    assert!(mail.contains("multipart/related") && mail.contains("text/html") && mail.contains("text/plain"), "{mail}");
+    assert!(mail.contains("image/png") && mail.contains("Content-ID: <chart0>"), "charts as inline pictures: {mail}");
+    assert!(inbox.try_recv().is_err(), "one e-mail");
+    let next_day = presswatch::web::digest_if_due(&f.cfg, &f.store, local(2026, 11, 20, 8, 0, 0)).await.expect("next day");
+    assert!(next_day, "the next morning's digest");
+}

@@ -28,7 +28,9 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
     let art = app.articles["du-lich"];
     let leader = app.users[&Role::Leader];
     vec![
-        ("GET", "/", "/".into(), Body::None, PUBLIC),
+        ("GET", "/", "/".into(), Body::None, ALL),
+        ("GET", "/overview", "/overview".into(), Body::None, ALL),
+        ("GET", "/api/v1/overview", "/api/v1/overview".into(), Body::None, ALL),
         ("GET", "/healthz", "/healthz".into(), Body::None, PUBLIC),
         ("GET", "/login", "/login".into(), Body::None, PUBLIC),
         ("POST", "/login", "/login".into(), Body::Form("name=leader&password=m%E1%BA%ADt-kh%E1%BA%A9u-%C4%91%E1%BB%A7-d%C3%A0i-1"), PUBLIC),
@@ -534,7 +536,7 @@ async fn pages_search_sanitise_and_handle_conflicts() {
 
     // English is one click away and sticks
     let r = get("/lang?to=en&back=//evil.example/".into()).await.unwrap();
-    assert_eq!(r.headers()["location"], "/search", "no open redirect");
+    assert_eq!(r.headers()["location"], "/", "no open redirect");
     let cookie = format!("{}; pw_lang=en", s.cookie);
     let page = app.http.get(app.url("/queue")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Review queue") && page.contains("lang=\"en\""));
@@ -1111,4 +1113,38 @@ async fn everyone_sees_when_sources_fail_and_admins_see_where_to_fix_it() {
     let users = app.page("/admin/users", &admin).await;
     let form = &users[users.rfind("<select name=\"role\">").expect("new-user form")..];
     assert!(form.contains("<option value=\"analyst\" selected>"), "{form}");
+}
+
+/// Issue 15: leaders land on the overview ("Tổng quan"); everyone has the link. The page shows the
+/// last 24 hours against the 24 before, a chart per sensitive topic drawn on the server, the
+/// stories and the queue, in Vietnamese or English; the API gives the same figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaders_land_on_the_overview() {
+    let app = start("8h").await;
+    presswatch::stories::assign_pending(&app.store, 100).await.expect("stories");
+    let leader = app.login("leader").await;
+    let r = app.http.get(app.url("/")).header("cookie", &leader.cookie).send().await.expect("home");
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/overview"));
+    let analyst = app.login("analyst").await;
+    let r = app.http.get(app.url("/")).header("cookie", &analyst.cookie).send().await.expect("home");
+    assert_eq!(r.headers()["location"].to_str().unwrap(), "/search", "analysts start with search");
+    assert!(app.page("/search", &analyst).await.contains("href=\"/overview\""), "the link for everyone");
+
+    let page = app.page("/overview", &leader).await.replace("&#x2f;", "/");
+    assert!(page.contains("<h1>Tổng quan</h1>") && page.contains("24 giờ qua") && page.contains("7 ngày qua"), "{page}");
+    // two articles in the last 24 hours (one on a sensitive topic), one in the 24 before
+    let card = |n: usize| page.split(&format!("data-figure=\"day-{n}\"")).nth(1).and_then(|s| s.split("</div>").next()).unwrap_or_default().to_string();
+    assert!(card(1).contains(">2</strong>") && card(1).contains("24 giờ trước đó: 1"), "{}", card(1));
+    assert!(card(3).contains(">1</strong>"), "{}", card(3));
+    assert_eq!(page.matches("<svg").count(), 6, "one chart per sensitive topic");
+    assert!(page.contains("Ngư dân Cần Giờ nói về biển đảo"), "the story on a sensitive topic");
+    assert!(!page.contains("<script>window.__pwned"), "crawled titles stay text");
+    let en = app.http.get(app.url("/overview")).header("cookie", format!("{}; pw_lang=en", leader.cookie)).send().await.expect("en");
+    let en = en.text().await.expect("body");
+    assert!(en.contains("<h1>Overview</h1>") && en.contains("Last 24 hours") && en.contains("Sea and islands"), "{en}");
+
+    let token = app.token(presswatch::model::Role::Leader).await;
+    let v: Value = app.http.get(app.url("/api/v1/overview")).bearer_auth(&token).send().await.expect("api").json().await.expect("json");
+    assert_eq!((v["day"]["articles"].as_u64(), v["day"]["prev_articles"].as_u64(), v["day"]["sensitive"].as_u64()), (Some(2), Some(1), Some(1)));
+    assert_eq!(v["week"]["totals"]["articles"]["all"], 3, "{v}");
 }
