@@ -96,7 +96,7 @@ pub fn daily_bars(title: &str, days: &[NaiveDate], values: &[u64], marked: &[Nai
 
 /// Daily counts of one topic as bars: all articles (grey) with those about the office's own
 /// localities (blue) in front; a spike day's bar is red. `legend` names the two.
-pub fn daily_pair(title: &str, days: &[NaiveDate], all: &[u64], local: &[u64], marked: &[NaiveDate], w: u32, h: u32, legend: (&str, &str)) -> String {
+pub fn daily_pair(title: &str, days: &[NaiveDate], (all, local): (&[u64], &[u64]), marked: &[NaiveDate], (w, h): (u32, u32), legend: (&str, &str)) -> String {
     let mut s = open(w, h);
     let (left, right, top, bottom) = (30.0, 6.0, 22.0, 34.0);
     let _ = write!(s, r##"<text x="4" y="15" font-size="12" font-weight="bold" fill="{INK}">{}</text>"##, esc(title));

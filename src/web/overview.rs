@@ -167,7 +167,7 @@ fn context(cfg: &Config, o: &Overview, alarm: Option<&super::service::HealthAlar
         .map(|s| {
             let marked: Vec<_> = s.spikes.iter().map(|x| x.day).collect();
             let title = format!("{} · {}", topic_name(&s.id, &s.name), crate::report::thousands(s.count.all));
-            chart::daily_pair(&title, &w.days, &s.daily, &s.local_daily, &marked, 300, 150, legend)
+            chart::daily_pair(&title, &w.days, (&s.daily, &s.local_daily), &marked, (300, 150), legend)
         })
         .collect();
     let spikes: Vec<Value> = sensitive
