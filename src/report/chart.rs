@@ -136,18 +136,7 @@ pub fn daily_pair(title: &str, days: &[NaiveDate], (all, local): (&[u64], &[u64]
             let _ = write!(s, r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{MUTED}">{}</text>"##, x + slot * 0.35, top + ph + 13.0, d.format("%d/%m"));
         }
     }
-    let ly = h as f64 - 5.0;
-    let _ = write!(
-        s,
-        r##"<rect x="{left}" y="{:.1}" width="9" height="8" fill="{BAR}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">{}</text><rect x="{:.1}" y="{:.1}" width="9" height="8" fill="{PREV}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">{}</text>"##,
-        ly - 8.0,
-        left + 13.0,
-        esc(legend.0),
-        left + 26.0 + 6.5 * legend.0.chars().count() as f64,
-        ly - 8.0,
-        left + 39.0 + 6.5 * legend.0.chars().count() as f64,
-        esc(legend.1)
-    );
+    legend_of(&mut s, left, h as f64 - 5.0, legend);
     s.push_str("</svg>");
     s
 }
@@ -198,20 +187,24 @@ pub fn hbars_with(rows: &[(String, u64, u64)], w: u32, legend: (&str, &str)) -> 
             y + 11.0
         );
     }
-    let ly = h as f64 - 8.0;
-    let _ = write!(
-        s,
-        r##"<rect x="{label_w}" y="{:.1}" width="10" height="8" fill="{BAR}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">{}</text><rect x="{:.1}" y="{:.1}" width="10" height="8" fill="{PREV}"/><text x="{:.1}" y="{ly:.1}" fill="{MUTED}">{}</text>"##,
-        ly - 8.0,
-        label_w + 14.0,
-        esc(legend.0),
-        label_w + 30.0 + 7.0 * legend.0.chars().count() as f64,
-        ly - 8.0,
-        label_w + 44.0 + 7.0 * legend.0.chars().count() as f64,
-        esc(legend.1)
-    );
+    legend_of(&mut s, label_w, h as f64 - 8.0, legend);
     s.push_str("</svg>");
     s
+}
+
+/// The two series' swatches and names (blue, then grey) on one line from `x`, text baseline `y`.
+fn legend_of(s: &mut String, x: f64, y: f64, (first, second): (&str, &str)) {
+    let after = x + 30.0 + 7.0 * first.chars().count() as f64;
+    let _ = write!(
+        s,
+        r##"<rect x="{x:.1}" y="{:.1}" width="10" height="8" fill="{BAR}"/><text x="{:.1}" y="{y:.1}" fill="{MUTED}">{}</text><rect x="{after:.1}" y="{:.1}" width="10" height="8" fill="{PREV}"/><text x="{:.1}" y="{y:.1}" fill="{MUTED}">{}</text>"##,
+        y - 8.0,
+        x + 14.0,
+        esc(first),
+        y - 8.0,
+        after + 14.0,
+        esc(second)
+    );
 }
 
 static FONTS: LazyLock<Arc<resvg::usvg::fontdb::Database>> = LazyLock::new(|| {
