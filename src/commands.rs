@@ -144,19 +144,83 @@ pub fn print_summary(s: &PassSummary) {
 }
 
 /// Serves the web UI and API, crawls on schedule and keeps the index current until SIGINT/SIGTERM.
-pub async fn serve(cfg: Config) -> Result<()> {
+/// SIGHUP (or an admin) reloads `path`: a valid file restarts the workers and the web server on it,
+/// a broken one is refused and the running configuration stays (`reload`).
+pub async fn serve(cfg: Config, path: &Path) -> Result<()> {
+    let reload = Arc::new(crate::reload::Reload::new(path, Utc::now()));
+    let stop = shutdown_signal();
+    #[cfg(unix)]
+    {
+        let reload = reload.clone();
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    match reload.request(Utc::now()) {
+                        Ok(()) => tracing::info!("SIGHUP: configuration valid, restarting on it"),
+                        Err(e) => tracing::error!("SIGHUP: configuration not reloaded, the running one stays: {e}"),
+                    }
+                }
+            });
+        }
+    }
+    let mut cfg = cfg;
+    // the listening socket outlives each generation (each serves a clone of it), so a browser that
+    // connects while workers restart waits in the backlog instead of being refused
+    let mut socket: Option<(std::net::SocketAddr, std::net::TcpListener)> = None;
+    loop {
+        if socket.as_ref().is_none_or(|(at, _)| *at != cfg.server.listen) {
+            let l = std::net::TcpListener::bind(cfg.server.listen).with_context(|| format!("server.listen: cannot listen on {}", cfg.server.listen))?;
+            l.set_nonblocking(true).context("server.listen: non-blocking socket")?;
+            socket = Some((cfg.server.listen, l));
+        }
+        let listener = match &socket {
+            Some((_, l)) => tokio::net::TcpListener::from_std(l.try_clone().context("server.listen: socket")?).context("server.listen: socket")?,
+            None => bail!("server.listen: no socket"),
+        };
+        // this generation ends on a stop signal or an accepted reload
+        let (tx, generation) = watch::channel(false);
+        let ender = {
+            let (mut stop, reload) = (stop.clone(), reload.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    _ = reload.accepted() => {}
+                }
+                let _ = tx.send(true);
+            })
+        };
+        serve_generation(cfg, listener, generation, reload.clone()).await?;
+        ender.abort();
+        if *stop.borrow() {
+            break;
+        }
+        match reload.take_pending(Utc::now()) {
+            Some(next) => {
+                tracing::info!("serving with the reloaded configuration");
+                cfg = next;
+            }
+            None => break,
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// One run of every worker and the web server on one configuration, until `shutdown`.
+async fn serve_generation(
+    cfg: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: watch::Receiver<bool>,
+    reload: Arc<crate::reload::Reload>,
+) -> Result<()> {
     let store = open_store(&cfg).await?;
     let mut indexer = Indexer::open(store.clone(), &cfg.storage.index_dir).await?;
     let searcher = Arc::new(Searcher::open(&cfg.storage.index_dir)?);
-    let listener = tokio::net::TcpListener::bind(cfg.server.listen)
-        .await
-        .with_context(|| format!("server.listen: cannot listen on {}", cfg.server.listen))?;
     let stored = Arc::new(Notify::new());
     let wake = Arc::new(Notify::new());
     let metrics = Arc::new(crate::web::metrics::Metrics::new());
     let cfg = Arc::new(cfg);
     let crawler = Crawler::new(cfg.clone(), store.clone(), stored.clone()).map_err(anyhow::Error::msg)?;
-    let shutdown = shutdown_signal();
 
     // the one task that owns the index writer
     let mut idx_shutdown = shutdown.clone();
@@ -200,7 +264,9 @@ pub async fn serve(cfg: Config) -> Result<()> {
         }
     });
 
-    let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone()).with_indexer(stored.clone());
+    let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone())
+        .with_indexer(stored.clone())
+        .with_reload(reload);
     let web_task = tokio::spawn(crate::web::serve(listener, state, shutdown.clone()));
     let report_task = tokio::spawn(report_schedule(cfg.clone(), store.clone(), shutdown.clone()));
     let digest_task = tokio::spawn(digest_schedule(cfg.clone(), store.clone(), shutdown.clone()));
@@ -251,7 +317,6 @@ pub async fn serve(cfg: Config) -> Result<()> {
         tracing::error!("handing running jobs back: {e}");
     }
     store.close().await;
-    tracing::info!("stopped");
     Ok(())
 }
 

@@ -228,7 +228,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let cfg = commands::load_config(&cli.config)?;
     match cli.command {
-        Command::Serve => commands::serve(cfg).await,
+        Command::Serve => commands::serve(cfg, &cli.config).await,
         Command::User { what: UserCommand::Add { name, role } } => commands::user_add(cfg, &name, &role).await,
         Command::User { what: UserCommand::Token { name, label } } => commands::user_token(cfg, &name, &label).await,
         Command::User { what: UserCommand::List } => commands::user_list(cfg).await,

@@ -5,7 +5,7 @@
 use crate::config::{Config, Source};
 use anyhow::{bail, Context, Result};
 use quick_xml::events::Event;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One feed from an OPML outline.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,18 @@ pub fn parse(text: &str) -> Result<Vec<Outline>> {
     Ok(out)
 }
 
+/// An id made from `name`, numbered past those `taken`.
+pub(crate) fn unique_slug(name: &str, taken: &[&str]) -> String {
+    let base = slug(name);
+    let mut id = base.clone();
+    let mut n = 2;
+    while taken.contains(&id.as_str()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
 fn slug(s: &str) -> String {
     let folded = crate::text::fold(s);
     let mut out = String::new();
@@ -65,20 +77,6 @@ fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-/// The file new sources go to: `sources.toml` when the main file includes it, else the main file.
-fn sources_file(cfg_path: &Path) -> Result<PathBuf> {
-    let text = std::fs::read_to_string(cfg_path).with_context(|| format!("{}", cfg_path.display()))?;
-    let v: toml::Table = toml::from_str(&text).with_context(|| format!("{}", cfg_path.display()))?;
-    let base = cfg_path.parent().unwrap_or(Path::new("."));
-    let included = v.get("include").and_then(|i| i.as_array()).cloned().unwrap_or_default();
-    Ok(included
-        .iter()
-        .filter_map(|i| i.as_str())
-        .find(|i| i.ends_with("sources.toml"))
-        .map(|i| base.join(i))
-        .unwrap_or(cfg_path.to_path_buf()))
-}
-
 /// What an import did: the sources added, and every feed left out with the reason.
 #[derive(Debug, Default)]
 pub struct Imported {
@@ -89,7 +87,7 @@ pub struct Imported {
 /// Why a feed URL may not become a source, if it may not. A configured source is trusted to sit
 /// on an internal address (an intranet outlet), so an imported list, written by someone else, must
 /// not make `http://127.0.0.1:22/` or `http://metadata.internal/` one without the operator saying so.
-fn refuse(url: &url::Url, allow_private: bool) -> Option<String> {
+pub(crate) fn refuse(url: &url::Url, allow_private: bool) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Some(format!("scheme {} is not crawled (only http and https)", url.scheme()));
     }
@@ -133,13 +131,7 @@ pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str, allow_private: bo
             skipped.push((o.url, why));
             continue;
         }
-        let base = slug(&o.title);
-        let mut id = base.clone();
-        let mut n = 2;
-        while ids.contains(&id) {
-            id = format!("{base}-{n}");
-            n += 1;
-        }
+        let id = unique_slug(&o.title, &ids.iter().map(String::as_str).collect::<Vec<_>>());
         ids.push(id.clone());
         block.push_str(&format!(
             "\n[[source]]\nid = {}\nname = {}\nurl = {}\norigin = {}\n",
@@ -153,14 +145,10 @@ pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str, allow_private: bo
     if added == 0 {
         return Ok(Imported { added, skipped });
     }
-    let target = sources_file(cfg_path)?;
-    let before = std::fs::read_to_string(&target).unwrap_or_default();
-    std::fs::write(&target, format!("{before}\n# imported from {}{block}", opml_path.display()))
-        .with_context(|| format!("{}", target.display()))?;
-    if let Err(e) = Config::load(cfg_path) {
-        std::fs::write(&target, before).with_context(|| format!("{}: could not restore", target.display()))?;
-        bail!("import rejected, configuration unchanged: {e}");
-    }
+    crate::sources_file::append(cfg_path, &format!("imported from {}", opml_path.display()), &block).map_err(|e| match e {
+        crate::sources_file::EditError::Rejected(m) => anyhow::anyhow!("import rejected, configuration unchanged: {m}"),
+        other => other.into(),
+    })?;
     Ok(Imported { added, skipped })
 }
 

@@ -444,11 +444,12 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
+    /// Every source's feed health, those turned off too (the Sources page lists them, to turn back on).
     pub async fn source_health(&self) -> Result<Vec<SourceHealth>> {
         let rows = sqlx::query(
             "SELECT f.source_id, f.last_success_at, f.next_fetch_at, f.consecutive_failures, f.total_failures, f.last_error_class, f.last_error,
              (SELECT COUNT(*) FROM articles a WHERE a.source_id = f.source_id)
-             FROM feed_state f JOIN sources s ON s.id = f.source_id WHERE s.enabled = 1 ORDER BY f.source_id",
+             FROM feed_state f JOIN sources s ON s.id = f.source_id ORDER BY f.source_id",
         )
         .fetch_all(&self.pool)
         .await?;

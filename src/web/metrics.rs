@@ -145,7 +145,8 @@ impl Metrics {
             self.queue_items.get_or_create(&NameLabels { name: state }).set(n);
         }
         let health = st.store.source_health().await?;
-        let failing = health.iter().filter(|h| h.consecutive_failures > 0).count();
+        let enabled = |id: &str| st.cfg.sources.iter().any(|s| s.enabled && s.id.0 == id);
+        let failing = health.iter().filter(|h| h.consecutive_failures > 0 && enabled(&h.source_id)).count();
         self.sources_failing.set(failing as i64);
         Ok(())
     }

@@ -41,6 +41,8 @@ pub struct AppState {
     /// The admin's re-tag run, if any, and how the last one ended.
     pub retag: Arc<crate::retag::Progress>,
     overview: Arc<overview::Cache>,
+    /// The configuration file, for reloading it and editing sources (unknown in tests).
+    pub reload: Arc<crate::reload::Reload>,
     templates: Arc<minijinja::Environment<'static>>,
     limiter: Arc<auth::LoginLimiter>,
     ip_limiter: Arc<auth::LoginLimiter>,
@@ -50,6 +52,12 @@ impl AppState {
     /// The notify the index-owning task waits on (without it, that task's own 30 s turn applies).
     pub fn with_indexer(mut self, wake: Arc<Notify>) -> AppState {
         self.wake_indexer = wake;
+        self
+    }
+
+    /// Reloads and source edits go through `reload`'s file.
+    pub fn with_reload(mut self, reload: Arc<crate::reload::Reload>) -> AppState {
+        self.reload = reload;
         self
     }
 
@@ -69,6 +77,7 @@ impl AppState {
             wake_indexer: Arc::new(Notify::new()),
             retag: Arc::new(crate::retag::Progress::default()),
             overview: Arc::new(overview::Cache::default()),
+            reload: Arc::new(crate::reload::Reload::default()),
             templates: Arc::new(templates()),
             // five wrong passwords per user name per five minutes; an office behind one address
             // gets more, so one person's typos do not lock out their colleagues
@@ -108,7 +117,9 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}", post(pages::update_user))
         .route("/admin/users/{id}/tokens", post(pages::create_token))
         .route("/admin/tokens/{id}/revoke", post(pages::revoke_token))
-        .route("/admin/sources", get(pages::sources))
+        .route("/admin/sources", get(pages::sources).post(pages::add_source))
+        .route("/admin/sources/{id}/enabled", post(pages::set_source_enabled))
+        .route("/admin/reload", post(pages::reload_config))
         .route("/admin/sources/{id}/run", post(pages::run_source))
         .route("/admin/jobs/{id}/retry", post(pages::retry_job))
         .route("/admin/retag", post(pages::start_retag))

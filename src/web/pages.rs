@@ -800,16 +800,77 @@ pub async fn sources(
 ) -> PageResult {
     let lang = lang_of(&headers);
     // only known messages: a link must not be able to put words on the page
-    let notice =
-        q.notice.as_deref().filter(|n| matches!(*n, "sources.queued" | "sources.retried" | "retag.started")).map(|n| t(lang, n));
+    let notice = q
+        .notice
+        .as_deref()
+        .filter(|n| matches!(*n, "sources.queued" | "sources.retried" | "retag.started" | "config.reloaded" | "sources.added" | "sources.toggled"))
+        .map(|n| t(lang, n));
+    render_sources(&st, lang, &p, StatusCode::OK, notice.map(str::to_string), None, Value::Null).await
+}
+
+async fn render_sources(
+    st: &AppState,
+    lang: Lang,
+    p: &Principal,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    form: Value,
+) -> PageResult {
     let ctx = json!({
-        "sources": service::sources(&st).await?,
+        "sources": service::sources(st).await?,
         "poisoned": st.store.poisoned_jobs().await?,
         "notice": notice,
+        "error": error,
         "retag": st.retag.status(),
+        "config": st.reload.status(),
+        "form": form,
     });
-    let body = render(&st, "sources.html", lang, Some(&p), "/admin/sources", "sources", ctx)?;
-    Ok(html(StatusCode::OK, body))
+    let body = render(st, "sources.html", lang, Some(p), "/admin/sources", "sources", ctx)?;
+    Ok(html(status, body))
+}
+
+pub async fn reload_config(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>) -> PageResult {
+    match service::reload_config(&st, &p).await {
+        Ok(()) => Ok(see_other("/admin/sources?notice=config.reloaded")),
+        Err(e) => render_sources(&st, lang_of(&headers), &p, e.status(), None, Some(e.to_string()), Value::Null).await,
+    }
+}
+
+#[derive(Deserialize, serde::Serialize)]
+pub struct SourceForm {
+    name: String,
+    url: String,
+    origin: String,
+    lang: Option<String>,
+    internal: Option<String>,
+}
+
+pub async fn add_source(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>, Form(f): Form<SourceForm>) -> PageResult {
+    let new = crate::sources_file::NewSource { name: f.name.clone(), url: f.url.clone(), origin: f.origin.clone(), lang: f.lang.clone() };
+    let internal = f.internal.as_deref().is_some_and(|v| !v.is_empty());
+    match service::add_source(&st, &p, new, internal).await {
+        Ok(_) => Ok(see_other("/admin/sources?notice=sources.added")),
+        Err(e) => render_sources(&st, lang_of(&headers), &p, e.status(), None, Some(e.to_string()), json!(f)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EnabledForm {
+    enabled: String,
+}
+
+pub async fn set_source_enabled(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(f): Form<EnabledForm>,
+) -> PageResult {
+    match service::set_source_enabled(&st, &p, &id, f.enabled == "1" || f.enabled == "true").await {
+        Ok(()) => Ok(see_other("/admin/sources?notice=sources.toggled")),
+        Err(e) => render_sources(&st, lang_of(&headers), &p, e.status(), None, Some(e.to_string()), Value::Null).await,
+    }
 }
 
 pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>) -> PageResult {

@@ -698,6 +698,7 @@ pub struct SourceRow {
     pub name: String,
     pub url: String,
     pub origin: String,
+    pub enabled: bool,
     #[serde(flatten)]
     pub health: crate::store::SourceHealth,
 }
@@ -714,15 +715,70 @@ pub async fn sources(st: &AppState) -> Result<Vec<SourceRow>, Fail> {
                 name: s.name.clone(),
                 url: s.url.to_string(),
                 origin: s.origin.as_str().into(),
+                enabled: s.enabled,
                 health: h,
             })
         })
         .collect();
+    // turned off last: their old failures are not news
     rows.sort_by(|a, b| {
-        (a.health.consecutive_failures == 0, -a.health.consecutive_failures, &a.name)
-            .cmp(&(b.health.consecutive_failures == 0, -b.health.consecutive_failures, &b.name))
+        (!a.enabled, a.health.consecutive_failures == 0, -a.health.consecutive_failures, &a.name)
+            .cmp(&(!b.enabled, b.health.consecutive_failures == 0, -b.health.consecutive_failures, &b.name))
     });
     Ok(rows)
+}
+
+/// The configuration file `serve` runs on, for changes made from the web.
+fn config_file(st: &AppState) -> Result<std::path::PathBuf, Fail> {
+    st.reload.path().map(|p| p.to_path_buf()).ok_or_else(|| Fail::Conflict("this server does not know its configuration file".into()))
+}
+
+/// Reads the configuration file again: a valid one restarts the workers and the web server on it
+/// (the answer goes out first), a broken one is refused with the reason and changes nothing.
+pub async fn reload_config(st: &AppState, p: &Principal) -> Result<(), Fail> {
+    let file = config_file(st)?;
+    let outcome = st.reload.request(Utc::now());
+    let detail = serde_json::json!({"file": file.display().to_string(), "error": outcome.as_ref().err()});
+    admin_audit(st, p, "config.reload", "config", file.display().to_string(), detail, None).await?;
+    outcome.map_err(|e| Fail::BadRequest(format!("cấu hình mới có lỗi, vẫn chạy cấu hình cũ / the new configuration is invalid, the running one stays: {e}")))
+}
+
+fn edit_fail(e: crate::sources_file::EditError) -> Fail {
+    use crate::sources_file::EditError as E;
+    match e {
+        E::UnknownSource(id) => Fail::NotFound(format!("source `{id}`")),
+        E::Exists(what) => Fail::Conflict(format!("nguồn đã có / already a source: {what}")),
+        E::File { .. } => Fail::Internal(e.to_string()),
+        other => Fail::BadRequest(other.to_string()),
+    }
+}
+
+/// Adds a source to the configuration (as `sources import` does) and reloads it; returns its id.
+pub async fn add_source(st: &AppState, p: &Principal, new: crate::sources_file::NewSource, allow_private: bool) -> Result<String, Fail> {
+    let file = config_file(st)?;
+    let by = p.user.name.clone();
+    let n = new.clone();
+    let id = tokio::task::spawn_blocking(move || crate::sources_file::add(&file, &n, allow_private, &by))
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?
+        .map_err(edit_fail)?;
+    let detail = serde_json::json!({"name": new.name, "url": new.url, "origin": new.origin, "lang": new.lang});
+    admin_audit(st, p, "source.add", "source", id.clone(), detail, None).await?;
+    st.reload.request(Utc::now()).map_err(Fail::Internal)?;
+    Ok(id)
+}
+
+/// Turns a source off or back on in the configuration and reloads it.
+pub async fn set_source_enabled(st: &AppState, p: &Principal, id: &str, enabled: bool) -> Result<(), Fail> {
+    let file = config_file(st)?;
+    let owned = id.to_string();
+    tokio::task::spawn_blocking(move || crate::sources_file::set_enabled(&file, &owned, enabled))
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?
+        .map_err(edit_fail)?;
+    let action = if enabled { "source.enable" } else { "source.disable" };
+    admin_audit(st, p, action, "source", id.to_string(), serde_json::json!({}), None).await?;
+    st.reload.request(Utc::now()).map_err(Fail::Internal)
 }
 
 /// Enabled sources whose last fetch failed, for the banner every user sees: how many of how many,

@@ -403,6 +403,7 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
     // without --role a new user is an analyst, never an admin
     let added = add_user(&["ban.doc"]);
     assert!(String::from_utf8_lossy(&added.stdout).contains("ban.doc (analyst) created"), "{added:?}");
+    assert!(add_user(&["quan.tri", "--role", "admin"]).status.success());
     // stderr to a file: a pipe nobody reads would block the server once full
     let log_path = world.dir.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log file");
@@ -447,6 +448,7 @@ fn serve_crawls_in_the_background_and_stops_on_sigterm() {
     let out = rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await }).expect("join").expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("serve") && err.contains("Thu thập ngay"), "{err}");
+    reload_and_edit_sources(&rt, &http, port, &world.config_path, child.id(), &log_tail);
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let exit = rt.block_on(async { tokio::task::spawn_blocking(move || child.wait()).await }).expect("join").expect("wait");
@@ -554,4 +556,90 @@ fn storage_paths_follow_the_config_file_not_the_working_directory() {
     assert!(std::fs::read_dir(elsewhere.path()).expect("ls").next().is_none(), "nothing is written in the working directory");
     let out = run(&["search", "biển đảo"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Issue 15: configuration changes without a restart nobody mentions. A broken file is refused and
+/// the running configuration stays (admins see why); a source added or turned off from the Sources
+/// page is written to the configuration and `serve` restarts its workers on it; SIGHUP reloads.
+fn reload_and_edit_sources(
+    rt: &tokio::runtime::Runtime,
+    http: &reqwest::Client,
+    port: u16,
+    config: &std::path::Path,
+    pid: u32,
+    log_tail: &dyn Fn() -> String,
+) {
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    let cookie = rt.block_on(async {
+        let r = http.post(url("/login")).form(&[("name", "quan.tri"), ("password", "mat-khau-that-dai")]).send().await.expect("login");
+        r.headers()["set-cookie"].to_str().expect("cookie").split(';').next().unwrap_or_default().to_string()
+    });
+    // a keep-alive connection to the generation that stopped is closed under the client: like a
+    // browser, try a GET again on a fresh one
+    let page = |path: &str| {
+        rt.block_on(async {
+            for _ in 0..5 {
+                if let Ok(r) = http.get(url(path)).header("cookie", &cookie).send().await {
+                    if let Ok(body) = r.text().await {
+                        return body;
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("GET {path} failed five times");
+        })
+    };
+    let post = |path: &str, form: &[(&str, &str)]| {
+        let sources = page("/admin/sources");
+        let csrf = sources.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf").to_string();
+        let mut f: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        f.extend_from_slice(form);
+        rt.block_on(async {
+            let r = http.post(url(path)).header("cookie", &cookie).form(&f).send().await.expect("post");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        })
+    };
+    // polls the Sources page until `seen` holds (the workers restart in the background)
+    let wait_for = |what: &str, seen: &dyn Fn(&str) -> bool| {
+        for _ in 0..120 {
+            if seen(&page("/admin/sources")) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        let last = page("/admin/sources");
+        let rows: Vec<&str> = last.lines().filter(|l| l.contains("data-source=")).collect();
+        panic!("{what} never showed on the Sources page ({rows:?}); serve's log, newest first:\n{}", log_tail());
+    };
+    let original = std::fs::read_to_string(config).expect("config");
+    assert!(page("/admin/sources").contains("Nạp lại cấu hình"), "the reload button");
+
+    // a broken file: refused, said why, and the running configuration keeps serving
+    std::fs::write(config, format!("{original}\n[bogus]\nkey = 1\n")).expect("break");
+    let (status, body) = post("/admin/reload", &[]);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("vẫn chạy cấu hình cũ") && body.contains("bogus"), "{body}");
+    assert!(page("/admin/sources").contains("data-config=\"failed\""), "the refusal stays on the page");
+    std::fs::write(config, &original).expect("restore");
+
+    // a source added from the page is written to the file and served after the restart
+    let (status, body) = post("/admin/sources", &[("name", "Báo Thêm Mới"), ("url", "http://127.0.0.1:9/them.xml"), ("origin", "domestic"), ("internal", "1")]);
+    assert_eq!(status, 303, "{body}");
+    let text = std::fs::read_to_string(config).expect("config");
+    assert!(text.contains("Báo Thêm Mới") && text.contains("id = \"bao-them-moi\""), "{text}");
+    wait_for("the added source", &|p| p.contains("data-source=\"bao-them-moi\"") && !p.contains("data-config=\"failed\""));
+    assert_eq!(rt.block_on(async { http.get(url("/healthz")).send().await.expect("healthz").status().as_u16() }), 200);
+
+    // turned off from the page
+    let (status, _) = post("/admin/sources/bao-them-moi/enabled", &[("enabled", "0")]);
+    assert_eq!(status, 303);
+    assert!(std::fs::read_to_string(config).expect("config").contains("enabled = false"));
+    wait_for("the source turned off", &|p| p.contains("data-source=\"bao-them-moi\" data-enabled=\"false\""));
+
+    // and back on by editing the file and sending SIGHUP
+    let edited = std::fs::read_to_string(config).expect("config").replace("enabled = false\n", "");
+    std::fs::write(config, edited).expect("edit");
+    let hup = std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status().expect("kill -HUP");
+    assert!(hup.success());
+    wait_for("SIGHUP's reload", &|p| p.contains("data-source=\"bao-them-moi\" data-enabled=\"true\""));
 }
