@@ -264,14 +264,16 @@ async fn serve_generation(
         }
     });
 
+    let recheck_now = Arc::new(Notify::new());
     let state = crate::web::AppState::new(cfg.clone(), store.clone(), searcher, metrics.clone(), wake.clone())
         .with_indexer(stored.clone())
-        .with_reload(reload);
+        .with_reload(reload)
+        .with_rechecker(recheck_now.clone());
     let web_task = tokio::spawn(crate::web::serve(listener, state, shutdown.clone()));
     let report_task = tokio::spawn(report_schedule(cfg.clone(), store.clone(), shutdown.clone()));
     let digest_task = tokio::spawn(digest_schedule(cfg.clone(), store.clone(), shutdown.clone()));
     let notify_task = tokio::spawn(notifier(cfg.clone(), store.clone(), notify, shutdown.clone()));
-    let recheck_task = tokio::spawn(rechecker(crawler.clone(), shutdown.clone()));
+    let recheck_task = tokio::spawn(rechecker(crawler.clone(), recheck_now, shutdown.clone()));
     if store.count_users().await? == 0 {
         tracing::warn!("no users yet: create one with `presswatch user add admin --role admin` (password on stdin)");
     }
@@ -343,8 +345,9 @@ async fn notifier(cfg: Arc<Config>, store: Store, wake: Arc<Notify>, mut shutdow
     }
 }
 
-/// Re-checks flagged articles as they fall due (looked at every minute).
-async fn rechecker(crawler: Crawler, mut shutdown: watch::Receiver<bool>) {
+/// Re-checks flagged articles as they fall due (looked at every minute, and at once when someone
+/// asks for a re-check now).
+async fn rechecker(crawler: Crawler, now: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
     loop {
         match crawler.recheck_due(&shutdown).await {
             Ok(r) if r.edited + r.removed + r.restored > 0 => {
@@ -355,6 +358,7 @@ async fn rechecker(crawler: Crawler, mut shutdown: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = now.notified() => {}
             _ = shutdown.changed() => break,
         }
     }

@@ -38,6 +38,8 @@ pub struct AppState {
     pub wake_crawler: Arc<Notify>,
     /// Wakes the task that owns the index (a re-tag changed articles).
     pub wake_indexer: Arc<Notify>,
+    /// Wakes the re-check worker ("Kiểm tra lại ngay" on a queue item).
+    pub wake_rechecker: Arc<Notify>,
     /// The admin's re-tag run, if any, and how the last one ended.
     pub retag: Arc<crate::retag::Progress>,
     overview: Arc<overview::Cache>,
@@ -52,6 +54,12 @@ impl AppState {
     /// The notify the index-owning task waits on (without it, that task's own 30 s turn applies).
     pub fn with_indexer(mut self, wake: Arc<Notify>) -> AppState {
         self.wake_indexer = wake;
+        self
+    }
+
+    /// The notify the re-check worker waits on between its turns.
+    pub fn with_rechecker(mut self, wake: Arc<Notify>) -> AppState {
+        self.wake_rechecker = wake;
         self
     }
 
@@ -75,6 +83,7 @@ impl AppState {
             metrics,
             wake_crawler,
             wake_indexer: Arc::new(Notify::new()),
+            wake_rechecker: Arc::new(Notify::new()),
             retag: Arc::new(crate::retag::Progress::default()),
             overview: Arc::new(overview::Cache::default()),
             reload: Arc::new(crate::reload::Reload::default()),
@@ -216,6 +225,8 @@ fn templates() -> minijinja::Environment<'static> {
         // the templates are part of the binary: a broken one is a build bug caught by the tests
         env.add_template(name, src).unwrap_or_else(|e| panic!("template {name}: {e}"));
     }
+    // a missing value is an empty field, never the word "None" in a form or a table
+    env.set_formatter(|out, state, value| if value.is_none() { Ok(()) } else { minijinja::escape_formatter(out, state, value) });
     env.add_function("t", i18n::t_function);
     env.add_function("failure", i18n::failure_function);
     env.add_function("language", i18n::language_function);

@@ -676,6 +676,7 @@ pub async fn queue_recheck(State(st): State<AppState>, Path(id): Path<i64>) -> P
     if !st.store.check_now(article, now).await? {
         return Err(Fail::BadRequest("only the article of an open item is re-checked".into()).into());
     }
+    st.wake_rechecker.notify_one();
     Ok(see_other(&format!("/queue/{id}")))
 }
 

@@ -75,6 +75,11 @@ try {
   };
   await act("start_review");
   check((await page.getAttribute("#item-state", "data-state")) === "in_review", "review did not start");
+  // "Kiểm tra lại ngay" answers on the page, without leaving it
+  await page.click("#recheck button");
+  await page.waitForFunction(() => (document.getElementById("recheck-status") || {}).textContent);
+  check(page.url() === itemUrl, `the re-check left the page: ${page.url()}`);
+  check((await page.textContent("#recheck-status")).length > 0, "the re-check said nothing");
   await act("assign", async (f) => {
     await f.locator('select[name="agency"]').selectOption("cong-an");
     await f.locator('select[name="assignee"]').selectOption({ label: "triage" });
@@ -150,6 +155,15 @@ try {
   await page.goto(`${base}/lang?to=en&back=/search?q=bien+dao`);
   check((await page.textContent("header nav")).includes("Review queue"), "English interface");
   await shot("search-phone-en");
+  // the queue on a phone: each cell says what it is
+  await page.goto(`${base}/queue?state=all`);
+  const label = await page.evaluate(() => {
+    const td = document.querySelector("table.queue td[data-label]");
+    return td ? getComputedStyle(td, "::before").content : "";
+  });
+  check(label.includes(":"), `queue cells on a phone are not labelled: ${label}`);
+  check(!(await page.content()).includes('value="None"'), "an empty filter shows the word None");
+  await shot("queue-phone-en");
 } catch (e) {
   failures.push(e.stack || String(e));
   if (page) {

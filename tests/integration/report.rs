@@ -286,7 +286,7 @@ async fn figures_on_a_database_of_known_counts() {
     assert_eq!(q.urgent_open[1].state, "responded");
     assert_eq!(q.urgent_open[0].title, "Nhân quyền và Cần Giờ");
     assert!(q.urgent_open[0].overdue);
-    assert_eq!(q.urgent_open[0].agency.as_deref(), Some("Sở Ngoại vụ"));
+    assert_eq!(q.urgent_open[0].agency.as_deref(), Some("Sở Ngoại vụ Thành phố"));
 
     let health: Vec<(&str, &str)> = r.source_health.iter().map(|s| (s.id.as_str(), s.problem.as_str())).collect();
     assert_eq!(health, vec![("hai-ngoai", "failing"), ("im-lang", "silent")]);
