@@ -245,6 +245,8 @@ struct UserPatch {
     role: Option<Role>,
     disabled: Option<bool>,
     password: Option<String>,
+    full_name: Option<String>,
+    unit: Option<String>,
 }
 
 pub async fn update_user(
@@ -254,7 +256,7 @@ pub async fn update_user(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: UserPatch = body(&bytes)?;
-    ok(service::update_user(&st, &p, id, b.role, b.disabled, b.password).await?)
+    ok(service::update_user(&st, &p, id, b.role, b.disabled, b.password, (b.full_name, b.unit)).await?)
 }
 
 pub async fn sources(State(st): State<AppState>) -> ApiResult {

@@ -155,7 +155,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("facet.date", "Ngày", "Date"),
     ("facet.lang", "Ngôn ngữ", "Language"),
     ("facet.locality", "Địa bàn", "Locality"),
-    ("facet.origin", "Loại nguồn", "Origin"),
+    ("facet.origin", "Nguồn gốc", "Origin"),
     ("facet.source", "Nguồn", "Source"),
     ("facet.topic", "Chủ đề", "Topic"),
     ("field.agency_id", "Cơ quan chịu trách nhiệm", "Responsible agency"),

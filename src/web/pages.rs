@@ -743,6 +743,8 @@ pub struct UpdateUserForm {
     role: Option<String>,
     disabled: Option<String>,
     password: Option<String>,
+    full_name: Option<String>,
+    unit: Option<String>,
 }
 
 pub async fn update_user(
@@ -760,7 +762,7 @@ pub async fn update_user(
         None => None,
     };
     let disabled = f.disabled.as_deref().map(|d| d == "1" || d == "true");
-    match service::update_user(&st, &p, id, role, disabled, f.password).await {
+    match service::update_user(&st, &p, id, role, disabled, f.password, (f.full_name, f.unit)).await {
         Ok(_) => Ok(see_other("/admin/users")),
         Err(e @ Fail::BadRequest(_)) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
         Err(e) => Err(e.into()),

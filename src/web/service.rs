@@ -593,8 +593,20 @@ pub async fn update_user(
     role: Option<Role>,
     disabled: Option<bool>,
     password: Option<String>,
+    profile: (Option<String>, Option<String>),
 ) -> Result<User, Fail> {
     let before = st.store.user(id).await?.ok_or_else(|| Fail::NotFound(format!("user {id}")))?;
+    // the full name and unit as given, when they differ from what is stored (blank clears)
+    let (full_name, unit) = profile;
+    for (what, v) in [("full name", &full_name), ("unit", &unit)] {
+        if v.as_deref().is_some_and(|v| v.chars().count() > 120) {
+            return Err(Fail::BadRequest(format!("{what}: at most 120 characters")));
+        }
+    }
+    let changed = |given: &Option<String>, stored: &Option<String>| {
+        given.as_deref().map(str::trim).is_some_and(|g| g != stored.as_deref().unwrap_or_default())
+    };
+    let profile_changed = changed(&full_name, &before.full_name) || changed(&unit, &before.unit);
     if id == p.user.id && (role.is_some_and(|r| r != before.role) || disabled == Some(true)) {
         return Err(Fail::BadRequest("you cannot change your own role or disable yourself; ask another admin".into()));
     }
@@ -604,11 +616,19 @@ pub async fn update_user(
     };
     let role = role.filter(|r| *r != before.role);
     let disabled = disabled.filter(|d| *d != before.disabled);
-    if role.is_none() && disabled.is_none() && h.is_none() {
+    if role.is_none() && disabled.is_none() && h.is_none() && !profile_changed {
         return Ok(before);
     }
-    let after = st.store.update_user(id, role, disabled, h.as_deref()).await?;
+    let mut after = st.store.update_user(id, role, disabled, h.as_deref()).await?;
     let mut detail = serde_json::Map::new();
+    if profile_changed {
+        let full = full_name.as_deref().unwrap_or(before.full_name.as_deref().unwrap_or_default());
+        let unit = unit.as_deref().unwrap_or(before.unit.as_deref().unwrap_or_default());
+        st.store.set_user_profile(id, full, unit).await?;
+        after = st.store.user(id).await?.unwrap_or(after);
+        detail.insert("full_name".into(), serde_json::json!([before.full_name, after.full_name]));
+        detail.insert("unit".into(), serde_json::json!([before.unit, after.unit]));
+    }
     if role.is_some() {
         detail.insert("role".into(), serde_json::json!([before.role, after.role]));
     }

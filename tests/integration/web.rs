@@ -605,6 +605,21 @@ async fn pages_search_sanitise_and_handle_conflicts() {
     assert!(users.contains("Trần Văn Bình") && users.contains("Ban Tuyên giáo"), "{users}");
     let u = app.store.user_by_name("tran.binh").await.unwrap().expect("created");
     assert_eq!((u.full_name.as_deref(), u.unit.as_deref()), (Some("Trần Văn Bình"), Some("Ban Tuyên giáo")));
+    // and corrects them later: the unit changes, the name stays, and the audit log says so
+    let r = app
+        .http
+        .post(app.url(&format!("/admin/users/{}", u.id)))
+        .header("cookie", &admin.cookie)
+        .form(&[("csrf", admin.csrf.as_str()), ("role", "triage"), ("disabled", "0"), ("full_name", "Trần Văn Bình"), ("unit", "Phòng Văn hóa - Thông tin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let u = app.store.user_by_name("tran.binh").await.unwrap().expect("kept");
+    assert_eq!((u.full_name.as_deref(), u.unit.as_deref()), (Some("Trần Văn Bình"), Some("Phòng Văn hóa - Thông tin")));
+    let f = presswatch::store::AuditFilter { target_kind: Some("user".into()), limit: 10, ..Default::default() };
+    let entries = app.store.audit_entries(&f).await.unwrap();
+    assert!(entries.iter().any(|a| a.action == "user.update" && format!("{:?}", a.detail).contains("Phòng Văn hóa - Thông tin")), "{entries:?}");
     assert!(!audit.contains("{&quot;") && !audit.contains("assignee_id"), "no raw JSON: {audit}");
     // days as people here write them, in the form and back on the page (issue 15: mm/dd/yyyy)
     assert!(page.replace("&#x2f;", "/").contains("Hạn xử lý: — → 31/12/2026 23:59"), "{page}");
