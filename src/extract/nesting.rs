@@ -13,23 +13,6 @@ use std::collections::HashMap;
 /// Deepest element nesting kept. Real pages measured on the extraction benchmarks stay under 60.
 pub const MAX_DEPTH: usize = 256;
 
-/// Elements that never hold children.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr", "keygen", "frame",
-    "basefont", "bgsound", "command", "image",
-];
-
-/// Elements the tree builder closes by itself when another of their kind (or a block) opens, so
-/// repeating them unclosed does not nest (`<p><p><p>`, `<li><li>`, `<a><a>`). Counting them would
-/// mistake sloppy but harmless markup for depth.
-const SELF_CLOSING_BY_SIBLING: &[&str] = &[
-    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "a", "button", "nobr", "rb", "rt", "rp",
-    "rtc", "html", "head", "body",
-];
-
-/// Elements whose content is raw text: a `<div>` inside `<textarea>` is not a tag.
-const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"];
-
 /// The markup with every tag nested deeper than `max` removed (their text kept). Borrowed, and
 /// unchanged, when nothing is that deep: the common case costs one scan.
 pub fn flatten_html(html: &str, max: usize) -> Cow<'_, str> {
@@ -60,6 +43,7 @@ pub fn flatten_html(html: &str, max: usize) -> Cow<'_, str> {
         }
         let name = &html[name_start..name_start + name_len];
         let Some(end) = tag_end(b, name_start + name_len) else { break };
+        let kind = kind_of(name);
         let mut drop_tag = false;
         if closing {
             if let Some(n) = (!dropped.is_empty()).then(|| dropped.get_mut(&name.to_ascii_lowercase())).flatten().filter(|n| **n > 0) {
@@ -68,7 +52,7 @@ pub fn flatten_html(html: &str, max: usize) -> Cow<'_, str> {
             } else if let Some(pos) = open.iter().rposition(|o| o.eq_ignore_ascii_case(name)) {
                 open.truncate(pos);
             }
-        } else if !listed(VOID, name) && !listed(SELF_CLOSING_BY_SIBLING, name) {
+        } else if kind != Kind::Flat {
             if open.len() >= max {
                 *dropped.entry(name.to_ascii_lowercase()).or_default() += 1;
                 drop_tag = true;
@@ -77,7 +61,7 @@ pub fn flatten_html(html: &str, max: usize) -> Cow<'_, str> {
             }
         }
         i = end;
-        if !closing && listed(RAW_TEXT, name) {
+        if !closing && kind == Kind::RawText {
             // skip to its end tag, which the loop then reads as an ordinary end tag
             let close = format!("</{name}");
             i = super::find_ci(b, end, close.as_bytes()).unwrap_or(b.len());
@@ -128,31 +112,56 @@ pub fn xml_depth(xml: &str) -> usize {
     deepest
 }
 
-fn listed(list: &[&str], name: &str) -> bool {
-    list.iter().any(|l| l.eq_ignore_ascii_case(name))
+/// How an element's start tag counts toward depth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// Opens a level, closed by its end tag.
+    Nests,
+    /// Never holds children (void elements), or is closed by the tree builder when another of its
+    /// kind (or a block) opens, so repeating it unclosed does not nest (`<p><p><p>`, `<li><li>`,
+    /// `<a><a>`): counting those would mistake sloppy but harmless markup for depth.
+    Flat,
+    /// Nests, and its content is raw text up to its end tag: a `<div>` inside `<textarea>` is not a tag.
+    RawText,
+}
+
+/// The kind of an element by its tag name, any case: one lowercase match per tag (no listed name
+/// is longer than ten bytes).
+fn kind_of(name: &str) -> Kind {
+    let mut buf = [0u8; 10];
+    if name.len() > buf.len() {
+        return Kind::Nests;
+    }
+    for (d, c) in buf.iter_mut().zip(name.bytes()) {
+        *d = c.to_ascii_lowercase();
+    }
+    match &buf[..name.len()] {
+        b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"iframe" | b"noembed" | b"noframes" | b"plaintext" => Kind::RawText,
+        // void
+        b"area" | b"base" | b"br" | b"col" | b"embed" | b"hr" | b"img" | b"input" | b"link" | b"meta" | b"param" | b"source"
+        | b"track" | b"wbr" | b"keygen" | b"frame" | b"basefont" | b"bgsound" | b"command" | b"image"
+        // closed by a sibling
+        | b"p" | b"li" | b"dt" | b"dd" | b"option" | b"optgroup" | b"tr" | b"td" | b"th" | b"thead" | b"tbody" | b"tfoot" | b"a"
+        | b"button" | b"nobr" | b"rb" | b"rt" | b"rp" | b"rtc" | b"html" | b"head" | b"body" => Kind::Flat,
+        _ => Kind::Nests,
+    }
 }
 
 fn memchr_lt(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'<')
+    memchr::memchr(b'<', b)
 }
 
 /// The index just past the `>` that ends a tag whose attributes start at `from`, skipping quoted
 /// attribute values; None if the tag never ends.
 fn tag_end(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    let mut quote: Option<u8> = None;
-    while i < b.len() {
-        let c = b[i];
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == b'"' || c == b'\'' => quote = Some(c),
-            None if c == b'>' => return Some(i + 1),
-            None => {}
+    loop {
+        let at = i + memchr::memchr3(b'>', b'"', b'\'', &b[i..])?;
+        match b[at] {
+            b'>' => return Some(at + 1),
+            q => i = at + 1 + memchr::memchr(q, &b[at + 1..])? + 1,
         }
-        i += 1;
     }
-    None
 }
 
 #[cfg(test)]
@@ -192,6 +201,17 @@ mod tests {
         // unclosed formatting elements do nest in the tree builder, and are bounded
         let bold = "<b>x".repeat(1000);
         assert!(flatten_html(&bold, 8).matches("<b>").count() == 8);
+    }
+
+    #[test]
+    fn tag_kinds_ignore_case() {
+        assert_eq!(kind_of("DIV"), Kind::Nests);
+        assert_eq!(kind_of("Br"), Kind::Flat);
+        assert_eq!(kind_of("P"), Kind::Flat);
+        assert_eq!(kind_of("TextArea"), Kind::RawText);
+        assert_eq!(kind_of("plaintext"), Kind::RawText);
+        assert_eq!(kind_of("blockquotes"), Kind::Nests, "longer than any listed name");
+        assert_eq!(kind_of("scripts"), Kind::Nests);
     }
 
     #[test]
