@@ -263,6 +263,54 @@ pub async fn sources(State(st): State<AppState>) -> ApiResult {
     ok(service::sources(&st).await?)
 }
 
+#[derive(Deserialize)]
+struct NewSourceBody {
+    name: String,
+    url: String,
+    #[serde(default = "domestic")]
+    origin: String,
+    lang: Option<String>,
+    /// The address is on the office's own network (a private or loopback one is refused otherwise).
+    #[serde(default)]
+    internal: bool,
+}
+
+fn domestic() -> String {
+    "domestic".into()
+}
+
+/// Adds a source to the configuration and reloads it (202: the workers restart on it).
+pub async fn add_source(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
+    let b: NewSourceBody = body(&bytes)?;
+    let new = crate::sources_file::NewSource { name: b.name, url: b.url, origin: b.origin, lang: b.lang };
+    let id = service::add_source(&st, &p, new, b.internal).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))).into_response())
+}
+
+#[derive(Deserialize)]
+struct SourcePatch {
+    enabled: bool,
+}
+
+/// Turns a source off or on in the configuration and reloads it.
+pub async fn patch_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>, bytes: axum::body::Bytes) -> ApiResult {
+    let b: SourcePatch = body(&bytes)?;
+    service::set_source_enabled(&st, &p, &id, b.enabled).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"id": id, "enabled": b.enabled}))).into_response())
+}
+
+/// Reads the configuration file again (202 when valid: the workers restart on it; 400 with the
+/// reason when not, and the running configuration stays).
+pub async fn reload_config(State(st): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult {
+    service::reload_config(&st, &p).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"reloading": true}))).into_response())
+}
+
+/// When the running configuration was read and why the last reload was refused, if it was.
+pub async fn config_status(State(st): State<AppState>) -> ApiResult {
+    ok(st.reload.status())
+}
+
 pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>) -> ApiResult {
     service::run_source(&st, &p, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())

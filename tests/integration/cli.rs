@@ -620,6 +620,8 @@ fn reload_and_edit_sources(
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("vẫn chạy cấu hình cũ") && body.contains("bogus"), "{body}");
     assert!(page("/admin/sources").contains("data-config=\"failed\""), "the refusal stays on the page");
+    let status: serde_json::Value = serde_json::from_str(&page("/api/v1/config")).expect("config status");
+    assert!(status["failed"][1].as_str().is_some_and(|e| e.contains("bogus")) && status["can_reload"] == true, "{status}");
     std::fs::write(config, &original).expect("restore");
 
     // a source added from the page is written to the file and served after the restart
