@@ -67,6 +67,38 @@ impl Store {
         })
     }
 
+    /// `story_stats` for many stories in a few statements (a queue page sorted by score asks for
+    /// hundreds): the stories without any article are absent.
+    pub async fn stories_stats(&self, stories: &[i64], recent_since: DateTime<Utc>) -> Result<std::collections::HashMap<i64, StoryStats>> {
+        let mut ids = stories.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        // well under SQLite's limit on bound parameters
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!(
+                "SELECT s.story_id, COUNT(*), COALESCE(SUM(a.fetched_at >= ?), 0), COUNT(DISTINCT a.source_id), MIN(a.fetched_at)
+                 FROM article_stories s JOIN articles a ON a.id = s.article_id WHERE s.story_id IN ({marks}) GROUP BY s.story_id"
+            );
+            // only `?` marks are formatted in; every value is bound
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_unix(recent_since));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let stats = StoryStats {
+                    articles: r.try_get(1)?,
+                    recent: r.try_get(2)?,
+                    outlets: r.try_get(3)?,
+                    first_seen: r.try_get::<Option<i64>, _>(4)?.map(from_unix),
+                };
+                out.insert(r.try_get::<i64, _>(0)?, stats);
+            }
+        }
+        Ok(out)
+    }
+
     /// Opens a queue item for a rule unless the story (or the article) already has one, open or not:
     /// a story is triaged once. Audited as the rule.
     pub async fn open_rule_item(&self, r: &RuleItem<'_>, now: DateTime<Utc>) -> Result<Option<QueueItem>> {

@@ -510,10 +510,18 @@ impl From<crate::store::Revision> for RevisionView {
 pub async fn row_scores(st: &AppState, rows: &[crate::store::QueueRow]) -> Result<Vec<(Option<u32>, Option<&'static str>)>, Fail> {
     let ids: Vec<ArticleId> = rows.iter().filter_map(|r| r.item.article_id.clone()).collect();
     let articles: HashMap<i64, Article> = st.store.articles(&ids).await?.into_iter().map(|a| (a.id.0, a)).collect();
+    let story = |r: &crate::store::QueueRow| r.item.story_id.or(r.item.article_id.as_ref().and_then(|a| articles.get(&a.0)).and_then(|a| a.story_id));
+    let stories: Vec<i64> = rows.iter().filter_map(story).collect();
+    let now = Utc::now();
+    let stats = st.store.stories_stats(&stories, now).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         match r.item.article_id.as_ref().and_then(|a| articles.get(&a.0)) {
-            Some(a) => out.push((Some(item_score(st, &r.item, a).await?.total), a.origin.map(|o| o.as_str()))),
+            Some(a) => {
+                // a story whose articles are all gone counts as the article alone, as before
+                let s = story(r).map(|id| stats.get(&id).copied().unwrap_or_default());
+                out.push((Some(score_with(st, &r.item, a, s, now).total), a.origin.map(|o| o.as_str())))
+            }
             None => out.push((None, None)),
         }
     }
@@ -526,16 +534,21 @@ async fn item_score(st: &AppState, it: &QueueItem, a: &Article) -> Result<crate:
         Some(s) => Some(st.store.story_stats(s, now).await?),
         None => None,
     };
+    Ok(score_with(st, it, a, stats, now))
+}
+
+/// The priority score from the item, its article and its story's figures.
+fn score_with(st: &AppState, it: &QueueItem, a: &Article, stats: Option<crate::store::StoryStats>, now: chrono::DateTime<Utc>) -> crate::triage::priority::Score {
     let sensitive_topics =
         a.topics.iter().filter_map(|t| st.cfg.topics.iter().find(|c| c.id == t.id && c.sensitive).map(|c| c.name.clone())).collect();
-    Ok(crate::triage::priority::score(&crate::triage::priority::Inputs {
+    crate::triage::priority::score(&crate::triage::priority::Inputs {
         priority: it.priority,
         sensitive_topics,
         outlets: stats.map(|s| s.outlets).unwrap_or(1),
         origin: a.origin,
         first_seen: stats.and_then(|s| s.first_seen).unwrap_or(a.fetched_at),
         now,
-    }))
+    })
 }
 
 pub(super) fn show(v: &serde_json::Value) -> String {

@@ -84,6 +84,16 @@ async fn syndicated_copies_and_rewrites_share_a_story_others_do_not() {
     let members = s.story_members(wire).await.unwrap();
     assert_eq!(members.iter().map(|m| m.id).collect::<Vec<_>>(), vec![wire, copy, rewrite, late], "first published first");
     assert_eq!(s.story_sizes(&[wire, other]).await.unwrap().get(&wire), Some(&4));
+    // the queue's figures for many stories at once are each story's own
+    let since = local(2026, 11, 12, 17, 30, 0);
+    let many = s.stories_stats(&[wire, other, fire, wire, 999_999], since).await.unwrap();
+    for id in [wire, other, fire] {
+        let one = s.story_stats(id, since).await.unwrap();
+        let got = many[&id];
+        assert_eq!((got.articles, got.recent, got.outlets, got.first_seen), (one.articles, one.recent, one.outlets, one.first_seen), "story {id}");
+    }
+    assert_eq!((many[&wire].articles, many[&wire].outlets, many[&wire].recent), (4, 3, 2));
+    assert!(!many.contains_key(&999_999), "a story without articles is absent");
 }
 
 /// `export` carries each article's story id.
