@@ -294,7 +294,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("retag.changed_n", "bài đổi nhãn", "re-tagged"),
     ("retag.examined", "bài đã xem", "examined"),
     ("retag.failed", "Lỗi:", "Failed:"),
-    ("retag.help", "Phân tích lại mọi bài đã lưu theo danh mục chủ đề và địa bàn đang chạy (sau khi sửa topics.toml hoặc localities.toml và khởi động lại, hoặc sau khi nâng cấp). Các mục trong hàng đợi giữ nguyên.", "Re-analyses every stored article with the running topics and localities (after editing topics.toml or localities.toml and restarting, or after an upgrade). Queue items stay as they are."),
+    ("retag.help", "Phân tích lại mọi bài đã lưu theo danh mục chủ đề và địa bàn đang chạy (sau khi sửa topics.toml hoặc localities.toml và nạp lại cấu hình, hoặc sau khi nâng cấp). Các mục trong hàng đợi giữ nguyên.", "Re-analyses every stored article with the running topics and localities (after editing topics.toml or localities.toml and reloading the configuration, or after an upgrade). Queue items stay as they are."),
     ("retag.last", "Lần gần nhất", "Last run"),
     ("retag.run", "Gắn lại ngay", "Re-tag now"),
     ("retag.started", "Đã bắt đầu gắn lại chủ đề; tải lại trang để xem tiến độ.", "Re-tagging has started; reload the page to see its progress."),

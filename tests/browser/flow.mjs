@@ -107,6 +107,13 @@ try {
   await shot("audit");
   await page.goto(`${base}/admin/sources`);
   await shot("sources");
+  // on a phone the Sources page scrolls its table, not the page (it was 1,869 px wide)
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(wide <= 1, `the Sources page is wider than a phone by ${wide}px`);
+  await shot("sources-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // hostile crawled content runs nothing, on the article page and in results
   await page.goto(`${base}/articles/${ids.hostile}`);
