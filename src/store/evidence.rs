@@ -307,6 +307,29 @@ impl Store {
             .collect()
     }
 
+    /// Of these articles, the ones taken down at their last re-check and the ones edited since
+    /// they were stored (for the queue list's badges), in two statements.
+    pub async fn revision_marks(&self, articles: &[i64]) -> Result<(std::collections::HashSet<i64>, std::collections::HashSet<i64>)> {
+        let (mut removed, mut edited) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+        for chunk in articles.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            // only `?` marks are formatted in; every value is bound
+            for (sql, into) in [
+                (format!("SELECT article_id FROM article_checks WHERE removed_at IS NOT NULL AND article_id IN ({marks})"), &mut removed),
+                (format!("SELECT DISTINCT article_id FROM revisions WHERE kind = 'edited' AND article_id IN ({marks})"), &mut edited),
+            ] {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                for r in q.fetch_all(&self.pool).await? {
+                    into.insert(r.try_get::<i64, _>(0)?);
+                }
+            }
+        }
+        Ok((removed, edited))
+    }
+
     pub async fn check_state(&self, article: ArticleId) -> Result<Option<CheckState>> {
         let r = sqlx::query("SELECT next_at, last_at, last_outcome, removed_at FROM article_checks WHERE article_id = ?")
             .bind(article.0)

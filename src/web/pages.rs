@@ -412,6 +412,8 @@ pub async fn queue(
         let scores = service::row_scores(&st, &rows).await?;
         (rows, scores, total)
     };
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.item.article_id.as_ref().map(|a| a.0)).collect();
+    let (removed, edited) = st.store.revision_marks(&ids).await?;
     let rows: Vec<Value> = rows
         .iter()
         .zip(&scores)
@@ -419,6 +421,9 @@ pub async fn queue(
             let mut v = serde_json::to_value(r).unwrap_or_default();
             v["score"] = json!(score);
             v["origin"] = json!(origin);
+            let article = r.item.article_id.as_ref().map(|a| a.0);
+            v["removed"] = json!(article.is_some_and(|a| removed.contains(&a)));
+            v["edited"] = json!(article.is_some_and(|a| edited.contains(&a)));
             v
         })
         .collect();

@@ -887,6 +887,10 @@ async fn an_item_shows_edits_removals_score_and_evidence() {
     assert!(part.contains("nội dung đã thay đổi") && !part.contains("the text changed"), "{part}");
     assert!(page.contains("(đã bị gỡ)") && !page.contains("(removed)"), "{page}");
     assert!(!part.contains("id=\"recheck\""), "analysts do not work the queue");
+    // the queue list marks the item's article as taken down (it was edited first)
+    let list = app.page("/queue?state=all", &analyst).await;
+    let row = list.split(&format!("href=\"{item}\">")).nth(2).and_then(|r| r.split("</td>").next()).unwrap_or_default();
+    assert!(row.contains("data-badge=\"removed\"") && row.contains("Đã gỡ"), "{row}");
     // triage asks for a re-check now instead of in six hours
     let triage = app.login("triage").await;
     assert!(app.page(&item, &triage).await.contains("id=\"recheck\""));
