@@ -258,6 +258,11 @@ pub async fn search(
         ctx = m;
     }
     ctx["health"] = health_banner(&st, lang, &p).await?;
+    // a landing page with nothing at all says what happens next, not only "nothing today"
+    if ctx["landing"] == json!(true) && ctx["hits"].as_array().is_none_or(|h| h.is_empty()) {
+        ctx["nothing_stored"] = json!(st.store.count_articles().await? == 0);
+        ctx["is_admin"] = json!(p.user.role == crate::model::Role::Admin);
+    }
     let body = render(&st, "search.html", lang, Some(&p), &here, "search", ctx)?;
     Ok(html(status, body))
 }

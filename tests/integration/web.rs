@@ -1,7 +1,7 @@
 //! The web server over real HTTP: who may do what, CSRF, sessions, the queue's state machine and
 //! its conflicts, the audit log, sanitising, the API's error shape, metrics and the OpenAPI file.
 
-use super::webapp::{start, start_with, App, Session, PASSWORD};
+use super::webapp::{start, start_empty, start_with, App, Session, PASSWORD};
 use presswatch::model::{Role, Tag};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -1173,4 +1173,21 @@ async fn leaders_land_on_the_overview() {
     let v: Value = app.http.get(app.url("/api/v1/overview")).bearer_auth(&token).send().await.expect("api").json().await.expect("json");
     assert_eq!((v["day"]["articles"].as_u64(), v["day"]["prev_articles"].as_u64(), v["day"]["sensitive"].as_u64()), (Some(2), Some(1), Some(1)));
     assert_eq!(v["week"]["totals"]["articles"]["all"], 3, "{v}");
+}
+
+/// Issue 15: on a fresh install the landing page said "nothing yet today; the newest follow" with
+/// nothing below. It says nothing has been collected yet and what happens next, and gives an admin
+/// the way to the Sources page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_install_says_what_happens_next() {
+    let app = start_empty().await;
+    let analyst = app.login("analyst").await;
+    let page = app.page("/search", &analyst).await;
+    assert!(page.contains("data-empty=\"nothing-stored\"") && page.contains("Chưa có bài nào được thu thập"), "{page}");
+    assert!(page.contains("báo quản trị viên") && !page.contains("Hôm nay chưa có bài nào"), "{page}");
+    let admin = app.login("admin").await;
+    assert!(app.page("/search", &admin).await.contains("<a href=\"/admin/sources\">Xem trang Nguồn tin"), "an admin is sent where to look");
+    let leader = app.login("leader").await;
+    let overview = app.page("/overview", &leader).await;
+    assert!(overview.contains("data-empty=\"overview\"") && overview.contains("Chưa có dữ liệu"), "{overview}");
 }

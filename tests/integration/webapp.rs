@@ -64,6 +64,15 @@ pub async fn start(session_idle: &str) -> App {
 
 /// `start` with more `[server]` settings (one `key = value` per line).
 pub async fn start_with(session_idle: &str, server: &str) -> App {
+    start_inner(session_idle, server, true).await
+}
+
+/// A server on a fresh install: the same users, no article stored yet.
+pub async fn start_empty() -> App {
+    start_inner("8h", "", false).await
+}
+
+async fn start_inner(session_idle: &str, server: &str, with_articles: bool) -> App {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = env!("CARGO_MANIFEST_DIR");
     let toml = format!(
@@ -131,7 +140,7 @@ origin = "overseas"
             ),
         ),
     ];
-    for (name, a) in fixtures {
+    for (name, a) in fixtures.into_iter().filter(|_| with_articles) {
         let stored = store.insert_article(&a, std::slice::from_ref(&a.url)).await.expect("insert");
         let id = match stored {
             presswatch::store::Stored::New(id) | presswatch::store::Stored::Known(id) => id.0,
