@@ -43,36 +43,6 @@ pub fn parse(text: &str) -> Result<Vec<Outline>> {
     Ok(out)
 }
 
-/// An id made from `name`, numbered past those `taken`.
-pub(crate) fn unique_slug(name: &str, taken: &[&str]) -> String {
-    let base = slug(name);
-    let mut id = base.clone();
-    let mut n = 2;
-    while taken.contains(&id.as_str()) {
-        id = format!("{base}-{n}");
-        n += 1;
-    }
-    id
-}
-
-fn slug(s: &str) -> String {
-    let folded = crate::text::fold(s);
-    let mut out = String::new();
-    for c in folded.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').chars().take(48).collect::<String>();
-    if out.is_empty() {
-        "source".into()
-    } else {
-        out
-    }
-}
-
 fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
@@ -82,27 +52,6 @@ fn toml_str(s: &str) -> String {
 pub struct Imported {
     pub added: usize,
     pub skipped: Vec<(String, String)>,
-}
-
-/// Why a feed URL may not become a source, if it may not. A configured source is trusted to sit
-/// on an internal address (an intranet outlet), so an imported list, written by someone else, must
-/// not make `http://127.0.0.1:22/` or `http://metadata.internal/` one without the operator saying so.
-pub(crate) fn refuse(url: &url::Url, allow_private: bool) -> Option<String> {
-    if !matches!(url.scheme(), "http" | "https") {
-        return Some(format!("scheme {} is not crawled (only http and https)", url.scheme()));
-    }
-    let host = url.host_str()?;
-    if allow_private {
-        return None;
-    }
-    let port = url.port_or_known_default().unwrap_or(80);
-    let addrs: Vec<std::net::IpAddr> = match url.host() {
-        Some(url::Host::Ipv4(ip)) => vec![ip.into()],
-        Some(url::Host::Ipv6(ip)) => vec![ip.into()],
-        _ => std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).map(|a| a.map(|s| s.ip()).collect()).unwrap_or_default(),
-    };
-    let internal = host.eq_ignore_ascii_case("localhost") || addrs.iter().any(|ip| !crate::crawl::fetch::is_public(*ip));
-    internal.then(|| format!("{host} is a private or loopback address (import with --allow-private if it is your own outlet)"))
 }
 
 /// Appends the OPML's feeds not configured yet, leaving out (and listing) what may not be a source.
@@ -127,11 +76,11 @@ pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str, allow_private: bo
             skipped.push((o.url, "already configured".into()));
             continue;
         }
-        if let Some(why) = refuse(&url, allow_private) {
+        if let Some(why) = crate::sources_file::refuse(&url, allow_private) {
             skipped.push((o.url, why));
             continue;
         }
-        let id = unique_slug(&o.title, &ids.iter().map(String::as_str).collect::<Vec<_>>());
+        let id = crate::sources_file::unique_slug(&o.title, &ids.iter().map(String::as_str).collect::<Vec<_>>());
         ids.push(id.clone());
         block.push_str(&format!(
             "\n[[source]]\nid = {}\nname = {}\nurl = {}\norigin = {}\n",

@@ -77,14 +77,14 @@ pub struct NewSource {
 pub fn add(cfg_path: &Path, s: &NewSource, allow_private: bool, by: &str) -> Result<String, EditError> {
     let cfg = Config::load(cfg_path).map_err(|e| file_err(cfg_path, e))?;
     let url = url::Url::parse(s.url.trim()).map_err(|e| EditError::BadUrl { url: s.url.clone(), why: e.to_string() })?;
-    if let Some(why) = crate::opml::refuse(&url, allow_private) {
+    if let Some(why) = refuse(&url, allow_private) {
         return Err(EditError::BadUrl { url: s.url.clone(), why });
     }
     if let Some(known) = cfg.sources.iter().find(|k| k.url == url) {
         return Err(EditError::Exists(format!("{} (nguồn `{}`)", url, known.id.0)));
     }
     let ids: Vec<&str> = cfg.sources.iter().map(|k| k.id.0.as_str()).collect();
-    let id = crate::opml::unique_slug(s.name.trim(), &ids);
+    let id = unique_slug(s.name.trim(), &ids);
     let q = |v: &str| toml::Value::String(v.to_string()).to_string();
     let mut block = format!("\n[[source]]\nid = {}\nname = {}\nurl = {}\norigin = {}\n", q(&id), q(s.name.trim()), q(url.as_str()), q(&s.origin));
     if let Some(l) = s.lang.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
@@ -110,6 +110,57 @@ pub fn set_enabled(cfg_path: &Path, id: &str, enabled: bool) -> Result<Config, E
         return write_checked(cfg_path, &file, &before, &doc.to_string());
     }
     Err(EditError::UnknownSource(id.to_string()))
+}
+
+/// An id made from `name`, numbered past those `taken`.
+pub(crate) fn unique_slug(name: &str, taken: &[&str]) -> String {
+    let base = slug(name);
+    let mut id = base.clone();
+    let mut n = 2;
+    while taken.contains(&id.as_str()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+fn slug(s: &str) -> String {
+    let folded = crate::text::fold(s);
+    let mut out = String::new();
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').chars().take(48).collect::<String>();
+    if out.is_empty() {
+        "source".into()
+    } else {
+        out
+    }
+}
+
+/// Why a feed URL may not become a source, if it may not. A configured source is trusted to sit
+/// on an internal address (an intranet outlet), so an imported list, written by someone else, must
+/// not make `http://127.0.0.1:22/` or `http://metadata.internal/` one without the operator saying so.
+pub(crate) fn refuse(url: &url::Url, allow_private: bool) -> Option<String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!("scheme {} is not crawled (only http and https)", url.scheme()));
+    }
+    let host = url.host_str()?;
+    if allow_private {
+        return None;
+    }
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addrs: Vec<std::net::IpAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![ip.into()],
+        Some(url::Host::Ipv6(ip)) => vec![ip.into()],
+        _ => std::net::ToSocketAddrs::to_socket_addrs(&(host, port)).map(|a| a.map(|s| s.ip()).collect()).unwrap_or_default(),
+    };
+    let internal = host.eq_ignore_ascii_case("localhost") || addrs.iter().any(|ip| !crate::crawl::fetch::is_public(*ip));
+    internal.then(|| format!("{host} is a private or loopback address (import with --allow-private if it is your own outlet)"))
 }
 
 #[cfg(test)]
