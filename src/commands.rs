@@ -164,19 +164,13 @@ pub async fn serve(cfg: Config, path: &Path) -> Result<()> {
         }
     }
     let mut cfg = cfg;
+    // the configuration of the last generation that started: a reloaded file that validates but
+    // cannot start (a database it cannot open, an address it cannot listen on) falls back to it
+    let mut previous: Option<Config> = None;
     // the listening socket outlives each generation (each serves a clone of it), so a browser that
     // connects while workers restart waits in the backlog instead of being refused
     let mut socket: Option<(std::net::SocketAddr, std::net::TcpListener)> = None;
     loop {
-        if socket.as_ref().is_none_or(|(at, _)| *at != cfg.server.listen) {
-            let l = std::net::TcpListener::bind(cfg.server.listen).with_context(|| format!("server.listen: cannot listen on {}", cfg.server.listen))?;
-            l.set_nonblocking(true).context("server.listen: non-blocking socket")?;
-            socket = Some((cfg.server.listen, l));
-        }
-        let listener = match &socket {
-            Some((_, l)) => tokio::net::TcpListener::from_std(l.try_clone().context("server.listen: socket")?).context("server.listen: socket")?,
-            None => bail!("server.listen: no socket"),
-        };
         // this generation ends on a stop signal or an accepted reload
         let (tx, generation) = watch::channel(false);
         let ender = {
@@ -189,8 +183,23 @@ pub async fn serve(cfg: Config, path: &Path) -> Result<()> {
                 let _ = tx.send(true);
             })
         };
-        serve_generation(cfg, listener, generation, reload.clone()).await?;
+        let ran = match listen(&mut socket, &cfg) {
+            Ok(listener) => serve_generation(cfg.clone(), listener, generation, reload.clone()).await,
+            Err(e) => Err(e),
+        };
         ender.abort();
+        match (ran, previous.clone()) {
+            (Ok(()), _) => previous = Some(cfg.clone()),
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(good)) => {
+                tracing::error!("the reloaded configuration cannot start; serving with the previous one: {e:#}");
+                reload.refused(Utc::now(), format!("{e:#}"));
+                // once: if the previous one cannot start either, serve stops with its error
+                previous = None;
+                cfg = good;
+                continue;
+            }
+        }
         if *stop.borrow() {
             break;
         }
@@ -204,6 +213,18 @@ pub async fn serve(cfg: Config, path: &Path) -> Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A listener on `cfg.server.listen`: a clone of the socket already bound there, or a new one.
+fn listen(socket: &mut Option<(std::net::SocketAddr, std::net::TcpListener)>, cfg: &Config) -> Result<tokio::net::TcpListener> {
+    let at = cfg.server.listen;
+    if socket.as_ref().is_none_or(|(bound, _)| *bound != at) {
+        let l = std::net::TcpListener::bind(at).with_context(|| format!("server.listen: cannot listen on {at}"))?;
+        l.set_nonblocking(true).context("server.listen: non-blocking socket")?;
+        *socket = Some((at, l));
+    }
+    let Some((_, l)) = socket.as_ref() else { bail!("server.listen: no socket for {at}") };
+    tokio::net::TcpListener::from_std(l.try_clone().context("server.listen: socket")?).context("server.listen: socket")
 }
 
 /// One run of every worker and the web server on one configuration, until `shutdown`.

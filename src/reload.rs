@@ -67,6 +67,13 @@ impl Reload {
         }
     }
 
+    /// A reload that validated but could not start (`serve` went back to the running
+    /// configuration): kept for the Sources page like a refused file.
+    pub fn refused(&self, now: DateTime<Utc>, why: String) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.failed = Some((now, why));
+    }
+
     /// Waits until a reload has been accepted.
     pub async fn accepted(&self) {
         self.accepted.notified().await

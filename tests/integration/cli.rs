@@ -644,4 +644,15 @@ fn reload_and_edit_sources(
     let hup = std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status().expect("kill -HUP");
     assert!(hup.success());
     wait_for("SIGHUP's reload", &|p| p.contains("data-source=\"bao-them-moi\" data-enabled=\"true\""));
+
+    // a file that validates but cannot start (its address is taken) falls back to the running one
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let taken = busy.local_addr().expect("addr").port();
+    let before = std::fs::read_to_string(config).expect("config");
+    std::fs::write(config, before.replace(&format!("127.0.0.1:{port}"), &format!("127.0.0.1:{taken}"))).expect("edit");
+    let (status, body) = post("/admin/reload", &[]);
+    assert_eq!(status, 303, "{body}");
+    wait_for("the fallback after a reload that could not start", &|p| p.contains("data-config=\"failed\"") && p.contains(&taken.to_string()));
+    std::fs::write(config, before).expect("restore");
+    drop(busy);
 }
