@@ -220,6 +220,18 @@ fn change(now: u64, prev: u64) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn the_mail_carries_pictures_where_the_page_carries_svg() {
+        let ov = serde_json::json!({"has_data": true, "day": [], "week": [], "charts": ["<svg id=\"c0\"></svg>"], "spikes": [], "stories": [],
+            "urgent": [], "agency_chart": "<svg id=\"ag\"></svg>", "health": {"alarm": null, "issues": []}, "generated_at": "2026-12-07T00:00:00Z"});
+        let env = super::super::templates();
+        let mail = env.get_template("overview_mail.html").and_then(|t| t.render(serde_json::json!({"lang": "vi", "ov": ov, "title": "T", "base": "https://pw.example"}))).expect("mail");
+        assert!(mail.contains("src=\"cid:chart0\"") && mail.contains("src=\"cid:agencies\"") && !mail.contains("<svg"), "{mail}");
+        assert!(mail.replace("&#x2f;", "/").contains("href=\"https://pw.example/queue\""), "links are absolute in a mail: {mail}");
+        let page = env.get_template("overview_body.html").and_then(|t| t.render(serde_json::json!({"lang": "vi", "ov": ov, "base": ""}))).expect("page");
+        assert!(page.contains("<svg id=\"c0\">") && !page.contains("cid:"), "{page}");
+    }
+
+    #[test]
     fn change_is_signed_and_empty_without_a_base() {
         assert_eq!(super::change(12, 10), "+20 %");
         assert_eq!(super::change(5, 10), "−50 %");
