@@ -798,6 +798,21 @@ mod tests {
     }
 
     #[test]
+    fn comments_go_where_the_tokenizer_ends_them() {
+        assert_eq!(strip_inert("<p>a<!-- <p>b</p> -->c</p>"), "<p>ac</p>");
+        // empty comments end at once: what follows is text
+        assert_eq!(strip_inert("<!-->x<!--->y"), "xy");
+        // `--!>` ends one too, but only before the first `-->`
+        assert_eq!(strip_inert("<!-- a --!>b<!-- c -->d"), "bd");
+        assert_eq!(strip_inert("<!-- a -->b --!>c"), "b --!>c");
+        // unclosed: left to the parser, as are the fragments
+        assert_eq!(strip_inert("x<!-- never closed"), "x<!-- never closed");
+        for tail in ["<!--", "<!-", "<", "<!--->", "<!-->"] {
+            let _ = strip_inert(&format!("a{tail}"));
+        }
+    }
+
+    #[test]
     fn empty_page_is_an_error() {
         assert!(extract("<html><body></body></html>", None, &SiteRules::default()).is_err());
     }
