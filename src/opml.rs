@@ -43,10 +43,6 @@ pub fn parse(text: &str) -> Result<Vec<Outline>> {
     Ok(out)
 }
 
-fn toml_str(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
 /// What an import did: the sources added, and every feed left out with the reason.
 #[derive(Debug, Default)]
 pub struct Imported {
@@ -82,13 +78,7 @@ pub fn import(cfg_path: &Path, opml_path: &Path, origin: &str, allow_private: bo
         }
         let id = crate::sources_file::unique_slug(&o.title, &ids.iter().map(String::as_str).collect::<Vec<_>>());
         ids.push(id.clone());
-        block.push_str(&format!(
-            "\n[[source]]\nid = {}\nname = {}\nurl = {}\norigin = {}\n",
-            toml_str(&id),
-            toml_str(&o.title),
-            toml_str(url.as_str()),
-            toml_str(origin)
-        ));
+        block.push_str(&crate::sources_file::source_block(&id, &o.title, &url, origin, None));
         added += 1;
     }
     if added == 0 {

@@ -50,21 +50,25 @@ impl Reload {
     /// broken one is refused with the reason, kept for the Sources page.
     pub fn request(&self, now: DateTime<Utc>) -> Result<(), String> {
         let Some(path) = &self.path else { return Err("this server does not know its configuration file".into()) };
-        let loaded = Config::load(path).map_err(|e| e.to_string());
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        match loaded {
+        match Config::load(path) {
             Ok(cfg) => {
-                s.pending = Some(cfg);
-                s.failed = None;
-                drop(s);
-                self.accepted.notify_one();
+                self.accept(cfg);
                 Ok(())
             }
             Err(e) => {
-                s.failed = Some((now, e.clone()));
-                Err(e)
+                self.refused(now, e.to_string());
+                Err(e.to_string())
             }
         }
+    }
+
+    /// Hands `serve` a configuration already read and validated (a source edit's result).
+    pub fn accept(&self, cfg: Config) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.pending = Some(cfg);
+        s.failed = None;
+        drop(s);
+        self.accepted.notify_one();
     }
 
     /// A reload that validated but could not start (`serve` went back to the running

@@ -73,8 +73,8 @@ pub struct NewSource {
     pub lang: Option<String>,
 }
 
-/// Adds one source, with an id made from its name; returns the id.
-pub fn add(cfg_path: &Path, s: &NewSource, allow_private: bool, by: &str) -> Result<String, EditError> {
+/// Adds one source, with an id made from its name; returns the id and the configuration with it.
+pub fn add(cfg_path: &Path, s: &NewSource, allow_private: bool, by: &str) -> Result<(String, Config), EditError> {
     let cfg = Config::load(cfg_path).map_err(|e| file_err(cfg_path, e))?;
     let url = url::Url::parse(s.url.trim()).map_err(|e| EditError::BadUrl { url: s.url.clone(), why: e.to_string() })?;
     if let Some(why) = refuse(&url, allow_private) {
@@ -85,13 +85,19 @@ pub fn add(cfg_path: &Path, s: &NewSource, allow_private: bool, by: &str) -> Res
     }
     let ids: Vec<&str> = cfg.sources.iter().map(|k| k.id.0.as_str()).collect();
     let id = unique_slug(s.name.trim(), &ids);
+    let block = source_block(&id, s.name.trim(), &url, &s.origin, s.lang.as_deref());
+    let cfg = append(cfg_path, &format!("added from the Sources page by {by}"), &block)?;
+    Ok((id, cfg))
+}
+
+/// One `[[source]]` entry as TOML, values quoted by the toml crate; `lang` when given.
+pub(crate) fn source_block(id: &str, name: &str, url: &url::Url, origin: &str, lang: Option<&str>) -> String {
     let q = |v: &str| toml::Value::String(v.to_string()).to_string();
-    let mut block = format!("\n[[source]]\nid = {}\nname = {}\nurl = {}\norigin = {}\n", q(&id), q(s.name.trim()), q(url.as_str()), q(&s.origin));
-    if let Some(l) = s.lang.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+    let mut block = format!("\n[[source]]\nid = {}\nname = {}\nurl = {}\norigin = {}\n", q(id), q(name), q(url.as_str()), q(origin));
+    if let Some(l) = lang.map(str::trim).filter(|l| !l.is_empty()) {
         block.push_str(&format!("lang = {}\n", q(l)));
     }
-    append(cfg_path, &format!("added from the Sources page by {by}"), &block)?;
-    Ok(id)
+    block
 }
 
 /// Turns a configured source off (`enabled = false`) or back on, in the file that holds it.
@@ -196,7 +202,7 @@ mod tests {
         // a private address needs the admin to say it is their own outlet
         let e = add(&main, &new("Báo Mẫu", "http://127.0.0.1:8080/rss", "domestic"), false, "admin").expect_err("private");
         assert!(matches!(e, EditError::BadUrl { .. }), "{e}");
-        let id = add(&main, &new("Báo Mẫu", "http://127.0.0.1:8080/rss", "domestic"), true, "admin").expect("added");
+        let (id, _) = add(&main, &new("Báo Mẫu", "http://127.0.0.1:8080/rss", "domestic"), true, "admin").expect("added");
         assert_eq!(id, "bao-mau-2", "ids stay unique");
         let cfg = Config::load(&main).expect("valid");
         assert_eq!(cfg.sources.len(), 2);

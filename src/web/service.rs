@@ -786,32 +786,34 @@ fn edit_fail(e: crate::sources_file::EditError) -> Fail {
     }
 }
 
-/// Adds a source to the configuration (as `sources import` does) and reloads it; returns its id.
+/// Adds a source to the configuration (as `sources import` does) and has `serve` run on the
+/// configuration the edit validated; returns its id.
 pub async fn add_source(st: &AppState, p: &Principal, new: crate::sources_file::NewSource, allow_private: bool) -> Result<String, Fail> {
     let file = config_file(st)?;
     let by = p.user.name.clone();
     let n = new.clone();
-    let id = tokio::task::spawn_blocking(move || crate::sources_file::add(&file, &n, allow_private, &by))
+    let (id, cfg) = tokio::task::spawn_blocking(move || crate::sources_file::add(&file, &n, allow_private, &by))
         .await
         .map_err(|e| Fail::Internal(e.to_string()))?
         .map_err(edit_fail)?;
     let detail = serde_json::json!({"name": new.name, "url": new.url, "origin": new.origin, "lang": new.lang});
     admin_audit(st, p, "source.add", "source", id.clone(), detail, None).await?;
-    st.reload.request(Utc::now()).map_err(Fail::Internal)?;
+    st.reload.accept(cfg);
     Ok(id)
 }
 
-/// Turns a source off or back on in the configuration and reloads it.
+/// Turns a source off or back on in the configuration and has `serve` run on the result.
 pub async fn set_source_enabled(st: &AppState, p: &Principal, id: &str, enabled: bool) -> Result<(), Fail> {
     let file = config_file(st)?;
     let owned = id.to_string();
-    tokio::task::spawn_blocking(move || crate::sources_file::set_enabled(&file, &owned, enabled))
+    let cfg = tokio::task::spawn_blocking(move || crate::sources_file::set_enabled(&file, &owned, enabled))
         .await
         .map_err(|e| Fail::Internal(e.to_string()))?
         .map_err(edit_fail)?;
     let action = if enabled { "source.enable" } else { "source.disable" };
     admin_audit(st, p, action, "source", id.to_string(), serde_json::json!({}), None).await?;
-    st.reload.request(Utc::now()).map_err(Fail::Internal)
+    st.reload.accept(cfg);
+    Ok(())
 }
 
 /// Enabled sources whose last fetch failed, for the banner every user sees: how many of how many,
