@@ -119,13 +119,7 @@ pub async fn digest_message(cfg: &Config, store: &Store, from: &str, now: DateTi
 /// the public address in a mail).
 fn context(cfg: &Config, o: &Overview, alarm: Option<&super::service::HealthAlarm>, lang: Lang, base: &str) -> Value {
     let link = |q: &str| format!("{base}/search?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
-    let topic_name = |id: &str, fallback: &str| {
-        cfg.topics
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| if lang == Lang::En { t.name_en.clone().unwrap_or_else(|| t.name.clone()) } else { t.name.clone() })
-            .unwrap_or_else(|| fallback.to_string())
-    };
+    let topic_name = |id: &str| super::service::topic_name(cfg, id, lang);
     let d = &o.day;
     let card = |key: &str, now: u64, prev: u64, href: Option<String>| {
         json!({"label": t(lang, key), "value": crate::report::thousands(now), "prev": crate::report::thousands(prev), "change": change(now, prev), "href": href})
@@ -166,14 +160,14 @@ fn context(cfg: &Config, o: &Overview, alarm: Option<&super::service::HealthAlar
         .iter()
         .map(|s| {
             let marked: Vec<_> = s.spikes.iter().map(|x| x.day).collect();
-            let title = format!("{} · {}", topic_name(&s.id, &s.name), crate::report::thousands(s.count.all));
+            let title = format!("{} · {}", topic_name(&s.id), crate::report::thousands(s.count.all));
             chart::daily_pair(&title, &w.days, (&s.daily, &s.local_daily), &marked, (300, 150), legend)
         })
         .collect();
     let spikes: Vec<Value> = sensitive
         .iter()
         .flat_map(|s| {
-            s.spikes.iter().map(|x| json!({"topic": topic_name(&s.id, &s.name), "day": x.day.format("%d/%m").to_string(), "articles": x.articles, "href": link(&x.query)}))
+            s.spikes.iter().map(|x| json!({"topic": topic_name(&s.id), "day": x.day.format("%d/%m").to_string(), "articles": x.articles, "href": link(&x.query)}))
         })
         .collect();
     let stories: Vec<Value> = o

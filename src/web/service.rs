@@ -111,6 +111,15 @@ pub fn broader_queries(q: &str) -> Vec<String> {
     out
 }
 
+/// A topic's name in the reader's language (English falls back to the Vietnamese name), or its id.
+pub(super) fn topic_name(cfg: &crate::config::Config, id: &str, lang: Lang) -> String {
+    match cfg.topics.iter().find(|x| x.id == id) {
+        Some(x) if lang == Lang::En => x.name_en.clone().unwrap_or_else(|| x.name.clone()),
+        Some(x) => x.name.clone(),
+        None => id.to_string(),
+    }
+}
+
 pub struct SearchParams {
     pub q: String,
     pub sort_by_date: bool,
@@ -123,11 +132,7 @@ impl AppState {
         self.cfg.source(&SourceId(id.to_string())).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string())
     }
     fn topic_name(&self, id: &str, lang: Lang) -> String {
-        match self.cfg.topics.iter().find(|x| x.id == id) {
-            Some(x) if lang == Lang::En => x.name_en.clone().unwrap_or_else(|| x.name.clone()),
-            Some(x) => x.name.clone(),
-            None => id.to_string(),
-        }
+        topic_name(&self.cfg, id, lang)
     }
     fn locality_name(&self, id: &str) -> String {
         self.cfg.localities.iter().find(|x| x.id == id).map(|x| x.name.clone()).unwrap_or_else(|| id.to_string())
@@ -506,7 +511,7 @@ impl From<crate::store::Revision> for RevisionView {
 }
 
 /// Each queue row's priority score (0–100) and its article's origin, in the rows' order: what the
-/// queue list shows and sorts by. One query for the articles, one per story.
+/// queue list shows and sorts by. One query for the articles, one or a few for their stories.
 pub async fn row_scores(st: &AppState, rows: &[crate::store::QueueRow]) -> Result<Vec<(Option<u32>, Option<&'static str>)>, Fail> {
     let ids: Vec<ArticleId> = rows.iter().filter_map(|r| r.item.article_id.clone()).collect();
     let articles: HashMap<i64, Article> = st.store.articles(&ids).await?.into_iter().map(|a| (a.id.0, a)).collect();
@@ -573,6 +578,19 @@ pub async fn hash(password: String) -> Result<String, Fail> {
         .map_err(Fail::Internal)
 }
 
+/// Longest full name or unit a user may have.
+const PROFILE_MAX: usize = 120;
+
+/// A full name and unit given for an account (None: not given) fit `PROFILE_MAX`.
+fn check_profile(full_name: Option<&str>, unit: Option<&str>) -> Result<(), Fail> {
+    for (what, v) in [("full name", full_name), ("unit", unit)] {
+        if v.is_some_and(|v| v.chars().count() > PROFILE_MAX) {
+            return Err(Fail::BadRequest(format!("{what}: at most {PROFILE_MAX} characters")));
+        }
+    }
+    Ok(())
+}
+
 /// A user's full name and unit as given (either may be empty).
 pub struct Profile<'a> {
     pub full_name: &'a str,
@@ -582,11 +600,7 @@ pub struct Profile<'a> {
 pub async fn add_user(st: &AppState, p: &Principal, name: &str, role: Role, password: String, profile: Profile<'_>) -> Result<User, Fail> {
     let name = name.trim();
     auth::check_user_name(name).map_err(Fail::BadRequest)?;
-    for (what, v) in [("full name", profile.full_name), ("unit", profile.unit)] {
-        if v.chars().count() > 120 {
-            return Err(Fail::BadRequest(format!("{what}: at most 120 characters")));
-        }
-    }
+    check_profile(Some(profile.full_name), Some(profile.unit))?;
     let h = hash(password).await?;
     let now = Utc::now();
     let mut u = st.store.create_user(name, role, &h, now).await?;
@@ -611,11 +625,7 @@ pub async fn update_user(
     let before = st.store.user(id).await?.ok_or_else(|| Fail::NotFound(format!("user {id}")))?;
     // the full name and unit as given, when they differ from what is stored (blank clears)
     let (full_name, unit) = profile;
-    for (what, v) in [("full name", &full_name), ("unit", &unit)] {
-        if v.as_deref().is_some_and(|v| v.chars().count() > 120) {
-            return Err(Fail::BadRequest(format!("{what}: at most 120 characters")));
-        }
-    }
+    check_profile(full_name.as_deref(), unit.as_deref())?;
     let changed = |given: &Option<String>, stored: &Option<String>| {
         given.as_deref().map(str::trim).is_some_and(|g| g != stored.as_deref().unwrap_or_default())
     };
