@@ -12,13 +12,20 @@ fn mail_err(e: impl std::fmt::Display) -> ReportError {
     ReportError::Mail(e.to_string())
 }
 
-/// Builds the message; separate from sending so it can be checked without a server.
-pub fn message(r: &Report, from: &str, to: &[String], attach: &[Format]) -> Result<Message, ReportError> {
-    let (title, subtitle) = super::layout::title(r);
-    let mut b = Message::builder().from(from.parse::<Mailbox>().map_err(mail_err)?).subject(format!("{title}: {subtitle}"));
+/// A message from `from` to every address of `to` under `subject`, the body still to come; an
+/// address that does not parse is the error.
+pub fn addressed(from: &str, to: &[String], subject: String) -> Result<lettre::message::MessageBuilder, ReportError> {
+    let mut b = Message::builder().from(from.parse::<Mailbox>().map_err(mail_err)?).subject(subject);
     for t in to {
         b = b.to(t.parse::<Mailbox>().map_err(mail_err)?);
     }
+    Ok(b)
+}
+
+/// Builds the message; separate from sending so it can be checked without a server.
+pub fn message(r: &Report, from: &str, to: &[String], attach: &[Format]) -> Result<Message, ReportError> {
+    let (title, subtitle) = super::layout::title(r);
+    let b = addressed(from, to, format!("{title}: {subtitle}"))?;
     let html = String::from_utf8(render(r, Format::Html)?).map_err(mail_err)?;
     let text = String::from_utf8(render(r, Format::Md)?).map_err(mail_err)?;
     let mut body = MultiPart::mixed().multipart(MultiPart::alternative_plain_html(text, html));

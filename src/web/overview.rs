@@ -81,7 +81,7 @@ const DIGEST_SENT: &str = "digest_sent_on";
 /// The digest as a mail: the overview page as HTML with its charts attached inline as PNG (mail
 /// programs drop inline SVG), and a plain-text part pointing to the page.
 pub async fn digest_message(cfg: &Config, store: &Store, from: &str, now: DateTime<Utc>) -> Result<lettre::Message, crate::report::ReportError> {
-    use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
+    use lettre::message::{header::ContentType, Attachment, MultiPart, SinglePart};
     let err = |e: &dyn std::fmt::Display| crate::report::ReportError::Mail(e.to_string());
     let o = crate::report::overview::overview(store, cfg, now).await?;
     let alarm = super::service::health_alarm_of(cfg, store).await?;
@@ -108,10 +108,7 @@ pub async fn digest_message(cfg: &Config, store: &Store, from: &str, now: DateTi
         }
     }
     let text = format!("{subject}\n\n{}: {base}/overview\n", t(Lang::Vi, "overview.open_page"));
-    let mut b = lettre::Message::builder().from(from.parse::<Mailbox>().map_err(|e| err(&e))?).subject(subject);
-    for to in &cfg.report.email_to {
-        b = b.to(to.parse::<Mailbox>().map_err(|e| err(&e))?);
-    }
+    let b = crate::report::deliver::addressed(from, &cfg.report.email_to, subject)?;
     b.multipart(MultiPart::alternative().singlepart(SinglePart::plain(text)).multipart(related)).map_err(|e| err(&e))
 }
 
