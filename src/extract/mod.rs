@@ -406,38 +406,36 @@ fn strip_inert(html: &str) -> std::borrow::Cow<'_, str> {
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let at = i + off;
-        if b[at + 1..].starts_with(b"!--") {
+        let end = if b[at + 1..].starts_with(b"!--") {
             // a comment never holds text: it goes too, ended as the HTML5 tokenizer ends it
             let Some(end) = comment_end(b, at) else { break };
-            let o = out.get_or_insert_with(|| String::with_capacity(html.len() / 2));
-            o.push_str(&html[kept..at]);
-            kept = end;
-            i = end;
-            continue;
-        }
-        let tag = if starts_tag(b, at + 1, b"script") {
-            Some(&b"</script"[..])
-        } else if starts_tag(b, at + 1, b"style") {
-            Some(&b"</style"[..])
-        } else if starts_tag(b, at + 1, b"svg") {
-            Some(&b"</svg"[..])
+            end
         } else {
-            None
+            let tag = if starts_tag(b, at + 1, b"script") {
+                Some(&b"</script"[..])
+            } else if starts_tag(b, at + 1, b"style") {
+                Some(&b"</style"[..])
+            } else if starts_tag(b, at + 1, b"svg") {
+                Some(&b"</svg"[..])
+            } else {
+                None
+            };
+            let Some(close) = tag else {
+                i = at + 1;
+                continue;
+            };
+            let open_end = match html[at..].find('>') {
+                Some(e) => at + e + 1,
+                None => break,
+            };
+            if close == b"</script" && html[at..open_end].to_ascii_lowercase().contains("ld+json") {
+                i = open_end;
+                continue;
+            }
+            // the element ends at the first closing tag (HTML's rule for raw text); unclosed: keep all
+            let Some(end) = find_ci(b, open_end, close).and_then(|c| html[c..].find('>').map(|e| c + e + 1)) else { break };
+            end
         };
-        let Some(close) = tag else {
-            i = at + 1;
-            continue;
-        };
-        let open_end = match html[at..].find('>') {
-            Some(e) => at + e + 1,
-            None => break,
-        };
-        if close == b"</script" && html[at..open_end].to_ascii_lowercase().contains("ld+json") {
-            i = open_end;
-            continue;
-        }
-        // the element ends at the first closing tag (HTML's rule for raw text); unclosed: keep all
-        let Some(end) = find_ci(b, open_end, close).and_then(|c| html[c..].find('>').map(|e| c + e + 1)) else { break };
         let o = out.get_or_insert_with(|| String::with_capacity(html.len() / 2));
         o.push_str(&html[kept..at]);
         kept = end;
