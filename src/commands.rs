@@ -743,6 +743,9 @@ struct ExportRow<'a> {
     source: &'a str,
     origin: Option<&'static str>,
     title: &'a str,
+    /// A colleague's Vietnamese gloss of a foreign title (JSON lines only; absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title_vi: Option<&'a str>,
     text: &'a str,
     lang: &'a str,
     topics: Vec<&'a str>,
@@ -839,6 +842,7 @@ pub async fn export(cfg: Config, format: ExportFormat, since: Option<DateTime<Ut
                 source: &a.source.0,
                 origin: a.origin.map(|o| o.as_str()),
                 title: &a.title,
+                title_vi: a.title_vi.as_deref(),
                 text: &a.text,
                 lang: &a.lang,
                 topics: a.topics.iter().map(|t| t.id.as_str()).collect(),

@@ -130,6 +130,8 @@ pub struct Article {
     pub source: SourceId,
     pub origin: Option<Origin>,
     pub title: String,
+    /// A colleague's Vietnamese rendering of a foreign title (`Store::set_title_gloss`).
+    pub title_vi: Option<String>,
     pub text: String,
     pub lang: String,
     pub published_at: Option<DateTime<Utc>>,

@@ -389,7 +389,7 @@ async fn queue_section(store: &Store, cfg: &Config, period: &Period, now: DateTi
         if open && matches!(it.priority, crate::model::Priority::Urgent | crate::model::Priority::High) {
             q.urgent_open.push(QueueRef {
                 id: it.id,
-                title: r.article_title.clone().unwrap_or_else(|| it.reason.clone()),
+                title: r.title_with_gloss().unwrap_or_else(|| it.reason.clone()),
                 priority: it.priority.as_str().into(),
                 state: it.state.as_str().into(),
                 agency: it.agency_id.as_ref().map(agency_name),

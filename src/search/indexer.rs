@@ -153,6 +153,12 @@ pub fn document(f: &Fields, a: &Article, seen_in: &[String]) -> TantivyDocument 
     d.add_text(f.url, &a.url);
     d.add_text(f.title_x, &a.title);
     d.add_text(f.title_f, &a.title);
+    // a colleague's Vietnamese gloss makes a foreign title findable in Vietnamese (stored second,
+    // so the title shown stays the original)
+    if let Some(g) = &a.title_vi {
+        d.add_text(f.title_x, g);
+        d.add_text(f.title_f, g);
+    }
     d.add_text(f.body_x, &a.text);
     d.add_text(f.body_f, &a.text);
     d.add_u64(f.plain, crate::text::is_plain_parts(&[&a.title, &a.text]) as u64);

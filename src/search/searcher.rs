@@ -359,6 +359,7 @@ mod tests {
                 source: SourceId("s".into()),
                 origin: None,
                 title: title.join(" "),
+                title_vi: None,
                 text: body.join(" "),
                 lang: "vi".into(),
                 published_at: None,

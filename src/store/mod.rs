@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "poisoned_jobs", include_str!("../../migrations/0006_poisoned_jobs.sql")),
     (7, "mentions_evidence", include_str!("../../migrations/0007_mentions_evidence.sql")),
     (8, "user_profile", include_str!("../../migrations/0008_user_profile.sql")),
+    (9, "title_gloss", include_str!("../../migrations/0009_title_gloss.sql")),
 ];
 
 mod evidence;
@@ -823,6 +824,7 @@ fn article_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Article> {
             _ => None,
         }),
         title: r.try_get("title")?,
+        title_vi: r.try_get("title_vi")?,
         text: r.try_get("text")?,
         lang: r.try_get("lang")?,
         published_at: r.try_get::<Option<i64>, _>("published_at")?.map(from_unix),
@@ -834,7 +836,7 @@ fn article_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Article> {
     })
 }
 
-const ARTICLE_COLUMNS: &str = "a.id, a.url, a.canonical_url, a.source_id, s.origin, a.title, a.text, a.lang, a.published_at, a.fetched_at,
+const ARTICLE_COLUMNS: &str = "a.id, a.url, a.canonical_url, a.source_id, s.origin, a.title, a.title_vi, a.text, a.lang, a.published_at, a.fetched_at,
      (SELECT st.story_id FROM article_stories st WHERE st.article_id = a.id) AS story_id";
 
 static ARTICLE_SELECT: std::sync::LazyLock<String> =

@@ -25,10 +25,24 @@ pub struct QueueRow {
     #[serde(flatten)]
     pub item: QueueItem,
     pub article_title: Option<String>,
+    /// The title's Vietnamese gloss, for a foreign article that has one.
+    pub article_title_vi: Option<String>,
     pub article_source: Option<String>,
     pub assignee: Option<String>,
     pub created_by_name: Option<String>,
     pub overdue: bool,
+}
+
+impl QueueRow {
+    /// The article's title as a Vietnamese reader needs it: "original (gloss)" when a foreign title
+    /// has a gloss.
+    pub fn title_with_gloss(&self) -> Option<String> {
+        let t = self.article_title.as_ref()?;
+        Some(match &self.article_title_vi {
+            Some(g) => format!("{t} ({g})"),
+            None => t.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -237,7 +251,7 @@ impl Store {
         let where_ = cond.join(" AND ");
         // overdue first, then urgent first, then the nearest deadline, then the oldest
         let sql = format!(
-            "SELECT {ITEM_COLS}, a.title AS a_title, a.source_id AS a_source, COALESCE(u.full_name, u.name) AS assignee_name, COALESCE(c.full_name, c.name) AS creator_name,
+            "SELECT {ITEM_COLS}, a.title AS a_title, a.title_vi AS a_title_vi, a.source_id AS a_source, COALESCE(u.full_name, u.name) AS assignee_name, COALESCE(c.full_name, c.name) AS creator_name,
              COUNT(*) OVER () AS total
              FROM queue_items q LEFT JOIN articles a ON a.id = q.article_id LEFT JOIN users u ON u.id = q.assignee_id
              LEFT JOIN users c ON c.id = q.created_by
@@ -283,12 +297,39 @@ impl Store {
                 overdue: item.is_overdue(now),
                 item,
                 article_title: r.try_get("a_title")?,
+                article_title_vi: r.try_get("a_title_vi")?,
                 article_source: r.try_get("a_source")?,
                 assignee: r.try_get("assignee_name")?,
                 created_by_name: r.try_get("creator_name")?,
             });
         }
         Ok((out, total))
+    }
+
+    /// Sets (or with `None` clears) an article's Vietnamese title gloss and marks it for the index
+    /// (the gloss is searchable); the audit entry, with the text before and after, commits with it.
+    /// Returns false when the gloss was already that.
+    pub async fn set_title_gloss(&self, article: ArticleId, gloss: Option<&str>, actor: (i64, &str), now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let before: Option<Option<String>> =
+            sqlx::query("SELECT title_vi FROM articles WHERE id = ?").bind(article.0).fetch_optional(&mut *tx).await?.map(|r| r.try_get(0)).transpose()?;
+        let Some(before) = before else { return Err(StoreError::NotFound(format!("article {}", article.0))) };
+        if before.as_deref() == gloss {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE articles SET title_vi = ?, indexed = 0 WHERE id = ?").bind(gloss).bind(article.0).execute(&mut *tx).await?;
+        let audit = NewAudit {
+            actor_id: Some(actor.0),
+            actor: actor.1,
+            action: "article.gloss",
+            target_kind: "article",
+            target_id: article.0.to_string(),
+            detail: serde_json::json!({ "title_vi": [before, gloss] }),
+            reason: None,
+        };
+        append_audit(&mut *tx, &audit, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Open items per state, for the queue's header and /metrics.

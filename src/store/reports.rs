@@ -16,7 +16,8 @@ pub struct ReportArticle {
     /// Publication time, or fetch time when the page gave none (what `export --since` filters on).
     pub at: DateTime<Utc>,
     pub story_id: Option<i64>,
-    /// Empty unless asked for (only the report's own period needs titles).
+    /// Empty unless asked for (only the report's own period needs titles); "original (gloss)" for a
+    /// foreign title with a Vietnamese gloss.
     pub title: String,
     pub url: String,
     pub topics: Vec<String>,
@@ -52,9 +53,10 @@ const WHEN: &str = "COALESCE(a.published_at, a.fetched_at)";
 impl Store {
     /// Every article whose time falls in `[from, to]` (inclusive), with its tags.
     pub async fn report_articles(&self, from: DateTime<Utc>, to: DateTime<Utc>, with_titles: bool) -> Result<Vec<ReportArticle>> {
-        // titles only where a story needs them (articles with a topic): the rest stay in the index
+        // titles only where a story needs them (articles with a topic): the rest stay in the index;
+        // a foreign title carries its Vietnamese gloss, when a colleague wrote one, in brackets
         let cols = if with_titles {
-            "CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.title ELSE '' END,
+            "CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.title || COALESCE(' (' || a.title_vi || ')', '') ELSE '' END,
              CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.url ELSE '' END"
         } else {
             "'', ''"

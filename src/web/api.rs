@@ -7,7 +7,7 @@ use super::error::{ApiError, Fail};
 use super::pages::{queue_filter, QueueQuery};
 use super::service::{self, SearchParams};
 use super::{AppState, Lang};
-use crate::model::{Priority, Role};
+use crate::model::{ArticleId, Priority, Role};
 use crate::store::AuditFilter;
 use crate::triage::Action;
 use axum::extract::{Path, Query, State};
@@ -106,7 +106,7 @@ pub async fn article(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResu
     let v = service::article(&st, id, Lang::En).await?;
     ok(json!({
         "id": v.article.id, "url": v.article.url, "canonical_url": v.article.canonical_url, "source": v.article.source,
-        "source_name": v.source_name, "origin": v.origin, "title": v.article.title, "text": v.article.text, "lang": v.article.lang,
+        "source_name": v.source_name, "origin": v.origin, "title": v.article.title, "title_vi": v.article.title_vi, "text": v.article.text, "lang": v.article.lang,
         "published_at": v.article.published_at, "fetched_at": v.article.fetched_at, "story_id": v.article.story_id,
         "topics": v.topics, "mentions": v.mentions, "localities": v.localities, "seen_in": v.seen_in, "queue_items": v.items,
     }))
@@ -128,6 +128,26 @@ pub async fn flag(
     let b: FlagBody = body(&bytes)?;
     let item = service::flag(&st, &p, id, &b.reason, b.priority.unwrap_or(Priority::Normal)).await?;
     Ok((StatusCode::CREATED, Json(item)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArticlePatch {
+    /// `null` or "" clears it.
+    title_vi: Option<String>,
+}
+
+/// Changes what a colleague may change about an article: its Vietnamese title gloss.
+pub async fn patch_article(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
+    let b: ArticlePatch = body(&bytes)?;
+    service::gloss(&st, &p, id, b.title_vi.as_deref()).await?;
+    let a = st.store.articles(&[ArticleId(id)]).await?.pop().ok_or_else(|| Fail::NotFound(format!("article {id}")))?;
+    Ok(Json(serde_json::json!({ "id": a.id, "title": a.title, "title_vi": a.title_vi })).into_response())
 }
 
 pub async fn queue(State(st): State<AppState>, Query(q): Query<QueueQuery>) -> ApiResult {

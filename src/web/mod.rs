@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/searches/{id}/delete", post(pages::delete_search))
         .route("/articles/{id}", get(pages::article))
         .route("/articles/{id}/flag", post(pages::flag))
+        .route("/articles/{id}/gloss", post(pages::gloss))
         .route("/articles/{id}/evidence.warc.gz", get(pages::evidence_warc))
         .route("/queue", get(pages::queue))
         .route("/queue/{id}", get(pages::queue_item))
@@ -142,7 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/meta", get(api::meta))
         .route("/api/v1/search", get(api::search))
-        .route("/api/v1/articles/{id}", get(api::article))
+        .route("/api/v1/articles/{id}", get(api::article).patch(api::patch_article))
         .route("/api/v1/articles/{id}/flag", post(api::flag))
         .route("/api/v1/queue", get(api::queue))
         .route("/api/v1/queue/{id}", get(api::queue_item))
@@ -221,6 +222,7 @@ fn templates() -> minijinja::Environment<'static> {
         ("reports.html", include_str!("templates/reports.html")),
         ("story.html", include_str!("templates/story.html")),
         ("items_and_flag.html", include_str!("templates/items_and_flag.html")),
+        ("gloss.html", include_str!("templates/gloss.html")),
         ("overview.html", include_str!("templates/overview.html")),
         ("overview_body.html", include_str!("templates/overview_body.html")),
         ("overview_mail.html", include_str!("templates/overview_mail.html")),

@@ -297,6 +297,7 @@ pub async fn article(
     let v = service::article(&st, id, lang).await?;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
     ctx["can_flag"] = json!(super::access::allows(p.user.role, "POST", "/articles/{id}/flag"));
+    ctx["can_gloss"] = json!(super::access::allows(p.user.role, "POST", "/articles/{id}/gloss"));
     ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
     let body = render(&st, "article.html", lang, Some(&p), &here(&uri), "search", ctx)?;
     Ok(html(StatusCode::OK, body))
@@ -333,6 +334,24 @@ pub async fn flag(
     let priority = parse_priority(f.priority.as_deref())?.unwrap_or(Priority::Normal);
     let item = service::flag(&st, &p, id, &f.reason, priority).await?;
     Ok(see_other(&format!("/queue/{}", item.id)))
+}
+
+#[derive(Deserialize)]
+pub struct GlossForm {
+    title_vi: String,
+    /// Where to go back to (the queue item the form was on), if it is one of ours.
+    back: Option<String>,
+}
+
+pub async fn gloss(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<i64>,
+    Form(f): Form<GlossForm>,
+) -> PageResult {
+    service::gloss(&st, &p, id, Some(&f.title_vi)).await?;
+    let back = f.back.filter(|b| b.starts_with("/queue/") && b[7..].bytes().all(|c| c.is_ascii_digit()) && b.len() > 7);
+    Ok(see_other(&back.unwrap_or_else(|| format!("/articles/{id}"))))
 }
 
 fn parse_priority(s: Option<&str>) -> Result<Option<Priority>, Fail> {
@@ -581,6 +600,7 @@ async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64,
     ctx["agency_names"] = json!(st.agency_names());
     ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
     ctx["can_work"] = json!(super::access::allows(p.user.role, "POST", "/queue/{id}/action"));
+    ctx["can_gloss"] = json!(super::access::allows(p.user.role, "POST", "/articles/{id}/gloss"));
     ctx["error"] = json!(error);
     let body = render(st, "item.html", lang, Some(p), &format!("/queue/{id}"), "queue", ctx)?;
     Ok(html(status, body))

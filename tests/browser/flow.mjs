@@ -94,7 +94,18 @@ try {
   await act("close");
   check((await page.getAttribute("#item-state", "data-state")) === "closed", "not closed");
   await shot("queue-item");
+  // a foreign title: triage staff write its Vietnamese gloss on the article, flag it, and the queue
+  // shows the gloss under the original
+  await page.goto(`${base}/articles/${ids.foreign}`);
+  await page.fill('#gloss-form input[name="title_vi"]', "Tàu cá bị giữ gần quần đảo");
+  await Promise.all([page.waitForURL(/\/articles\/\d+$/), page.click('#gloss-form button[type="submit"]')]);
+  check((await page.textContent("#title-gloss")).includes("Tàu cá bị giữ gần quần đảo"), "the gloss is not shown on the article");
+  await page.fill('#flag-form textarea[name="reason"]', "Báo nước ngoài đưa tin về tàu cá");
+  await Promise.all([page.waitForURL(/\/queue\/\d+$/), page.click('#flag-form button[type="submit"]')]);
   await page.goto(`${base}/queue?state=all`);
+  const gloss = page.locator("table.queue [data-gloss]");
+  check((await gloss.count()) === 1 && (await gloss.isVisible()), "the queue does not show the gloss");
+  check((await gloss.textContent()) === "Tàu cá bị giữ gần quần đảo", "the queue's gloss line is wrong");
   await shot("queue");
   await logout();
 

@@ -44,6 +44,7 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
         ("GET", "/articles/{id}", format!("/articles/{art}"), Body::None, ALL),
         ("GET", "/articles/{id}/evidence.warc.gz", format!("/articles/{art}/evidence.warc.gz"), Body::None, ALL),
         ("POST", "/articles/{id}/flag", format!("/articles/{art}/flag"), Body::Form("reason=ma+tran&priority=low"), FLAG),
+        ("POST", "/articles/{id}/gloss", format!("/articles/{art}/gloss"), Body::Form("title_vi=x"), FLAG),
         ("GET", "/queue", "/queue".into(), Body::None, ALL),
         ("GET", "/queue/{id}", format!("/queue/{item}"), Body::None, ALL),
         ("POST", "/queue/{id}/action", format!("/queue/{item}/action"), Body::Form("action=close&version=0"), WORK),
@@ -77,6 +78,7 @@ fn matrix(app: &App, item: i64, report: i64, story: i64) -> Vec<(&'static str, &
         ("GET", "/api/v1/search", "/api/v1/search?q=bien".into(), Body::None, ALL),
         ("GET", "/api/v1/articles/{id}", format!("/api/v1/articles/{art}"), Body::None, ALL),
         ("POST", "/api/v1/articles/{id}/flag", format!("/api/v1/articles/{art}/flag"), Body::Json(r#"{"reason":"x"}"#), FLAG),
+        ("PATCH", "/api/v1/articles/{id}", format!("/api/v1/articles/{art}"), Body::Json(r#"{"title_vi":"x"}"#), FLAG),
         ("GET", "/api/v1/queue", "/api/v1/queue".into(), Body::None, ALL),
         ("GET", "/api/v1/queue/{id}", format!("/api/v1/queue/{item}"), Body::None, ALL),
         (
@@ -1190,4 +1192,131 @@ async fn a_fresh_install_says_what_happens_next() {
     let leader = app.login("leader").await;
     let overview = app.page("/overview", &leader).await;
     assert!(overview.contains("data-empty=\"overview\"") && overview.contains("Chưa có dữ liệu"), "{overview}");
+}
+
+/// Issue 15: a foreign title in the queue means nothing to a reader who does not read the language.
+/// A colleague writes its Vietnamese gloss once; the queue, the item and the article show it, a
+/// Vietnamese search finds the article by it, and the change is audited like every triage change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_title_gets_a_vietnamese_gloss_that_is_shown_searched_and_audited() {
+    use presswatch::model::{Analysis, ArticleId, NewArticle, SourceId};
+    let app = start("8h").await;
+    let now = chrono::Utc::now();
+    let text = "A written test story: two fishing boats from the district were held near the islands.";
+    let url = "https://foreign.example/boats-held";
+    let a = NewArticle {
+        url: url.into(),
+        canonical_url: url.into(),
+        source_id: SourceId("bao-mau".into()),
+        title: "Fishing boats held near the islands".into(),
+        text: text.into(),
+        lang: "en".into(),
+        published_at: Some(now),
+        fetched_at: now,
+        content_hash: presswatch::model::content_hash(text),
+        analysis: Analysis { lang: "en".into(), topics: vec![], localities: vec![], mentions: vec![] },
+    };
+    let id = match app.store.insert_article(&a, &[a.url.clone()]).await.unwrap() {
+        presswatch::store::Stored::New(id) | presswatch::store::Stored::Known(id) => id.0,
+    };
+    let triage = app.login("triage").await;
+    let item_path = app.flag(id, &triage, "high").await;
+    // the article and item pages offer the form while there is no gloss
+    let page = app.page(&item_path, &triage).await;
+    assert!(page.contains(&format!("action=\"/articles/{id}/gloss\"")) && page.contains("Tiêu đề tiếng Việt"), "{page}");
+    let gloss = "Tàu cá bị giữ gần quần đảo";
+    let post = |body: Vec<(&'static str, String)>| {
+        let s = triage.clone();
+        let app = &app;
+        async move {
+            let mut form = vec![("csrf", s.csrf.clone())];
+            form.extend(body);
+            app.http.post(app.url(&format!("/articles/{id}/gloss"))).header("cookie", &s.cookie).form(&form).send().await.unwrap()
+        }
+    };
+    let r = post(vec![("title_vi", format!("  {gloss} ")), ("back", item_path.clone())]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], item_path.as_str(), "back to the item");
+    // a `back` that leaves the site is ignored
+    let r = post(vec![("title_vi", gloss.into()), ("back", "https://evil.example/".into())]).await;
+    assert_eq!(r.headers()["location"], format!("/articles/{id}").as_str());
+    // shown on the queue list under the original, on the item and on the article
+    let queue = app.page("/queue", &triage).await;
+    assert!(queue.contains("Fishing boats held near the islands") && queue.contains(&format!("data-gloss title=\"Tiêu đề tiếng Việt\">{gloss}<")), "{queue}");
+    assert!(app.page(&item_path, &triage).await.contains(&format!("id=\"title-gloss\"><span class=\"muted\">Tiêu đề tiếng Việt:</span> {gloss}")));
+    assert!(app.page(&format!("/articles/{id}"), &triage).await.contains(gloss));
+    // audited once (the repeat changed nothing), with before and after, and told in the item's history
+    let admin = app.token(Role::Admin).await;
+    let audit: Value = app.http.get(app.url("/api/v1/audit")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    let entries: Vec<&Value> = audit["entries"].as_array().expect("entries").iter().filter(|e| e["action"] == "article.gloss").collect();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["target_id"], id.to_string());
+    assert_eq!(entries[0]["detail"]["title_vi"], json!([null, gloss]));
+    assert!(app.page(&item_path, &triage).await.contains("ghi tiêu đề tiếng Việt"));
+    // a Vietnamese search, typed without diacritics, finds the foreign article by its gloss
+    let mut indexer = presswatch::search::indexer::Indexer::open(app.store.clone(), &app.cfg.storage.index_dir).await.unwrap();
+    indexer.catch_up().await.unwrap();
+    drop(indexer);
+    let token = app.token(Role::Analyst).await;
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        found = app.http.get(app.url("/api/v1/search?q=tau+ca+bi+giu")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        if found["total"] != 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(found["hits"][0]["id"], id, "{found}");
+    assert_eq!(found["hits"][0]["title"], "Fishing boats held near the islands", "the original stays the title");
+    // the leadership report lists the open high-priority item with its gloss beside the original
+    let today = chrono::Utc::now().date_naive();
+    let body = json!({"from": (today - chrono::Duration::days(6)).to_string(), "to": today.to_string()});
+    let r = app.http.post(app.url("/api/v1/reports")).bearer_auth(&admin).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let report: Value = r.json().await.unwrap();
+    let md = app
+        .http
+        .get(app.url(&format!("/reports/{}?format=md", report["id"])))
+        .header("cookie", &triage.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(md.contains(&format!("Fishing boats held near the islands ({gloss})")), "{md}");
+    // the API sets and clears it; bad requests say what is wrong
+    let patch = |path: String, body: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let r = app.http.patch(app.url(&path)).bearer_auth(&token).header("content-type", "application/json").body(body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, v) = patch(format!("/api/v1/articles/{id}"), r#"{"title_vi": null}"#).await;
+    assert_eq!((status, &v["title_vi"]), (200, &Value::Null), "{v}");
+    assert_eq!(app.store.articles(&[ArticleId(id)]).await.unwrap()[0].title_vi, None);
+    let vi = app.articles["du-lich"];
+    let (status, v) = patch(format!("/api/v1/articles/{vi}"), r#"{"title_vi": "x"}"#).await;
+    assert_eq!(status, 400, "a Vietnamese article needs no gloss: {v}");
+    assert!(v.to_string().contains("title_vi"), "{v}");
+    let (status, _) = patch(format!("/api/v1/articles/{id}"), r#"{"title": "x"}"#).await;
+    assert_eq!(status, 400, "only the gloss may change");
+    let long = Box::leak(format!(r#"{{"title_vi": "{}"}}"#, "dài ".repeat(100)).into_boxed_str());
+    let (status, v) = patch(format!("/api/v1/articles/{id}"), long).await;
+    assert_eq!(status, 400, "{v}");
+    let (status, _) = patch("/api/v1/articles/999999".into(), r#"{"title_vi": "x"}"#).await;
+    assert_eq!(status, 404);
+    // leaders read it but cannot write it
+    let leader = app.login("leader").await;
+    let r = app
+        .http
+        .post(app.url(&format!("/articles/{id}/gloss")))
+        .header("cookie", &leader.cookie)
+        .form(&[("csrf", leader.csrf.as_str()), ("title_vi", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(!app.page(&format!("/articles/{id}"), &leader).await.contains("gloss-form"));
 }
