@@ -35,23 +35,7 @@ async fn browser_flow_login_search_flag_assign_respond_close_audit_and_no_script
     let shots = std::env::var("PRESSWATCH_SCREENSHOTS").map(std::path::PathBuf::from).unwrap_or_else(|_| tmp.path().to_path_buf());
     std::fs::create_dir_all(&shots).expect("screenshot dir");
     // a foreign article (written by us) for the gloss step
-    let now = chrono::Utc::now();
-    let text = "A written test story: two fishing boats were held near the islands.";
-    let foreign = presswatch::model::NewArticle {
-        url: "https://foreign.example/boats".into(),
-        canonical_url: "https://foreign.example/boats".into(),
-        source_id: presswatch::model::SourceId("bao-mau".into()),
-        title: "Fishing boats held near the islands".into(),
-        text: text.into(),
-        lang: "en".into(),
-        published_at: Some(now),
-        fetched_at: now,
-        content_hash: presswatch::model::content_hash(text),
-        analysis: presswatch::model::Analysis { lang: "en".into(), topics: vec![], localities: vec![], mentions: vec![] },
-    };
-    let foreign = match app.store.insert_article(&foreign, &[foreign.url.clone()]).await.expect("insert") {
-        presswatch::store::Stored::New(id) | presswatch::store::Stored::Known(id) => id.0,
-    };
+    let foreign = app.add_foreign().await;
     let mut ids = app.articles.clone();
     ids.insert("foreign", foreign);
     let ids = serde_json::to_string(&ids).expect("ids");

@@ -1199,26 +1199,9 @@ async fn a_fresh_install_says_what_happens_next() {
 /// Vietnamese search finds the article by it, and the change is audited like every triage change.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_foreign_title_gets_a_vietnamese_gloss_that_is_shown_searched_and_audited() {
-    use presswatch::model::{Analysis, ArticleId, NewArticle, SourceId};
+    use presswatch::model::ArticleId;
     let app = start("8h").await;
-    let now = chrono::Utc::now();
-    let text = "A written test story: two fishing boats from the district were held near the islands.";
-    let url = "https://foreign.example/boats-held";
-    let a = NewArticle {
-        url: url.into(),
-        canonical_url: url.into(),
-        source_id: SourceId("bao-mau".into()),
-        title: "Fishing boats held near the islands".into(),
-        text: text.into(),
-        lang: "en".into(),
-        published_at: Some(now),
-        fetched_at: now,
-        content_hash: presswatch::model::content_hash(text),
-        analysis: Analysis { lang: "en".into(), topics: vec![], localities: vec![], mentions: vec![] },
-    };
-    let id = match app.store.insert_article(&a, &[a.url.clone()]).await.unwrap() {
-        presswatch::store::Stored::New(id) | presswatch::store::Stored::Known(id) => id.0,
-    };
+    let id = app.add_foreign().await;
     let triage = app.login("triage").await;
     let item_path = app.flag(id, &triage, "high").await;
     // the article and item pages offer the form while there is no gloss

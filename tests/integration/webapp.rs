@@ -219,6 +219,28 @@ impl App {
         r.headers()["location"].to_str().expect("location").to_string()
     }
 
+    /// Stores a foreign (English) article written for the tests: a title with no Vietnamese in it.
+    pub async fn add_foreign(&self) -> i64 {
+        let now = Utc::now();
+        let text = "A written test story: two fishing boats from the district were held near the islands.";
+        let url = "https://foreign.example/boats-held";
+        let a = NewArticle {
+            url: url.into(),
+            canonical_url: url.into(),
+            source_id: SourceId("bao-mau".into()),
+            title: "Fishing boats held near the islands".into(),
+            text: text.into(),
+            lang: "en".into(),
+            published_at: Some(now),
+            fetched_at: now,
+            content_hash: presswatch::model::content_hash(text),
+            analysis: Analysis { lang: "en".into(), topics: vec![], localities: vec![], mentions: vec![] },
+        };
+        match self.store.insert_article(&a, std::slice::from_ref(&a.url)).await.expect("insert") {
+            presswatch::store::Stored::New(id) | presswatch::store::Stored::Known(id) => id.0,
+        }
+    }
+
     pub async fn token(&self, role: Role) -> String {
         let token = format!("pw_test_{}", role.as_str());
         self.store.create_token(&auth::digest(&token), self.users[&role], "test", Utc::now()).await.expect("token");
