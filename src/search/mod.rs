@@ -27,6 +27,8 @@ pub enum SearchError {
     Io(#[from] std::io::Error),
     #[error("bad query: {0}")]
     Query(#[from] crate::query::QueryError),
+    #[error("offset {0}: results go at most {max} deep; narrow the search (a date, a source, a topic) instead", max = searcher::MAX_DEPTH)]
+    TooDeep(usize),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }

@@ -28,6 +28,10 @@ pub struct Searcher {
 /// the words stand together, so they score the best `RESCORE_POOL` matches by words alone.
 const RESCORE_POOL: usize = 500;
 
+/// How deep results may be paged (as search engines do: 10,000). Past it, a search is to be
+/// narrowed, not paged.
+pub const MAX_DEPTH: usize = 10_000;
+
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
     pub query: String,
@@ -85,6 +89,11 @@ impl Searcher {
         let expr = query::parse(&req.query)?;
         let searcher = self.reader.searcher();
         let limit = req.limit.clamp(1, 1000);
+        // the collector keeps offset + limit documents in memory: a crafted offset would ask for
+        // terabytes and abort the process
+        if req.offset > MAX_DEPTH {
+            return Err(SearchError::TooDeep(req.offset));
+        }
         // ranked in two steps when word pairs add phrase clauses and the page lies in the pool
         let leaves = if req.sort_by_date || req.offset + limit > self.rescore_pool { None } else { pair_leaves(&self.fields, &expr) };
         let rescore = leaves.is_some();
@@ -388,6 +397,18 @@ mod tests {
                 for (a, b) in two.hits.iter().zip(&one.hits) {
                     assert!((a.score - b.score).abs() < 1e-3, "{q}: {} vs {}", a.score, b.score);
                 }
+            }
+        }
+        // a page far past the end (a crafted `offset`) is an empty page, by relevance or by date
+        for by_date in [false, true] {
+            let req = |offset| SearchRequest { query: "Cần Giờ".into(), limit: 20, offset, sort_by_date: by_date, facets: true };
+            for offset in [301, MAX_DEPTH] {
+                let r = s.search(&req(offset)).expect("far page");
+                assert!(r.hits.is_empty() && r.total > 0, "offset {offset}");
+            }
+            // deeper is refused before anything is allocated (2^40 aborted the process)
+            for offset in [MAX_DEPTH + 1, 1 << 40, 1 << 63, usize::MAX] {
+                assert!(matches!(s.search(&req(offset)), Err(SearchError::TooDeep(o)) if o == offset), "offset {offset}");
             }
         }
     }

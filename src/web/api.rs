@@ -3,14 +3,14 @@
 //! CSRF token in `X-CSRF-Token` for changes. Errors are `{"error": {"code", "message"}}`.
 
 use super::auth::Principal;
-use super::error::{ApiError, Fail};
+use super::error::{ApiError, ApiPath, ApiQuery, Fail};
 use super::pages::{queue_filter, QueueQuery};
 use super::service::{self, SearchParams};
 use super::{AppState, Lang};
 use crate::model::{ArticleId, Priority, Role};
 use crate::store::AuditFilter;
 use crate::triage::Action;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -68,7 +68,7 @@ pub struct SearchQuery {
     offset: Option<usize>,
 }
 
-pub async fn search(State(st): State<AppState>, Query(q): Query<SearchQuery>) -> ApiResult {
+pub async fn search(State(st): State<AppState>, ApiQuery(q): ApiQuery<SearchQuery>) -> ApiResult {
     let by_date = match q.sort.as_deref() {
         None | Some("relevance") => false,
         Some("date") => true,
@@ -102,7 +102,7 @@ pub async fn search(State(st): State<AppState>, Query(q): Query<SearchQuery>) ->
     ok(json!({"query": v.query, "total": v.total, "offset": v.offset, "limit": v.limit, "sort": v.sort, "hits": hits, "facets": facets}))
 }
 
-pub async fn article(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+pub async fn article(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
     let v = service::article(&st, id, Lang::En).await?;
     ok(json!({
         "id": v.article.id, "url": v.article.url, "canonical_url": v.article.canonical_url, "source": v.article.source,
@@ -122,7 +122,7 @@ struct FlagBody {
 pub async fn flag(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: FlagBody = body(&bytes)?;
@@ -141,7 +141,7 @@ struct ArticlePatch {
 pub async fn patch_article(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: ArticlePatch = body(&bytes)?;
@@ -150,13 +150,13 @@ pub async fn patch_article(
     Ok(Json(serde_json::json!({ "id": a.id, "title": a.title, "title_vi": a.title_vi })).into_response())
 }
 
-pub async fn queue(State(st): State<AppState>, Query(q): Query<QueueQuery>) -> ApiResult {
+pub async fn queue(State(st): State<AppState>, ApiQuery(q): ApiQuery<QueueQuery>) -> ApiResult {
     let f = queue_filter(&q)?;
     let (rows, total) = st.store.queue_items(&f, Utc::now()).await?;
     ok(json!({"total": total, "offset": f.offset, "items": rows}))
 }
 
-pub async fn queue_item(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+pub async fn queue_item(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
     let v = service::item(&st, id).await?;
     ok(json!({
         "item": v.it, "article": v.article.map(|a| json!({"id": a.id, "title": a.title, "url": a.url, "source": a.source})),
@@ -175,7 +175,7 @@ struct ActionBody {
 pub async fn queue_action(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: ActionBody = body(&bytes)?;
@@ -190,7 +190,7 @@ struct NoteBody {
 pub async fn queue_note(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: NoteBody = body(&bytes)?;
@@ -217,7 +217,7 @@ pub async fn save_search(State(st): State<AppState>, Extension(p): Extension<Pri
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
-pub async fn delete_search(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> ApiResult {
+pub async fn delete_search(State(st): State<AppState>, Extension(p): Extension<Principal>, ApiPath(id): ApiPath<i64>) -> ApiResult {
     st.store.delete_saved_search(p.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -272,7 +272,7 @@ struct UserPatch {
 pub async fn update_user(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: UserPatch = body(&bytes)?;
@@ -313,7 +313,7 @@ struct SourcePatch {
 }
 
 /// Turns a source off or on in the configuration and reloads it.
-pub async fn patch_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>, bytes: axum::body::Bytes) -> ApiResult {
+pub async fn patch_source(State(st): State<AppState>, Extension(p): Extension<Principal>, ApiPath(id): ApiPath<String>, bytes: axum::body::Bytes) -> ApiResult {
     let b: SourcePatch = body(&bytes)?;
     service::set_source_enabled(&st, &p, &id, b.enabled).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"id": id, "enabled": b.enabled}))).into_response())
@@ -331,7 +331,7 @@ pub async fn config_status(State(st): State<AppState>) -> ApiResult {
     ok(st.reload.status())
 }
 
-pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>) -> ApiResult {
+pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, ApiPath(id): ApiPath<String>) -> ApiResult {
     service::run_source(&st, &p, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
 }
@@ -340,7 +340,7 @@ pub async fn poisoned_jobs(State(st): State<AppState>) -> ApiResult {
     ok(json!({"jobs": st.store.poisoned_jobs().await?}))
 }
 
-pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> ApiResult {
+pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Principal>, ApiPath(id): ApiPath<i64>) -> ApiResult {
     service::retry_job(&st, &p, id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
 }
@@ -363,7 +363,7 @@ pub struct AuditQuery {
 }
 
 /// The whole audit log (or a filtered part), oldest first: JSON, JSONL or CSV.
-pub async fn audit_export(State(st): State<AppState>, Query(q): Query<AuditQuery>) -> ApiResult {
+pub async fn audit_export(State(st): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult {
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "jsonl" | "csv") {
         return Err(Fail::BadRequest(format!("format `{format}`: json, jsonl or csv")).into());
@@ -461,7 +461,7 @@ pub struct ReportQuery {
 }
 
 /// A kept report: its figures as JSON, or the rendered file with `?format=html|docx|md`.
-pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Query<ReportQuery>) -> ApiResult {
+pub async fn report(State(st): State<AppState>, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<ReportQuery>) -> ApiResult {
     let (info, report) = service::report(&st, id).await?;
     match q.format.as_deref() {
         None | Some("json") => ok(json!({"id": id, "info": info, "report": report})),
@@ -470,6 +470,6 @@ pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Q
 }
 
 /// A story: its articles (first published first), outlets, daily spread and queue items.
-pub async fn story(State(st): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+pub async fn story(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
     ok(service::story(&st, id).await?)
 }

@@ -106,6 +106,7 @@ impl From<crate::search::SearchError> for Fail {
     fn from(e: crate::search::SearchError) -> Fail {
         match e {
             crate::search::SearchError::Query(q) => Fail::InvalidQuery(q),
+            e @ crate::search::SearchError::TooDeep(_) => Fail::BadRequest(e.to_string()),
             other => Fail::Internal(other.to_string()),
         }
     }
@@ -123,6 +124,35 @@ impl<E: Into<Fail>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.json()
+    }
+}
+
+/// `Path` for the API: a malformed path parameter (`/api/v1/articles/abc`) is answered in the API's
+/// JSON error shape, naming what was wrong, instead of axum's plain-text rejection.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError(Fail::BadRequest(format!("path: {}", e.body_text())))),
+        }
+    }
+}
+
+/// `Query` for the API: a malformed query string (`?offset=x`) is answered in the JSON error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError(Fail::BadRequest(e.body_text()))),
+        }
     }
 }
 

@@ -764,7 +764,6 @@ async fn admin_audit(
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceRow {
-    pub source_id: String,
     pub name: String,
     pub url: String,
     pub origin: String,
@@ -781,7 +780,6 @@ pub async fn sources(st: &AppState) -> Result<Vec<SourceRow>, Fail> {
         .filter_map(|h| {
             let s = st.cfg.source(&SourceId(h.source_id.clone()))?;
             Some(SourceRow {
-                source_id: h.source_id.clone(),
                 name: s.name.clone(),
                 url: s.url.to_string(),
                 origin: s.origin.as_str().into(),

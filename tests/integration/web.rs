@@ -680,6 +680,24 @@ async fn api_errors_metrics_openapi_health() {
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "not_found");
     let r = app.http.get(app.url("/api/v1/nothing-here")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(r.status(), 404);
+    // a malformed path or query string too (found by schemathesis: axum's own plain-text answers)
+    for path in ["/api/v1/articles/abc", "/api/v1/queue/null%2Cnull", "/api/v1/stories/99999999999999999999999", "/api/v1/queue?offset=x", "/api/v1/search?q=a&offset=-1", "/api/v1/reports/1?format=md&format=json", "/api/v1/search?q=can+gio&offset=1099511627776"] {
+        let r = app.http.get(app.url(path)).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/json", "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "bad_request", "{path}: {v}");
+        assert!(!v["error"]["message"].as_str().unwrap_or_default().is_empty(), "{path}: {v}");
+    }
+    // that offset asked the collector for terabytes and aborted the whole process; the server lives on
+    assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    let r = app.http.delete(app.url("/api/v1/searches/abc")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.json::<Value>().await.unwrap()["error"]["code"].clone()), (400, json!("bad_request")));
+    // every object of a list is valid JSON with each key once (sources had `source_id` twice)
+    let raw = app.http.get(app.url("/api/v1/sources")).bearer_auth(&admin).send().await.unwrap().text().await.unwrap();
+    let sources: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(raw.matches("\"source_id\"").count(), sources.as_array().map_or(0, Vec::len), "{raw}");
+    assert_eq!(sources[0]["source_id"], "bao-mau");
     let r = app
         .http
         .post(app.url("/api/v1/users"))
