@@ -356,7 +356,12 @@ pub fn parse_date_range(v: &str) -> Result<DateRange, QueryError> {
         if s.is_empty() || s == "*" {
             return Ok(None);
         }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| bad())
+        let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+        // chrono reads years up to ±262143; the day arithmetic of a range panics near them
+        if !crate::time::YEARS.contains(&chrono::Datelike::year(&day)) {
+            return Err(bad());
+        }
+        Ok(Some(day))
     };
     let v = v.trim();
     if let Some(inner) = v.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
@@ -456,6 +461,10 @@ mod tests {
 
     #[test]
     fn errors_say_what() {
+        // a year chrono reads but no date arithmetic survives
+        for q in ["date:-262143-01-01", "date:+262142-12-31..", "date:[1800-01-01 TO *]"] {
+            assert!(matches!(parse(q), Err(QueryError::BadDate(_))), "{q}");
+        }
         assert_eq!(parse("\"open"), Err(QueryError::UnclosedQuote(0)));
         assert!(matches!(parse("(a OR b"), Err(QueryError::Unbalanced(0))));
         assert!(matches!(parse("a)"), Err(QueryError::Unbalanced(1))));

@@ -1,7 +1,7 @@
 //! Dates: everything is stored in UTC and shown in Asia/Ho_Chi_Minh; dates without a zone written by
 //! Vietnamese sites are local time.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Asia::Ho_Chi_Minh;
 
 pub const ZONE: chrono_tz::Tz = Ho_Chi_Minh;
@@ -55,8 +55,13 @@ fn local(n: NaiveDateTime) -> Option<DateTime<Utc>> {
 /// A calendar day as people here write it (`31/12/2026`, `1/2/2026`) or as ISO (`2026-12-31`).
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()?;
+    // chrono reads years up to ±262143, where the day arithmetic of periods and deadlines panics
+    YEARS.contains(&d.year()).then_some(d)
 }
+
+/// The years a date written by a user may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
 pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
     local(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())

@@ -43,6 +43,9 @@ impl Period {
         let (y, w) = t.split_once('W').ok_or_else(bad)?;
         let year: i32 = y.trim_end_matches('-').parse().map_err(|_| bad())?;
         let week: u32 = w.parse().map_err(|_| bad())?;
+        if !crate::time::YEARS.contains(&year) {
+            return Err(bad());
+        }
         let from = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(bad)?;
         Ok(Period { from, to: from + Duration::days(6) })
     }
@@ -126,6 +129,14 @@ mod tests {
         assert_eq!(w.previous().label(), "2026-W46");
         // ISO years: 2026-12-28 is in week 53 of 2026
         assert_eq!(Period::parse_week("2026-W53").unwrap().to, d("2027-01-03"));
+        // years chrono reads but whose day arithmetic panics (the API answered by dropping the
+        // connection) are refused as bad dates and weeks
+        for (from, to) in [("-262143-01-01", "-262143-01-02"), ("+262142-12-30", "+262142-12-31"), ("1899-12-31", "1900-01-01")] {
+            assert_eq!(Period::parse_dates(from, to), Err(PeriodError::BadDate(from.into())), "{from}");
+        }
+        assert!(Period::parse_week("-262143-W01").is_err() && Period::parse_week("262142-W51").is_err());
+        let far = Period::parse_dates("9999-12-01", "9999-12-31").unwrap();
+        assert_eq!(far.previous().to, d("9999-11-30"));
     }
 
     #[test]
