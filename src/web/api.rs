@@ -83,7 +83,7 @@ pub async fn search(State(st): State<AppState>, ApiQuery(q): ApiQuery<SearchQuer
             let snippet: String = h.snippet.iter().map(|(s, _)| s.as_str()).collect();
             let matched: Vec<&str> = h.snippet.iter().filter(|(_, m)| *m).map(|(s, _)| s.as_str()).collect();
             json!({
-                "id": h.id, "url": h.url, "title": h.title, "source": h.source, "source_name": h.source_name, "origin": h.origin,
+                "id": h.id, "url": h.url, "title": h.title, "title_vi": h.title_vi, "source": h.source, "source_name": h.source_name, "origin": h.origin,
                 "lang": h.lang, "published_at": h.published_at, "score": h.score, "snippet": snippet, "highlights": matched,
                 "topics": h.topics, "localities": h.localities, "flagged": h.flagged,
             })

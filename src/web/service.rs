@@ -31,6 +31,8 @@ pub struct HitView {
     pub id: i64,
     pub url: String,
     pub title: String,
+    /// A foreign title's Vietnamese gloss, when a colleague wrote one.
+    pub title_vi: Option<String>,
     pub source: String,
     pub source_name: String,
     pub origin: String,
@@ -197,6 +199,7 @@ pub async fn search(st: &AppState, p: SearchParams, lang: Lang) -> Result<Search
                 id: h.id,
                 url: h.url.clone(),
                 title: h.title.clone(),
+                title_vi: a.and_then(|a| a.title_vi.clone()),
                 source: h.source.clone(),
                 source_name: st.source_name(&h.source),
                 origin: a.and_then(|a| a.origin).map(|o| o.as_str()).unwrap_or("unknown").to_string(),

@@ -1269,6 +1269,9 @@ async fn a_foreign_title_gets_a_vietnamese_gloss_that_is_shown_searched_and_audi
     }
     assert_eq!(found["hits"][0]["id"], id, "{found}");
     assert_eq!(found["hits"][0]["title"], "Fishing boats held near the islands", "the original stays the title");
+    assert_eq!(found["hits"][0]["title_vi"], gloss);
+    let page = app.page("/search?q=tau+ca+bi+giu", &triage).await;
+    assert!(page.contains(&format!("data-gloss title=\"Tiêu đề tiếng Việt\">{gloss}<")), "the results show the gloss: {page}");
     // the leadership report lists the open high-priority item with its gloss beside the original
     let today = chrono::Utc::now().date_naive();
     let body = json!({"from": (today - chrono::Duration::days(6)).to_string(), "to": today.to_string()});
