@@ -60,6 +60,15 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
     YEARS.contains(&d.year()).then_some(d)
 }
 
+/// A publication time a feed or page claimed, kept only if it can be true: not after the fetch
+/// (a day's grace for a time zone written wrong) and not before 1990. Otherwise it is unknown and
+/// the fetch time stands in: a crafted date in the year 9999 would otherwise stay "today" for ever,
+/// sit on top of every date-sorted list and stretch every date facet and chart to that year.
+pub fn plausible_published(claimed: Option<DateTime<Utc>>, fetched: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let earliest = Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0).single()?;
+    claimed.filter(|t| *t >= earliest && *t <= fetched + chrono::Duration::days(1))
+}
+
 /// The years a date written by a user may fall in.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
@@ -93,5 +102,19 @@ mod tests {
         assert_eq!(parse_date("20/11/2026 08:00"), want);
         assert_eq!(parse_date("2026-11-20T01:00:00Z"), want);
         assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn a_claimed_publication_time_must_be_possible() {
+        let fetched = Utc.with_ymd_and_hms(2026, 12, 7, 3, 0, 0).unwrap();
+        let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single();
+        assert_eq!(plausible_published(at(2026, 12, 7, 1), fetched), at(2026, 12, 7, 1));
+        assert_eq!(plausible_published(at(2005, 3, 1, 0), fetched), at(2005, 3, 1, 0), "archives are real dates");
+        // local time written as UTC puts a fresh article 7 hours ahead: still kept
+        assert_eq!(plausible_published(at(2026, 12, 7, 10), fetched), at(2026, 12, 7, 10));
+        for bad in [at(2026, 12, 9, 0), at(9999, 12, 31, 0), at(1970, 1, 1, 0), parse_date("+262142-01-01T00:00:00Z")] {
+            assert_eq!(plausible_published(bad, fetched), None, "{bad:?}");
+        }
+        assert_eq!(plausible_published(None, fetched), None);
     }
 }

@@ -210,7 +210,7 @@ impl Crawler {
             title,
             text,
             lang: analysis.lang.clone(),
-            published_at: ex.published_at.or(payload.published_at),
+            published_at: crate::time::plausible_published(ex.published_at.or(payload.published_at), fetched_at),
             fetched_at,
             analysis,
         };
@@ -258,7 +258,7 @@ impl Crawler {
             title,
             text: summary,
             lang: analysis.lang.clone(),
-            published_at: p.published_at,
+            published_at: crate::time::plausible_published(p.published_at, Utc::now()),
             fetched_at: Utc::now(),
             analysis,
         };
