@@ -382,7 +382,7 @@ impl Fetcher {
                 _ => Duration::from_secs(24 * 3600),
             };
             if let RobotsRules::Parsed(r) = &rules {
-                let delay = r.delay.filter(|d| d.is_finite() && *d > 0.0).map(|d| Duration::from_secs_f32(d).min(MAX_CRAWL_DELAY));
+                let delay = crawl_delay(r.delay);
                 *host.crawl_delay.lock().unwrap_or_else(|e| e.into_inner()) = delay;
             }
             *slot = Some(Robots { fetched: Instant::now(), ttl, rules });
@@ -454,13 +454,25 @@ fn header(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// The longest wait a server's `Retry-After` can impose: a day (the feed backoff's own ceiling).
+/// The header is the server's to write: a wait of 10^13 seconds put the next fetch past the last
+/// date chrono can hold, and the date arithmetic panicked.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
 fn parse_retry_after(v: &str) -> Option<Duration> {
     if let Ok(secs) = v.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     let when = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
-    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64;
-    Some(Duration::from_secs(secs))
+    let secs = (when.timestamp().saturating_sub(chrono::Utc::now().timestamp())).max(0) as u64;
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+}
+
+/// robots.txt's `Crawl-delay` as a wait between requests, at most `MAX_CRAWL_DELAY` (`1e30` is a
+/// finite number of seconds no `Duration` holds: converting it unchecked panicked).
+fn crawl_delay(d: Option<f32>) -> Option<Duration> {
+    let d = d.filter(|d| d.is_finite() && *d > 0.0)?;
+    Some(Duration::try_from_secs_f32(d).unwrap_or(MAX_CRAWL_DELAY).min(MAX_CRAWL_DELAY))
 }
 
 fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
@@ -596,5 +608,10 @@ mod tests {
     fn retry_after() {
         assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("9999999999999"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), Some(MAX_RETRY_AFTER));
+        for (given, want) in [(Some(2.5), Some(Duration::from_millis(2500))), (Some(1e30), Some(MAX_CRAWL_DELAY)), (Some(f32::INFINITY), None), (Some(-1.0), None), (None, None)] {
+            assert_eq!(crawl_delay(given), want, "{given:?}");
+        }
     }
 }
