@@ -1278,16 +1278,7 @@ async fn a_foreign_title_gets_a_vietnamese_gloss_that_is_shown_searched_and_audi
     let r = app.http.post(app.url("/api/v1/reports")).bearer_auth(&admin).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let report: Value = r.json().await.unwrap();
-    let md = app
-        .http
-        .get(app.url(&format!("/reports/{}?format=md", report["id"])))
-        .header("cookie", &triage.cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let md = app.page(&format!("/reports/{}?format=md", report["id"]), &triage).await;
     assert!(md.contains(&format!("Fishing boats held near the islands ({gloss})")), "{md}");
     // the API sets and clears it; bad requests say what is wrong
     let patch = |path: String, body: &'static str| {
