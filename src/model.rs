@@ -121,6 +121,15 @@ pub fn content_hash(text: &str) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
 }
 
+/// A title as a Vietnamese reader needs it: "original (gloss)" when a foreign title has a
+/// colleague's Vietnamese gloss (`Article::title_vi`), else the title itself.
+pub fn glossed_title(title: String, gloss: Option<&str>) -> String {
+    match gloss {
+        Some(g) if !title.is_empty() => format!("{title} ({g})"),
+        _ => title,
+    }
+}
+
 /// A stored article as read back from the database.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Article {
@@ -382,4 +391,17 @@ pub struct AuditEntry {
     /// What changed: `{"field": [before, after], ...}` or the created record.
     pub detail: serde_json::Value,
     pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gloss_follows_its_title_and_never_stands_alone() {
+        assert_eq!(glossed_title("Boats held".into(), Some("Tàu bị giữ")), "Boats held (Tàu bị giữ)");
+        assert_eq!(glossed_title("Boats held".into(), None), "Boats held");
+        // reports leave titles empty where no story needs them: the gloss stays out too
+        assert_eq!(glossed_title(String::new(), Some("Tàu bị giữ")), "");
+    }
 }

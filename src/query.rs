@@ -356,12 +356,7 @@ pub fn parse_date_range(v: &str) -> Result<DateRange, QueryError> {
         if s.is_empty() || s == "*" {
             return Ok(None);
         }
-        let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
-        // chrono reads years up to ±262143; the day arithmetic of a range panics near them
-        if !crate::time::YEARS.contains(&chrono::Datelike::year(&day)) {
-            return Err(bad());
-        }
-        Ok(Some(day))
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(crate::time::within_years).map(Some).ok_or_else(bad)
     };
     let v = v.trim();
     if let Some(inner) = v.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {

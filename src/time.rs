@@ -55,8 +55,12 @@ fn local(n: NaiveDateTime) -> Option<DateTime<Utc>> {
 /// A calendar day as people here write it (`31/12/2026`, `1/2/2026`) or as ISO (`2026-12-31`).
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()?;
-    // chrono reads years up to ±262143, where the day arithmetic of periods and deadlines panics
+    within_years(NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()?)
+}
+
+/// A day a user wrote, if its year is in `YEARS`: chrono reads years up to ±262143, where the day
+/// arithmetic of periods, ranges and deadlines panics.
+pub fn within_years(d: NaiveDate) -> Option<NaiveDate> {
     YEARS.contains(&d.year()).then_some(d)
 }
 

@@ -37,11 +37,7 @@ impl QueueRow {
     /// The article's title as a Vietnamese reader needs it: "original (gloss)" when a foreign title
     /// has a gloss.
     pub fn title_with_gloss(&self) -> Option<String> {
-        let t = self.article_title.as_ref()?;
-        Some(match &self.article_title_vi {
-            Some(g) => format!("{t} ({g})"),
-            None => t.clone(),
-        })
+        Some(crate::model::glossed_title(self.article_title.clone()?, self.article_title_vi.as_deref()))
     }
 }
 

@@ -56,10 +56,10 @@ impl Store {
         // titles only where a story needs them (articles with a topic): the rest stay in the index;
         // a foreign title carries its Vietnamese gloss, when a colleague wrote one, in brackets
         let cols = if with_titles {
-            "CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.title || COALESCE(' (' || a.title_vi || ')', '') ELSE '' END,
-             CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.url ELSE '' END"
+            "CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.title ELSE '' END,
+             CASE WHEN EXISTS (SELECT 1 FROM article_topics x WHERE x.article_id = a.id) THEN a.url ELSE '' END, a.title_vi"
         } else {
-            "'', ''"
+            "'', '', NULL"
         };
         // tags come folded into one column each: one row per article keeps the row count (and the
         // per-row decoding cost) at the number of articles, not of tags. Tag ids never hold commas.
@@ -83,10 +83,10 @@ impl Store {
                 lang: r.try_get(3)?,
                 at: from_unix(r.try_get(4)?),
                 story_id: r.try_get(5)?,
-                title: r.try_get(6)?,
+                title: crate::model::glossed_title(r.try_get(6)?, r.try_get::<Option<String>, _>(8)?.as_deref()),
                 url: r.try_get(7)?,
-                topics: split(r.try_get(8)?),
-                localities: split(r.try_get(9)?),
+                topics: split(r.try_get(9)?),
+                localities: split(r.try_get(10)?),
             });
         }
         Ok(out)

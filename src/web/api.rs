@@ -7,7 +7,7 @@ use super::error::{ApiError, ApiPath, ApiQuery, Fail};
 use super::pages::{queue_filter, QueueQuery};
 use super::service::{self, SearchParams};
 use super::{AppState, Lang};
-use crate::model::{ArticleId, Priority, Role};
+use crate::model::{Priority, Role};
 use crate::store::AuditFilter;
 use crate::triage::Action;
 use axum::extract::State;
@@ -145,8 +145,7 @@ pub async fn patch_article(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: ArticlePatch = body(&bytes)?;
-    service::gloss(&st, &p, id, b.title_vi.as_deref()).await?;
-    let a = st.store.articles(&[ArticleId(id)]).await?.pop().ok_or_else(|| Fail::NotFound(format!("article {id}")))?;
+    let a = service::gloss(&st, &p, id, b.title_vi.as_deref()).await?;
     Ok(Json(serde_json::json!({ "id": a.id, "title": a.title, "title_vi": a.title_vi })).into_response())
 }
 

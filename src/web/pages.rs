@@ -350,7 +350,7 @@ pub async fn gloss(
     Form(f): Form<GlossForm>,
 ) -> PageResult {
     service::gloss(&st, &p, id, Some(&f.title_vi)).await?;
-    let back = f.back.filter(|b| b.starts_with("/queue/") && b[7..].bytes().all(|c| c.is_ascii_digit()) && b.len() > 7);
+    let back = f.back.filter(|b| b.strip_prefix("/queue/").is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())));
     Ok(see_other(&back.unwrap_or_else(|| format!("/articles/{id}"))))
 }
 

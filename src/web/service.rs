@@ -356,20 +356,21 @@ const GLOSS_MAX: usize = 300;
 
 /// Sets a foreign article's Vietnamese title gloss (empty clears it), audited, and has the indexer
 /// pick it up so a Vietnamese search finds the article. Vietnamese articles need none.
-pub async fn gloss(st: &AppState, p: &Principal, article: i64, text: Option<&str>) -> Result<(), Fail> {
-    let text = text.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
+/// Returns the article with the gloss as stored.
+pub async fn gloss(st: &AppState, p: &Principal, article: i64, text: Option<&str>) -> Result<Article, Fail> {
+    let text = text.map(|t| crate::text::normalize(t).split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
     if text.as_ref().is_some_and(|t| t.chars().count() > GLOSS_MAX) {
         return Err(Fail::BadRequest(format!("title_vi: the gloss is longer than {GLOSS_MAX} characters")));
     }
-    let a = st.store.articles(&[ArticleId(article)]).await?.pop().ok_or_else(|| Fail::NotFound(format!("article {article}")))?;
+    let mut a = st.store.articles(&[ArticleId(article)]).await?.pop().ok_or_else(|| Fail::NotFound(format!("article {article}")))?;
     if a.lang == "vi" {
         return Err(Fail::BadRequest(format!("title_vi: article {article} is in Vietnamese; a gloss is for a foreign title")));
     }
-    let text = text.map(|t| crate::text::normalize(&t));
     if st.store.set_title_gloss(ArticleId(article), text.as_deref(), actor(p), Utc::now()).await? {
         st.wake_indexer.notify_one();
     }
-    Ok(())
+    a.title_vi = text;
+    Ok(a)
 }
 
 /// Applies a triage action if the item is still at `version`; the audit entry commits with it.
@@ -474,9 +475,8 @@ pub async fn item(st: &AppState, id: i64) -> Result<ItemView, Fail> {
     if let Some(a) = &it.article_id {
         let of_article = crate::store::AuditFilter { target_kind: Some("article".into()), target_id: Some(a.0.to_string()), ..filter };
         entries.extend(st.store.audit_entries(&of_article).await?);
-        entries.sort_by_key(|e| std::cmp::Reverse(e.id));
     }
-    entries.reverse(); // oldest first reads as a story
+    entries.sort_by_key(|e| e.id); // oldest first reads as a story
     let history = entries
         .into_iter()
         .map(|e| {
