@@ -168,7 +168,14 @@ struct RawCrawl {
 #[serde(deny_unknown_fields)]
 struct RawLocality {
     id: String,
-    name: String,
+    name: Option<String>,
+    /// An administrative unit from the gazetteer: its names are derived (`gazetteer::aliases`).
+    unit: Option<String>,
+    /// `unit` names the unit as it was before 1 July 2025 where the name exists now and before.
+    #[serde(default)]
+    former: bool,
+    /// How deep the derived names go: "unit", "district" or "commune" (default).
+    detail: Option<String>,
     #[serde(default)]
     aliases: Vec<String>,
     #[serde(default)]
@@ -444,8 +451,16 @@ impl Default for CrawlConfig {
 pub struct Locality {
     pub id: String,
     pub name: String,
-    /// The name first, then the configured aliases; each parsed as a phrase.
+    /// The name first, then the names derived from `unit` that need nothing beside them, then the
+    /// configured aliases; each parsed as a phrase.
     pub aliases: Vec<String>,
+    /// Names shared with a place elsewhere: each counts only in a paragraph (or the title) that also
+    /// names one of the words beside it (the unit's parents).
+    pub near: Vec<(String, Vec<String>)>,
+    /// The gazetteer unit it was configured from (`unit`), its label, and every name derived with
+    /// the reason (`presswatch locality show`).
+    pub unit: Option<String>,
+    pub derived: Vec<crate::gazetteer::Alias>,
     /// Phrases that name something else (`tàu Cần Giờ`, a ship): an alias inside one does not count.
     pub not: Vec<String>,
 }
@@ -677,10 +692,47 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
             let key = |k: &str| format!("locality[{i}].{k}");
             validate_id(&at, &key("id"), &l.id)?;
             check_dup("locality", &l.id, &at, key("id"))?;
-            if l.name.trim().is_empty() {
-                return Err(at.err(key("name"), "must not be empty"));
+            let derived = match &l.unit {
+                None => {
+                    if l.former || l.detail.is_some() {
+                        let k = if l.former { "former" } else { "detail" };
+                        return Err(at.err(key(k), "applies to a `unit`, and this locality names none"));
+                    }
+                    None
+                }
+                Some(spec) => {
+                    let g = crate::gazetteer::get();
+                    let detail = match l.detail.as_deref() {
+                        None | Some("commune") => crate::gazetteer::Level::Commune,
+                        Some("district") => crate::gazetteer::Level::District,
+                        Some("unit") => crate::gazetteer::Level::Province,
+                        Some(other) => {
+                            return Err(at.err(key("detail"), format!("\"{other}\" is not one of \"unit\", \"district\", \"commune\"")))
+                        }
+                    };
+                    let id = g.resolve(spec, l.former).map_err(|e| at.err(key("unit"), e.to_string()))?;
+                    // "unit" detail: the unit itself (and a province's towns), whatever its level
+                    let detail = if detail == crate::gazetteer::Level::Province { g.units[id].level } else { detail };
+                    Some((g.label(id), g.units[id].name, g.aliases(id, detail)))
+                }
+            };
+            let name = match (&l.name, &derived) {
+                (Some(n), _) if !n.trim().is_empty() => n.trim().to_string(),
+                (Some(_), _) => return Err(at.err(key("name"), "must not be empty")),
+                (None, Some((_, unit_name, _))) => unit_name.to_string(),
+                (None, None) => return Err(at.err(key("name"), "is required (or a `unit` to take it from)")),
+            };
+            let mut aliases = vec![name.clone()];
+            let mut near = Vec::new();
+            for a in derived.iter().flat_map(|d| &d.2) {
+                if a.near.is_empty() {
+                    if !aliases.contains(&a.text) {
+                        aliases.push(a.text.clone());
+                    }
+                } else {
+                    near.push((a.text.clone(), a.near.clone()));
+                }
             }
-            let mut aliases = vec![l.name.trim().to_string()];
             for (j, a) in l.aliases.iter().enumerate() {
                 if crate::text::words(a).is_empty() {
                     return Err(at.err(format!("locality[{i}].aliases[{j}]"), "alias has no words"));
@@ -700,7 +752,8 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
                 }
                 not.push(n.trim().to_string());
             }
-            localities.push(Locality { id: l.id.clone(), name: l.name.clone(), aliases, not });
+            let (unit, derived) = derived.map_or((None, Vec::new()), |(label, _, d)| (Some(label), d));
+            localities.push(Locality { id: l.id.clone(), name, aliases, near, not, unit, derived });
         }
         for (i, t) in f.topic.iter().enumerate() {
             let key = |k: &str| format!("topic[{i}].{k}");
@@ -1426,5 +1479,52 @@ mod tests {
             let e = load_str(&format!("{BASE}{extra}")).unwrap_err().to_string();
             assert!(e.contains(key), "{extra:?}: {e}");
         }
+    }
+
+    /// Which localities our own written sentences are tagged with, the places configured from units.
+    fn places(cfg: &Config, title: &str, body: &str) -> Vec<String> {
+        let a = crate::analyze::Analyzer::new(&[], &cfg.localities);
+        let ctx = crate::analyze::Context { page_lang: None, source_lang: None, source: "s", origin: "domestic" };
+        let (t, b) = (crate::text::normalize(title), crate::text::normalize(body));
+        a.analyze(&t, &b, &ctx).localities.into_iter().map(|l| l.id).collect()
+    }
+
+    #[test]
+    fn a_locality_from_the_gazetteer_counts_its_old_and_new_names_and_not_a_namesake() {
+        let cfg = load_str("[[locality]]\nid = 'cg'\nunit = 'Huyện Cần Giờ'\n\n[[locality]]\nid = 'ct'\nunit = 'Thành phố Cần Thơ'\nformer = true\ndetail = 'unit'\n").unwrap();
+        let cg = &cfg.localities[0];
+        assert_eq!(cg.name, "Cần Giờ", "the name comes from the unit");
+        assert!(cg.unit.as_deref().is_some_and(|u| u.starts_with("Huyện Cần Giờ, Thành phố Hồ Chí Minh")));
+        // the former district under its current name, and a former commune with its type word
+        assert_eq!(places(&cfg, "", "UBND xã Cần Giờ họp dân về dự án lấn biển."), ["cg"]);
+        assert_eq!(places(&cfg, "Cháy rừng phòng hộ ở xã Lý Nhơn", "Lửa bùng lên chiều qua."), ["cg"]);
+        // a former town's name alone, beside the city it belongs to
+        assert_eq!(places(&cfg, "", "Ngư dân Cần Thạnh (TP.HCM) ra khơi sớm."), ["cg"]);
+        // Thạnh An is a commune of Cần Giờ and of Cần Thơ: alone it is neither
+        assert!(places(&cfg, "", "Người dân Thạnh An đón Tết trên đảo.").is_empty());
+        assert_eq!(places(&cfg, "", "Xã đảo Thạnh An của TP.HCM có điện lưới."), ["cg"]);
+        assert_eq!(places(&cfg, "", "Thị trấn Thạnh An thuộc huyện Vĩnh Thạnh, Cần Thơ, mở chợ mới."), ["ct"]);
+        // typed without diacritics, and in English
+        assert_eq!(places(&cfg, "", "Nguoi dan huyen Can Gio trong rung duoc."), ["cg"]);
+        assert_eq!(places(&cfg, "Mangroves of Can Gio district", "Visitors come by ferry."), ["cg"]);
+        // a commune's name alone, with no place beside it, is a person's or a word
+        assert!(places(&cfg, "", "Anh Lý Nhơn là thợ máy.").is_empty());
+    }
+
+    #[test]
+    fn a_unit_that_is_not_there_or_is_ambiguous_is_refused_with_its_key() {
+        let err = |toml: &str| load_str(toml).unwrap_err().to_string();
+        let e = err("[[locality]]\nid = 'x'\nunit = 'Huyện Không Tên'\n");
+        assert!(e.contains("locality[0].unit") && e.contains("no administrative unit"), "{e}");
+        let e = err("[[locality]]\nid = 'x'\nunit = 'Xã Thạnh An'\n");
+        assert!(e.contains("locality[0].unit") && e.contains("Cần Thơ") && e.contains("Hồ Chí Minh"), "{e}");
+        let e = err("[[locality]]\nid = 'x'\nunit = 'Huyện Cần Giờ'\ndetail = 'street'\n");
+        assert!(e.contains("locality[0].detail"), "{e}");
+        let e = err("[[locality]]\nid = 'x'\nname = 'X'\nformer = true\n");
+        assert!(e.contains("locality[0].former"), "{e}");
+        let e = err("[[locality]]\nid = 'x'\n");
+        assert!(e.contains("locality[0].name"), "{e}");
+        // a parent after a comma settles it
+        assert!(load_str("[[locality]]\nid = 'x'\nunit = 'Xã Thạnh An, Thành phố Cần Thơ'\n").is_ok());
     }
 }

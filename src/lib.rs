@@ -12,6 +12,7 @@ pub mod config;
 pub mod crawl;
 pub mod evidence;
 pub mod extract;
+pub mod gazetteer;
 pub mod model;
 pub mod opml;
 pub mod query;

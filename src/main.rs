@@ -117,6 +117,12 @@ enum Command {
     },
     /// Validate the configuration and say exactly what is wrong and where.
     CheckConfig,
+    /// The gazetteer: `locality find NAME` searches Vietnam's units now and before 7/2025;
+    /// `locality show ID` prints what a configured locality matches and why.
+    Locality {
+        #[command(subcommand)]
+        what: LocalityCommand,
+    },
     /// OPML in and out: `sources import FILE.opml`, `sources export`.
     Sources {
         #[command(subcommand)]
@@ -163,6 +169,19 @@ enum SourcesCommand {
     },
     /// Print the configured sources as OPML.
     Export,
+}
+
+#[derive(Subcommand)]
+enum LocalityCommand {
+    /// Units whose name holds these words (diacritics optional), with their codes and parents.
+    Find {
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// The names a configured locality matches, each with the unit it comes from, and the shared
+    /// names that count only beside a parent.
+    Show { id: String },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -226,6 +245,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Bench { what } = cli.command {
         return presswatch::bench::run(what, &cli.config).await;
     }
+    if let Command::Locality { what } = &cli.command {
+        return match what {
+            LocalityCommand::Find { name, limit } => commands::locality_find(name, *limit),
+            LocalityCommand::Show { id } => commands::locality_show(&commands::load_config(&cli.config)?, id),
+        };
+    }
     let cfg = commands::load_config(&cli.config)?;
     match cli.command {
         Command::Serve => commands::serve(cfg, &cli.config).await,
@@ -274,6 +299,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("retagged: {} articles examined, {} with new tags ({indexed})", r.examined, r.changed);
             Ok(())
         }
-        Command::CheckConfig | Command::Bench { .. } | Command::Sources { .. } => Ok(()),
+        Command::CheckConfig | Command::Bench { .. } | Command::Sources { .. } | Command::Locality { .. } => Ok(()),
     }
 }

@@ -40,6 +40,11 @@ fn add_position(map: &mut HashMap<String, Vec<u32>>, key: &str, at: u32) {
 }
 
 impl Words {
+    /// How many words: the range of the whole field.
+    pub fn len(&self) -> u32 {
+        self.words.len() as u32
+    }
+
     fn new(s: &str) -> Words {
         let mut w = Words::default();
         w.push_text(s);
@@ -176,6 +181,11 @@ impl QWord {
 /// Counts non-overlapping occurrences of the phrase in the words.
 pub fn count_phrase(words: &Words, phrase: &[QWord], plain: bool) -> usize {
     phrase_starts_in(words, phrase, plain, 0..words.words.len() as u32).len()
+}
+
+/// Counts non-overlapping occurrences of the phrase within a range of word positions (a paragraph).
+pub fn count_phrase_in(words: &Words, phrase: &[QWord], plain: bool, range: std::ops::Range<u32>) -> usize {
+    phrase_starts_in(words, phrase, plain, range).len()
 }
 
 /// Where the phrase starts (non-overlapping occurrences) within a range of word positions (one

@@ -14,11 +14,21 @@ pub struct Analyzer {
     localities: Vec<LocalityRule>,
 }
 
-/// A locality with its aliases keyed for matching, each with the `not` phrases that hold it (an
-/// occurrence of `Cần Giờ` inside `tàu Cần Giờ` is the ship's).
+/// A locality with its aliases keyed for matching.
 struct LocalityRule {
     id: String,
-    aliases: Vec<(String, Vec<QWord>, Vec<Vec<QWord>>)>,
+    aliases: Vec<PlaceName>,
+}
+
+/// One name of a place, keyed.
+struct PlaceName {
+    text: String,
+    phrase: Vec<QWord>,
+    /// The `not` phrases that hold it: an occurrence of `Cần Giờ` inside `tàu Cần Giờ` is the ship's.
+    not: Vec<Vec<QWord>>,
+    /// A name shared with a place elsewhere counts only in a paragraph (or the title) that also
+    /// names one of these (its parents); empty: anywhere.
+    near: Vec<Vec<QWord>>,
 }
 
 /// What we know about an article besides its text.
@@ -34,20 +44,14 @@ impl Analyzer {
         let localities = localities
             .iter()
             .map(|l| {
-                let aliases = l
-                    .aliases
-                    .iter()
-                    .map(|a| {
-                        let a = crate::text::normalize(a);
-                        let not = l
-                            .not
-                            .iter()
-                            .filter(|n| crate::text::contains_phrase(n, &a))
-                            .map(|n| QWord::phrase(&crate::text::normalize(n)))
-                            .collect();
-                        (a.clone(), QWord::phrase(&a), not)
-                    })
-                    .collect();
+                let key = |s: &str| QWord::phrase(&crate::text::normalize(s));
+                let name = |text: &str, near: &[String]| {
+                    let a = crate::text::normalize(text);
+                    let not = l.not.iter().filter(|n| crate::text::contains_phrase(n, &a)).map(|n| key(n)).collect();
+                    PlaceName { phrase: QWord::phrase(&a), text: a, not, near: near.iter().map(|n| key(n)).collect() }
+                };
+                let mut aliases: Vec<PlaceName> = l.aliases.iter().map(|a| name(a, &[])).collect();
+                aliases.extend(l.near.iter().map(|(a, near)| name(a, near)));
                 LocalityRule { id: l.id.clone(), aliases }
             })
             .collect();
@@ -62,16 +66,33 @@ impl Analyzer {
         for LocalityRule { id, aliases } in &self.localities {
             let mut matched = Vec::new();
             let mut in_title = false;
-            for (alias, q, not) in aliases {
+            for PlaceName { text, phrase, not, near } in aliases {
                 let count = |q: &[QWord]| (count_phrase(&doc.title, q, doc.plain), count_phrase(&doc.body, q, doc.plain));
-                let (mut t, mut b) = count(q);
+                let (mut t, mut b) = count(phrase);
+                if t + b > 0 && !near.is_empty() {
+                    // a shared name: only where one of its parents is named too
+                    let beside = |words: &matcher::Words, range: std::ops::Range<u32>| {
+                        near.iter().any(|n| matcher::count_phrase_in(words, n, doc.plain, range.clone()) > 0)
+                    };
+                    if t > 0 && !beside(&doc.title, 0..doc.title.len()) {
+                        t = 0;
+                    }
+                    if b > 0 {
+                        b = doc
+                            .paragraphs
+                            .iter()
+                            .filter(|r| beside(&doc.body, (*r).clone()))
+                            .map(|r| matcher::count_phrase_in(&doc.body, phrase, doc.plain, r.clone()))
+                            .sum();
+                    }
+                }
                 for n in not {
                     let (nt, nb) = count(n);
                     t = t.saturating_sub(nt);
                     b = b.saturating_sub(nb);
                 }
                 if t + b > 0 {
-                    matched.push(alias.clone());
+                    matched.push(text.clone());
                     in_title |= t > 0;
                 }
             }
@@ -306,7 +327,10 @@ mod tests {
             id: id.into(),
             name: name.into(),
             aliases: std::iter::once(name).chain(aliases.iter().copied()).map(String::from).collect(),
+            near: Vec::new(),
             not: not.iter().map(|n| n.to_string()).collect(),
+            unit: None,
+            derived: Vec::new(),
         };
         let places = [
             place("can-gio", "Cần Giờ", &["Can Gio"], &["tàu Cần Giờ"]),
