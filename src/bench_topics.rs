@@ -22,6 +22,9 @@ struct LabelRow {
     i: i64,
     topics: Vec<String>,
     localities: Vec<String>,
+    /// Per labelled place: named in the title or the lead (optional in an office's own labels).
+    #[serde(default)]
+    locality_in_title_or_lead: BTreeMap<String, bool>,
 }
 
 /// Counts for one label: true positives, false positives, false negatives.
@@ -71,6 +74,9 @@ pub struct Score {
     pub articles: usize,
     pub topics: BTreeMap<String, Counts>,
     pub localities: Counts,
+    /// Places found and labelled, by (labelled as named in the title or lead, tagged as about):
+    /// how "about" and "in passing" split the places against what the labels say of position.
+    pub place_position: BTreeMap<(bool, bool), usize>,
     /// Per article, per topic (in `topics`' order): (tagged, labelled). What the interval resamples.
     pub outcomes: Vec<Vec<(bool, bool)>>,
 }
@@ -213,6 +219,10 @@ pub fn score(analyzer: &Analyzer, articles: &Path, labels: &Path, part: impl Fn(
         for p in got_places.union(&want_places) {
             let (g, w) = (got_places.contains(p), want_places.contains(p));
             s.localities.add(g, w);
+            if let (true, Some(lead)) = (g && w, label.locality_in_title_or_lead.get(*p)) {
+                let about = got.localities.iter().any(|l| l.id == *p && !l.passing);
+                *s.place_position.entry((*lead, about)).or_default() += 1;
+            }
             if g && !w {
                 let m = got.localities.iter().find(|l| l.id == *p).map(|l| format!("{:?}", l.matched)).unwrap_or_default();
                 o.wrong_localities.push(format!("{p} {m}"));
@@ -241,6 +251,16 @@ pub fn print(name: &str, s: &Score) {
         l.fp,
         l.fn_
     );
+    let n = |lead: bool, about: bool| s.place_position.get(&(lead, about)).copied().unwrap_or(0);
+    if !s.place_position.is_empty() {
+        println!(
+            "  places about / in passing: labelled in the title or lead {} / {}, further down {} / {}",
+            n(true, true),
+            n(true, false),
+            n(false, true),
+            n(false, false)
+        );
+    }
 }
 
 /// Bootstrap rounds for the interval printed beside macro-F1.

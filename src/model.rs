@@ -70,11 +70,15 @@ pub struct Tag {
     /// `None` for localities, mentions and tags stored before scores were kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// A place named only in passing (once, outside the title and lead, or in a list of
+    /// provinces): searchable and shown, but not counted by reports, rules and alerts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub passing: bool,
 }
 
 impl Tag {
     pub fn new(id: impl Into<String>, matched: Vec<String>, in_title: bool) -> Tag {
-        Tag { id: id.into(), matched, in_title, evidence: None }
+        Tag { id: id.into(), matched, in_title, evidence: None, passing: false }
     }
 }
 

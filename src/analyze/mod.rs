@@ -12,7 +12,13 @@ use matcher::{count_phrase, Doc, QWord, Rule, Scope};
 pub struct Analyzer {
     topics: Vec<TopicRule>,
     localities: Vec<LocalityRule>,
+    /// Every province's name, now and before 2025: a paragraph naming several is a list.
+    provinces: Vec<Vec<QWord>>,
 }
+
+/// A paragraph that names this many provinces is a list (weather, a ranking, a tour): a place in
+/// it is named in passing.
+const LIST_OF_PROVINCES: usize = 4;
 
 /// A locality with its aliases keyed for matching.
 struct LocalityRule {
@@ -41,7 +47,7 @@ pub struct Context<'a> {
 
 impl Analyzer {
     pub fn new(topics: &[Topic], localities: &[Locality]) -> Analyzer {
-        let localities = localities
+        let localities: Vec<LocalityRule> = localities
             .iter()
             .map(|l| {
                 let key = |s: &str| QWord::phrase(&crate::text::normalize(s));
@@ -55,7 +61,8 @@ impl Analyzer {
                 LocalityRule { id: l.id.clone(), aliases }
             })
             .collect();
-        Analyzer { topics: topics.iter().map(TopicRule::new).collect(), localities }
+        let provinces = if localities.is_empty() { Vec::new() } else { province_names() };
+        Analyzer { topics: topics.iter().map(TopicRule::new).collect(), localities, provinces }
     }
 
     /// `title` and `text` must already be normalised (`text::normalize`).
@@ -63,9 +70,12 @@ impl Analyzer {
         let lang = lang::identify(title, text, &lang::Hints { page: ctx.page_lang, source: ctx.source_lang });
         let doc = Doc::paragraphs(title, text, &lang, ctx.source, ctx.origin);
         let mut localities = Vec::new();
+        let mut lists: Vec<Option<bool>> = vec![None; doc.paragraphs.len()];
         for LocalityRule { id, aliases } in &self.localities {
             let mut matched = Vec::new();
             let mut in_title = false;
+            // how often the place is named in each paragraph
+            let mut per_paragraph = vec![0usize; doc.paragraphs.len()];
             for PlaceName { text, phrase, not, near } in aliases {
                 let count = |q: &[QWord]| (count_phrase(&doc.title, q, doc.plain), count_phrase(&doc.body, q, doc.plain));
                 let (mut t, mut b) = count(phrase);
@@ -95,9 +105,26 @@ impl Analyzer {
                     matched.push(text.clone());
                     in_title |= t > 0;
                 }
+                if b > 0 {
+                    for (k, r) in doc.paragraphs.iter().enumerate() {
+                        let here = |q: &[QWord]| matcher::count_phrase_in(&doc.body, q, doc.plain, r.clone());
+                        if !near.is_empty() && !near.iter().any(|n| here(n) > 0) {
+                            continue;
+                        }
+                        per_paragraph[k] += here(phrase).saturating_sub(not.iter().map(|n| here(n)).sum());
+                    }
+                }
             }
             if !matched.is_empty() {
-                localities.push(Tag::new(id.clone(), matched, in_title));
+                let mut is_list = |k: usize| {
+                    *lists[k].get_or_insert_with(|| {
+                        let r = doc.paragraphs[k].clone();
+                        self.provinces.iter().filter(|p| matcher::count_phrase_in(&doc.body, p, doc.plain, r.clone()) > 0).count() >= LIST_OF_PROVINCES
+                    })
+                };
+                let mut tag = Tag::new(id.clone(), matched, in_title);
+                tag.passing = !about_place(in_title, &per_paragraph, &mut is_list);
+                localities.push(tag);
             }
         }
         let (mut topics, mut mentions) = (Vec::new(), Vec::new());
@@ -110,6 +137,35 @@ impl Analyzer {
         }
         Analysis { lang, topics, mentions, localities }
     }
+}
+
+/// The article is about the place, not passing through: it is named in the title, in the lead (the
+/// first paragraph, where a dateline is), twice in one paragraph, or in two paragraphs; a paragraph
+/// that is a list of provinces counts for nothing.
+fn about_place(in_title: bool, per_paragraph: &[usize], is_list: &mut impl FnMut(usize) -> bool) -> bool {
+    if in_title {
+        return true;
+    }
+    let mut paragraphs = 0;
+    for (k, &n) in per_paragraph.iter().enumerate() {
+        if n == 0 || is_list(k) {
+            continue;
+        }
+        if k == 0 || n >= 2 {
+            return true;
+        }
+        paragraphs += 1;
+    }
+    paragraphs >= 2
+}
+
+/// Every province's name in the gazetteer, now and before 2025, keyed once.
+fn province_names() -> Vec<Vec<QWord>> {
+    let g = crate::gazetteer::get();
+    let mut names: Vec<&str> = g.units.iter().filter(|u| u.level == crate::gazetteer::Level::Province).map(|u| u.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.into_iter().map(|n| QWord::phrase(&crate::text::normalize(n))).collect()
 }
 
 /// A topic compiled for tagging: its rule, and the rule without negations, which an article must
@@ -233,7 +289,7 @@ fn topic_tag(t: &TopicRule, doc: &Doc) -> Result<Tag, Option<Tag>> {
         paragraphs: a.paragraphs.clone(),
         of_paragraphs: doc.paragraphs.len() as u32,
     };
-    Ok(Tag { id: t.topic.id.clone(), matched: a.matched, in_title: a.in_title, evidence: Some(evidence) })
+    Ok(Tag { id: t.topic.id.clone(), matched: a.matched, in_title: a.in_title, evidence: Some(evidence), passing: false })
 }
 
 #[cfg(test)]
@@ -347,5 +403,36 @@ mod tests {
         assert_eq!(ids("", "Đường đèo từ Sông Cầu vào Tuy An sạt lở."), ["phu-yen"], "the town");
         assert!(ids("", "Đàn sơn dương sống trên vách núi đá.").is_empty(), "the goat");
         assert_eq!(ids("Huyện Sơn Dương đón khách", ""), ["son-duong"]);
+    }
+
+    #[test]
+    fn a_place_named_in_passing_is_kept_apart_from_a_place_the_article_is_about() {
+        let place = Locality {
+            id: "phu-yen".into(),
+            name: "Phú Yên".into(),
+            aliases: vec!["Phú Yên".into(), "Tuy Hòa".into()],
+            near: Vec::new(),
+            not: Vec::new(),
+            unit: None,
+            derived: Vec::new(),
+        };
+        let a = Analyzer::new(&[], std::slice::from_ref(&place));
+        let ctx = Context { page_lang: Some("vi"), source_lang: None, source: "s", origin: "domestic" };
+        // Some(true): about; Some(false): in passing; None: not named
+        let about = |title: &str, paragraphs: &[&str]| -> Option<bool> {
+            let body = paragraphs.join("\n");
+            a.analyze(title, &body, &ctx).localities.first().map(|l| !l.passing)
+        };
+        assert_eq!(about("Tuy Hòa mở đường ven biển", &[FILLER, FILLER]), Some(true), "title");
+        assert_eq!(about("", &["TUY HÒA - Sáng nay tỉnh khởi công cầu mới.", FILLER, FILLER]), Some(true), "dateline in the lead");
+        assert_eq!(about("", &[FILLER, "Đoàn công tác ghé Phú Yên trên đường ra Bắc.", FILLER]), Some(false), "once, further down");
+        assert_eq!(about("", &[FILLER, "Phú Yên có nhiều bãi biển. Du khách đến Phú Yên ngày càng đông.", FILLER]), Some(true), "a paragraph on it");
+        assert_eq!(about("", &[FILLER, "Ở Phú Yên, mùa mưa đến sớm.", FILLER, "Nông dân Phú Yên lo thu hoạch.", FILLER]), Some(true), "two paragraphs");
+        assert_eq!(
+            about("", &["Mưa lớn ở Quảng Ngãi, Bình Định, Phú Yên và Khánh Hòa trong hai ngày tới.", FILLER]),
+            Some(false),
+            "one of a list of provinces, even in the lead"
+        );
+        assert_eq!(about("", &[FILLER, FILLER]), None);
     }
 }

@@ -237,10 +237,12 @@ async fn write_analyses(tx: &mut sqlx::SqliteConnection, analyses: &[(i64, &crat
 
 /// Writes tags to `article_topics` (with their evidence), `article_mentions` or `article_localities`.
 async fn write_tags(tx: &mut sqlx::SqliteConnection, table: &str, col: &str, tags: &[(i64, &Tag)]) -> Result<()> {
-    let with_evidence = table == "article_topics";
+    let (with_evidence, with_about) = (table == "article_topics", table == "article_localities");
     for chunk in tags.chunks(ROWS) {
         let sql = if with_evidence {
             format!("INSERT INTO {table} (article_id, {col}, matched, in_title, evidence) VALUES {}", groups(chunk.len(), 5))
+        } else if with_about {
+            format!("INSERT INTO {table} (article_id, {col}, matched, in_title, about) VALUES {}", groups(chunk.len(), 5))
         } else {
             format!("INSERT INTO {table} (article_id, {col}, matched, in_title) VALUES {}", groups(chunk.len(), 4))
         };
@@ -249,6 +251,9 @@ async fn write_tags(tx: &mut sqlx::SqliteConnection, table: &str, col: &str, tag
             q = q.bind(id).bind(&t.id).bind(json(&t.matched)?).bind(t.in_title as i64);
             if with_evidence {
                 q = q.bind(t.evidence.as_ref().map(json).transpose()?);
+            }
+            if with_about {
+                q = q.bind(!t.passing as i64);
             }
         }
         q.execute(&mut *tx).await?;

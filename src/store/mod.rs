@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "mentions_evidence", include_str!("../../migrations/0007_mentions_evidence.sql")),
     (8, "user_profile", include_str!("../../migrations/0008_user_profile.sql")),
     (9, "title_gloss", include_str!("../../migrations/0009_title_gloss.sql")),
+    (10, "locality_about", include_str!("../../migrations/0010_locality_about.sql")),
 ];
 
 mod evidence;
@@ -781,8 +782,9 @@ impl Store {
             return Ok(map);
         }
         let evidence = if table == "article_topics" { "evidence" } else { "CAST(NULL AS TEXT)" };
+        let about = if table == "article_localities" { "about" } else { "1" };
         let sql = format!(
-            "SELECT article_id, {col}, matched, in_title, {evidence} FROM {table} WHERE article_id IN ({}) ORDER BY article_id, {col}",
+            "SELECT article_id, {col}, matched, in_title, {evidence}, {about} FROM {table} WHERE article_id IN ({}) ORDER BY article_id, {col}",
             placeholders(ids.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -799,6 +801,7 @@ impl Store {
                 evidence: evidence
                     .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(format!("{table}.evidence: {e}"))))
                     .transpose()?,
+                passing: r.try_get::<i64, _>(5)? == 0,
             });
         }
         Ok(map)

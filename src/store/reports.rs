@@ -66,7 +66,7 @@ impl Store {
         let sql = format!(
             "SELECT a.id, a.source_id, s.origin, a.lang, {WHEN}, (SELECT st.story_id FROM article_stories st WHERE st.article_id = a.id), {cols},
                     (SELECT group_concat(topic_id) FROM article_topics t WHERE t.article_id = a.id),
-                    (SELECT group_concat(locality_id) FROM article_localities l WHERE l.article_id = a.id)
+                    (SELECT group_concat(locality_id) FROM article_localities l WHERE l.article_id = a.id AND l.about = 1)
              FROM articles a LEFT JOIN sources s ON s.id = a.source_id
              WHERE {WHEN} >= ? AND {WHEN} <= ? ORDER BY a.id"
         );
@@ -102,7 +102,7 @@ impl Store {
         let marks = vec!["?"; localities.len()].join(", ");
         let sql = format!(
             "SELECT a.source_id, MIN({WHEN}) FROM articles a
-             WHERE EXISTS (SELECT 1 FROM article_localities l WHERE l.article_id = a.id AND l.locality_id IN ({marks}))
+             WHERE EXISTS (SELECT 1 FROM article_localities l WHERE l.article_id = a.id AND l.about = 1 AND l.locality_id IN ({marks}))
              GROUP BY a.source_id"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -213,7 +213,7 @@ impl Store {
     pub async fn topic_locality_days(&self, since: DateTime<Utc>) -> Result<Vec<(String, String, i64, i64)>> {
         let rows = sqlx::query(
             "SELECT t.topic_id, l.locality_id, (COALESCE(a.published_at, a.fetched_at) + 25200) / 86400 AS day, COUNT(*)
-             FROM articles a JOIN article_topics t ON t.article_id = a.id JOIN article_localities l ON l.article_id = a.id
+             FROM articles a JOIN article_topics t ON t.article_id = a.id JOIN article_localities l ON l.article_id = a.id AND l.about = 1
              WHERE COALESCE(a.published_at, a.fetched_at) >= ? GROUP BY 1, 2, 3",
         )
         .bind(to_unix(since))

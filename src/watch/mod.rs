@@ -61,7 +61,7 @@ impl<'a> Compiled<'a> {
         if !w.langs.is_empty() && !w.langs.contains(&a.lang) {
             return false;
         }
-        if !w.localities.is_empty() && !a.localities.iter().any(|l| w.localities.contains(&l.id)) {
+        if !w.localities.is_empty() && !a.localities.iter().any(|l| !l.passing && w.localities.contains(&l.id)) {
             return false;
         }
         if let Some(q) = &self.query {
@@ -211,7 +211,8 @@ async fn hold(
     let mut doc = Doc::new(title, text, &a.lang, &a.source.0, origin);
     doc.topics = a.topics.iter().map(|t| t.id.clone()).collect();
     doc.mentions = a.topics.iter().chain(&a.mentions).map(|t| t.id.clone()).collect();
-    doc.localities = a.localities.iter().map(|l| l.id.clone()).collect();
+    // rules and alerts count the places an article is about, not those it names in passing
+    doc.localities = a.localities.iter().filter(|l| !l.passing).map(|l| l.id.clone()).collect();
     let mut story = StoryCache { store, story: a.story_id, now, seen: HashMap::new() };
     let (mut opened, mut events) = (0, 0);
     let mut fired_rules: Vec<&str> = Vec::new();

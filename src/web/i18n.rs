@@ -199,6 +199,7 @@ static TABLE: &[(&str, &str, &str)] = &[
     ("language.lo", "Tiếng Lào", "Lao"),
     ("language.vi", "Tiếng Việt", "Vietnamese"),
     ("language.zh", "Tiếng Trung", "Chinese"),
+    ("locality.passing", "chỉ nhắc qua, không tính vào báo cáo và quy tắc", "named in passing: not counted by reports and rules"),
     ("login.failed", "Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
     ("login.name", "Tên đăng nhập", "User name"),
     ("login.password", "Mật khẩu", "Password"),

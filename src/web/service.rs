@@ -24,6 +24,9 @@ pub struct TagView {
     /// For a topic the article is about: its score against the threshold and where it matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<crate::model::Evidence>,
+    /// A place named only in passing.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub passing: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -150,6 +153,7 @@ impl AppState {
                 matched: x.matched.clone(),
                 in_title: x.in_title,
                 evidence: x.evidence.clone(),
+                passing: x.passing,
             })
             .collect()
     }

@@ -620,3 +620,34 @@ async fn the_morning_digest_is_mailed_once_a_day_from_its_hour() {
     let next_day = presswatch::web::digest_if_due(&f.cfg, &f.store, local(2026, 11, 20, 8, 0, 0)).await.expect("next day");
     assert!(next_day, "the next morning's digest");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_place_named_in_passing_is_stored_and_shown_but_not_counted_as_local() {
+    let f = fixture("").await;
+    let text = "Đoàn khảo sát đi qua nhiều nơi, trong đó có Cần Giờ. Bài do chúng tôi tự viết.".to_string();
+    let url = "https://trong-nuoc.example/bai-qua".to_string();
+    let mut passing = Tag::new("can-gio", vec!["Cần Giờ".into()], false);
+    passing.passing = true;
+    let a = NewArticle {
+        url: url.clone(),
+        canonical_url: url.clone(),
+        source_id: SourceId("trong-nuoc".into()),
+        title: "Đoàn khảo sát về miền Tây".into(),
+        text: text.clone(),
+        lang: "vi".into(),
+        published_at: Some(local(2026, 11, 19, 9, 0, 0)),
+        fetched_at: local(2026, 11, 19, 9, 5, 0),
+        content_hash: presswatch::model::content_hash(&text),
+        analysis: Analysis { lang: "vi".into(), topics: vec![], localities: vec![passing], mentions: vec![] },
+    };
+    let id = match f.store.insert_article(&a, &[url]).await.expect("insert") {
+        presswatch::store::Stored::New(id) => id,
+        other => panic!("not new: {other:?}"),
+    };
+    let stored = f.store.articles(&[id]).await.expect("read back");
+    assert!(stored[0].localities[0].passing, "kept as named in passing");
+    let r = report::build(&f.store, &f.cfg, Period::parse_week("2026-W47").unwrap(), now()).await.expect("report");
+    // one more article in the week (11, not 10), and still five about the locality
+    assert_eq!(counts(&r.totals.articles), (11, 5, 3, 2));
+    assert_eq!(counts(&row(&r.by_locality, "can-gio").count), (5, 5, 2, 2));
+}
