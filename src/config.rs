@@ -1527,4 +1527,28 @@ mod tests {
         // a parent after a comma settles it
         assert!(load_str("[[locality]]\nid = 'x'\nunit = 'Xã Thạnh An, Thành phố Cần Thơ'\n").is_ok());
     }
+
+    #[test]
+    fn a_province_rolls_up_its_former_provinces_districts_and_communes() {
+        let cfg = load_str("[[locality]]\nid = 'tq'\nunit = 'Tỉnh Tuyên Quang'\n").unwrap();
+        let tagged = |title: &str, body: &str| -> Vec<(String, Vec<String>)> {
+            let a = crate::analyze::Analyzer::new(&[], &cfg.localities);
+            let ctx = crate::analyze::Context { page_lang: None, source_lang: None, source: "s", origin: "domestic" };
+            let (t, b) = (crate::text::normalize(title), crate::text::normalize(body));
+            a.analyze(&t, &b, &ctx).localities.into_iter().map(|l| (l.id, l.matched)).collect()
+        };
+        // the current province took in Hà Giang in 2025: an article on Hà Giang is the office's
+        assert_eq!(tagged("Lũ quét ở Hà Giang", "Nước rút chậm."), [("tq".to_string(), vec!["Hà Giang".to_string()])]);
+        // a former district, and a commune with its type word: the place that matched is shown
+        assert_eq!(tagged("Mùa cam ở Hàm Yên", ""), [("tq".to_string(), vec!["Hàm Yên".to_string()])]);
+        // Tân Trào was also a commune of Hải Dương and of Hải Phòng: it counts beside its district
+        assert!(tagged("", "Nông dân xã Tân Trào thu hoạch chè.").is_empty());
+        let got = tagged("", "Nông dân xã Tân Trào, huyện Sơn Dương thu hoạch chè.");
+        assert!(got.len() == 1 && got[0].1.iter().any(|m| m.contains("Tân Trào")), "{got:?}");
+        // as it was before, the province does not take in Hà Giang
+        let before = load_str("[[locality]]\nid = 'tq'\nunit = 'Tỉnh Tuyên Quang'\nformer = true\n").unwrap();
+        let a = crate::analyze::Analyzer::new(&[], &before.localities);
+        let ctx = crate::analyze::Context { page_lang: None, source_lang: None, source: "s", origin: "domestic" };
+        assert!(a.analyze("Lũ quét ở Hà Giang", "Nước rút chậm.", &ctx).localities.is_empty());
+    }
 }

@@ -78,6 +78,7 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("GET", "/api/v1/reports/{id}", ANY),
     ("GET", "/api/v1/me", ANY),
     ("GET", "/api/v1/meta", ANY),
+    ("GET", "/api/v1/gazetteer", ADMIN),
     ("GET", "/api/v1/search", ANY),
     ("GET", "/api/v1/articles/{id}", ANY),
     ("POST", "/api/v1/articles/{id}/flag", FLAG),

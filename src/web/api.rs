@@ -60,6 +60,37 @@ pub async fn meta(State(st): State<AppState>) -> ApiResult {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GazetteerQuery {
+    #[serde(default)]
+    q: String,
+    limit: Option<usize>,
+}
+
+/// The gazetteer's units whose name holds the words (an admin writing `[[locality]] unit = ...`).
+pub async fn gazetteer(ApiQuery(q): ApiQuery<GazetteerQuery>) -> ApiResult {
+    if q.q.trim().is_empty() {
+        return Err(Fail::BadRequest("q: give part of a unit's name, e.g. q=can gio".into()).into());
+    }
+    let g = crate::gazetteer::get();
+    let units: Vec<serde_json::Value> = g
+        .find(&q.q, q.limit.unwrap_or(20).clamp(1, 100))
+        .into_iter()
+        .map(|id| {
+            let u = &g.units[id];
+            let level = match u.level {
+                crate::gazetteer::Level::Province => "province",
+                crate::gazetteer::Level::District => "district",
+                crate::gazetteer::Level::Commune => "commune",
+            };
+            let era = if u.era == crate::gazetteer::Era::Current { "current" } else { "former" };
+            json!({"code": u.code, "level": level, "era": era, "kind": u.kind, "name": u.name, "label": g.label(id)})
+        })
+        .collect();
+    ok(json!({ "units": units }))
+}
+
+#[derive(Deserialize)]
 pub struct SearchQuery {
     #[serde(default)]
     q: String,

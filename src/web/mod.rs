@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reports/{id}", get(api::report))
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/meta", get(api::meta))
+        .route("/api/v1/gazetteer", get(api::gazetteer))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/articles/{id}", get(api::article).patch(api::patch_article))
         .route("/api/v1/articles/{id}/flag", post(api::flag))

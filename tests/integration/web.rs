@@ -691,6 +691,18 @@ async fn api_errors_metrics_openapi_health() {
     }
     // that offset asked the collector for terabytes and aborted the whole process; the server lives on
     assert_eq!(app.http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    // the gazetteer, for an admin writing a locality's unit: diacritics optional, now and before
+    let r = app.http.get(app.url("/api/v1/gazetteer?q=can+gio&limit=5")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let units: Value = r.json().await.unwrap();
+    let labels: Vec<&str> = units["units"].as_array().unwrap().iter().filter_map(|u| u["label"].as_str()).collect();
+    assert!(labels.contains(&"Xã Cần Giờ, Thành phố Hồ Chí Minh") && labels.iter().any(|l| l.starts_with("Huyện Cần Giờ")), "{units}");
+    for path in ["/api/v1/gazetteer", "/api/v1/gazetteer?q=a&limit=x", "/api/v1/gazetteer?q=a&level=1"] {
+        let r = app.http.get(app.url(path)).bearer_auth(&admin).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+    }
+    let analyst = app.token(Role::Analyst).await;
+    assert_eq!(app.http.get(app.url("/api/v1/gazetteer?q=x")).bearer_auth(&analyst).send().await.unwrap().status(), 403);
     let r = app.http.delete(app.url("/api/v1/searches/abc")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!((r.status().as_u16(), r.json::<Value>().await.unwrap()["error"]["code"].clone()), (400, json!("bad_request")));
     // every object of a list is valid JSON with each key once (sources had `source_id` twice)
