@@ -70,6 +70,7 @@ pub const RULES: &[(&str, &str, Need)] = &[
     ("POST", "/admin/jobs/{id}/retry", ADMIN),
     ("POST", "/admin/retag", ADMIN),
     ("GET", "/admin/audit", ADMIN),
+    ("GET", "/admin/localities", ADMIN),
     ("GET", "/admin/audit/export", ADMIN),
     ("GET", "/metrics", ADMIN),
     ("GET", "/api/v1/stories/{id}", ANY),

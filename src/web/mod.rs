@@ -134,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/jobs/{id}/retry", post(pages::retry_job))
         .route("/admin/retag", post(pages::start_retag))
         .route("/admin/audit", get(pages::audit))
+        .route("/admin/localities", get(pages::localities))
         .route("/admin/audit/export", get(api::audit_export))
         .route("/metrics", get(metrics::endpoint))
         .route("/api/v1/openapi.json", get(api::openapi))
@@ -220,6 +221,7 @@ fn templates() -> minijinja::Environment<'static> {
         ("users.html", include_str!("templates/users.html")),
         ("sources.html", include_str!("templates/sources.html")),
         ("audit.html", include_str!("templates/audit.html")),
+        ("localities.html", include_str!("templates/localities.html")),
         ("reports.html", include_str!("templates/reports.html")),
         ("story.html", include_str!("templates/story.html")),
         ("items_and_flag.html", include_str!("templates/items_and_flag.html")),

@@ -922,6 +922,57 @@ pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Princ
 }
 
 #[derive(Deserialize)]
+pub struct LocalitiesQuery {
+    q: Option<String>,
+}
+
+/// The configured localities with what each matches, and the gazetteer to find a unit's name in.
+pub async fn localities(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Extension(p): Extension<Principal>,
+    Query(q): Query<LocalitiesQuery>,
+) -> PageResult {
+    let lang = lang_of(&headers);
+    let places: Vec<Value> = st
+        .cfg
+        .localities
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.id, "name": l.name, "unit": l.unit,
+                "anywhere": l.aliases,
+                "near": l.near.iter().map(|(a, near)| json!({"text": a, "near": near.join(", ")})).collect::<Vec<_>>(),
+                "not": l.not,
+            })
+        })
+        .collect();
+    let query = q.q.unwrap_or_default().trim().chars().take(100).collect::<String>();
+    let g = crate::gazetteer::get();
+    let found: Vec<Value> = if query.is_empty() {
+        Vec::new()
+    } else {
+        g.find(&query, 50)
+            .into_iter()
+            .map(|id| {
+                let u = &g.units[id];
+                let level = match u.level {
+                    crate::gazetteer::Level::Province => "province",
+                    crate::gazetteer::Level::District => "district",
+                    crate::gazetteer::Level::Commune => "commune",
+                };
+                let label = g.label(id);
+                // the era is said in the page's language
+                let label = label.trim_end_matches(" (before 7/2025)");
+                json!({"code": u.code, "level": level, "former": u.era == crate::gazetteer::Era::Former, "label": label})
+            })
+            .collect()
+    };
+    let body = render(&st, "localities.html", lang, Some(&p), "/admin/localities", "localities", json!({"places": places, "q": query, "found": found}))?;
+    Ok(html(StatusCode::OK, body))
+}
+
+#[derive(Deserialize)]
 pub struct AuditQuery {
     before: Option<i64>,
 }

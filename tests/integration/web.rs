@@ -703,6 +703,13 @@ async fn api_errors_metrics_openapi_health() {
     }
     let analyst = app.token(Role::Analyst).await;
     assert_eq!(app.http.get(app.url("/api/v1/gazetteer?q=x")).bearer_auth(&analyst).send().await.unwrap().status(), 403);
+    // and on the admin's Localities page, beside what each configured place matches
+    let r = app.http.get(app.url("/admin/localities?q=thanh+an")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"locality-can-gio\"") && page.contains("Xã Thạnh An, Thành phố Cần Thơ"), "{page}");
+    assert!(page.contains("(trước 7"), "former units say so in the page's language");
+    assert_eq!(app.http.get(app.url("/admin/localities")).bearer_auth(&analyst).send().await.unwrap().status(), 403);
     let r = app.http.delete(app.url("/api/v1/searches/abc")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!((r.status().as_u16(), r.json::<Value>().await.unwrap()["error"]["code"].clone()), (400, json!("bad_request")));
     // every object of a list is valid JSON with each key once (sources had `source_id` twice)
