@@ -62,12 +62,7 @@ pub fn locality_find(name: &str, limit: usize) -> Result<()> {
     }
     for id in found {
         let u = &g.units[id];
-        let level = match u.level {
-            crate::gazetteer::Level::Province => "province",
-            crate::gazetteer::Level::District => "district",
-            crate::gazetteer::Level::Commune => "commune",
-        };
-        println!("{:<6} {:<9} {}", u.code, level, g.label(id));
+        println!("{:<6} {:<9} {}", u.code, u.level.as_str(), g.label(id));
     }
     Ok(())
 }

@@ -23,6 +23,17 @@ pub enum Level {
     Commune,
 }
 
+impl Level {
+    /// The name the CLI, the API and the page templates use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Province => "province",
+            Level::District => "district",
+            Level::Commune => "commune",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Era {
     /// Since 1 July 2025.

@@ -78,13 +78,8 @@ pub async fn gazetteer(ApiQuery(q): ApiQuery<GazetteerQuery>) -> ApiResult {
         .into_iter()
         .map(|id| {
             let u = &g.units[id];
-            let level = match u.level {
-                crate::gazetteer::Level::Province => "province",
-                crate::gazetteer::Level::District => "district",
-                crate::gazetteer::Level::Commune => "commune",
-            };
             let era = if u.era == crate::gazetteer::Era::Current { "current" } else { "former" };
-            json!({"code": u.code, "level": level, "era": era, "kind": u.kind, "name": u.name, "label": g.label(id)})
+            json!({"code": u.code, "level": u.level.as_str(), "era": era, "kind": u.kind, "name": u.name, "label": g.label(id)})
         })
         .collect();
     ok(json!({ "units": units }))

@@ -956,15 +956,10 @@ pub async fn localities(
             .into_iter()
             .map(|id| {
                 let u = &g.units[id];
-                let level = match u.level {
-                    crate::gazetteer::Level::Province => "province",
-                    crate::gazetteer::Level::District => "district",
-                    crate::gazetteer::Level::Commune => "commune",
-                };
                 let label = g.label(id);
                 // the era is said in the page's language
                 let label = label.trim_end_matches(" (before 7/2025)");
-                json!({"code": u.code, "level": level, "former": u.era == crate::gazetteer::Era::Former, "label": label})
+                json!({"code": u.code, "level": u.level.as_str(), "former": u.era == crate::gazetteer::Era::Former, "label": label})
             })
             .collect()
     };
