@@ -19,6 +19,17 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Commands that only print (to a pipe, often `| head`) end quietly when the reader goes away, as
+/// Unix tools do, instead of panicking on the broken pipe. Not for commands that talk to servers:
+/// there a peer closing a socket must be an error, not a signal that kills the process.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal, first thing, before any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 #[derive(Parser)]
 #[command(name = "presswatch", version, about = "Press monitoring for a Vietnamese press office")]
 struct Cli {
@@ -194,6 +205,9 @@ enum Format {
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
+    if matches!(cli.command, Command::CheckConfig | Command::Locality { .. }) {
+        quiet_on_closed_pipe();
+    }
     let default_level = match cli.command {
         Command::Serve => "info",
         _ => "warn",

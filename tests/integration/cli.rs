@@ -26,6 +26,27 @@ fn check_config_names_file_and_key() {
 }
 
 #[test]
+fn the_gazetteer_is_searchable_and_a_closed_pipe_ends_quietly() {
+    let out = bin().args(["locality", "find", "can gio"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("Huyện Cần Giờ, Thành phố Hồ Chí Minh") && s.contains("787"), "{s}");
+    // the reader stops after one line (as `| head -1` does): no panic about a broken pipe
+    let mut child = bin()
+        .args(["locality", "find", "an", "--limit", "100000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    let out = bin().args(["locality", "find", "Nơi Không Có"]).output().expect("run");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("Nơi Không Có"));
+}
+
+#[test]
 fn shipped_config_is_valid() {
     let out = bin().args(["--config", "config/presswatch.toml", "check-config"]).output().expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
