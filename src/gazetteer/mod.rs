@@ -57,11 +57,19 @@ pub struct Unit {
     pub parent: Option<UnitId>,
     /// A former unit: the current units it went into, the main one first.
     pub into: Vec<UnitId>,
+    /// The name's keys, made once: `name_key` and without diacritics.
+    key: String,
+    folded: String,
 }
 
 impl Unit {
     pub fn full_name(&self) -> String {
         format!("{} {}", self.kind, self.name)
+    }
+
+    /// A numbered ward or district (Phường 1, Quận 7): never a name on its own.
+    fn numbered(&self) -> bool {
+        self.name.chars().next().is_none_or(|c| !c.is_alphabetic())
     }
 }
 
@@ -126,7 +134,7 @@ impl Gazetteer {
             };
             let id = units.len();
             by_code.insert((tag, f[1]), id);
-            units.push(Unit { era, level, code: f[1], kind, name, parent: None, into: Vec::new() });
+            units.push(Unit { era, level, code: f[1], kind, name, parent: None, into: Vec::new(), key: name_key(name), folded: folded_key(name) });
             pending.push((id, parent, into));
         }
         for (id, parent, into) in pending {
@@ -147,8 +155,8 @@ impl Gazetteer {
             for &c in &u.into {
                 from[c].push(id);
             }
-            by_name.entry(name_key(u.name)).or_default().push(id);
-            by_folded.entry(folded_key(u.name)).or_default().push(id);
+            by_name.entry(u.key.clone()).or_default().push(id);
+            by_folded.entry(u.folded.clone()).or_default().push(id);
         }
         Gazetteer { units, children, from, by_name, by_folded }
     }
@@ -172,7 +180,7 @@ impl Gazetteer {
         s
     }
 
-    /// The unit, its parents and (a former unit) the current provinces it is in now.
+    /// The unit's parents, then (a former unit) the current provinces it and they went into.
     fn ancestors(&self, id: UnitId) -> Vec<UnitId> {
         let mut out = Vec::new();
         let mut at = self.units[id].parent;
@@ -181,18 +189,13 @@ impl Gazetteer {
             at = self.units[p].parent;
         }
         let mut now: Vec<UnitId> = Vec::new();
-        for &c in &self.units[id].into {
-            let p = if self.units[c].level == Level::Province { Some(c) } else { self.units[c].parent };
-            now.extend(p.filter(|p| !now.contains(p)));
-        }
-        for a in out.clone() {
+        for a in std::iter::once(id).chain(out.iter().copied()) {
             for &c in &self.units[a].into {
-                if !now.contains(&c) && self.units[c].level == Level::Province {
-                    now.push(c);
-                }
+                let p = if self.units[c].level == Level::Province { Some(c) } else { self.units[c].parent };
+                now.extend(p.filter(|p| !now.contains(p) && !out.contains(p)));
             }
         }
-        out.extend(now.into_iter().filter(|p| !out.contains(p)).collect::<Vec<_>>());
+        out.extend(now);
         out
     }
 
@@ -227,10 +230,11 @@ impl Gazetteer {
             .into_iter()
             .flatten()
             .copied()
-            .filter(|&id| kind.is_none_or(|k| self.units[id].kind.eq_ignore_ascii_case(k) || name_key(self.units[id].kind) == name_key(k)))
+            // the file writes the type words of KINDS, as `strip_kind` returns them
+            .filter(|&id| kind.is_none_or(|k| self.units[id].kind == k))
             .filter(|&id| {
-                let anc: Vec<String> = self.ancestors(id).iter().map(|&a| name_key(self.units[a].name)).collect();
-                qualifiers.iter().all(|q| anc.contains(q))
+                let anc = self.ancestors(id);
+                qualifiers.iter().all(|q| anc.iter().any(|&a| self.units[a].key == *q))
             })
             .collect();
         let wanted = if former { Era::Former } else { Era::Current };
@@ -266,8 +270,8 @@ impl Gazetteer {
         let typed_with_diacritics = exact != q;
         let mut hits: Vec<(u8, Level, u8, UnitId)> = Vec::new();
         for (id, u) in self.units.iter().enumerate() {
-            let f = folded_key(u.name);
-            let rank = if f == q {
+            let f = &u.folded;
+            let rank = if *f == q {
                 0
             } else if f.starts_with(&format!("{q} ")) {
                 1
@@ -277,7 +281,7 @@ impl Gazetteer {
                 continue;
             };
             // typed with diacritics: the exact spelling first
-            let rank = if typed_with_diacritics && name_key(u.name) != exact { rank + 3 } else { rank };
+            let rank = if typed_with_diacritics && u.key != exact { rank + 3 } else { rank };
             hits.push((rank, u.level, (u.era == Era::Former) as u8, id));
         }
         hits.sort();
@@ -353,7 +357,7 @@ impl Gazetteer {
                     // the current commune that carries the district's name (Huyện Cần Giờ: Xã Cần Giờ)
                     for &w in &self.children[id] {
                         for &c in &self.units[w].into {
-                            if name_key(self.units[c].name) == name_key(u.name) {
+                            if self.units[c].key == u.key {
                                 add(c, &mut out);
                             }
                         }
@@ -364,14 +368,14 @@ impl Gazetteer {
                 // its former communes, and a former district whose name it carries
                 for &w in &self.from[id] {
                     add(w, &mut out);
-                    if let Some(d) = self.units[w].parent.filter(|&d| name_key(self.units[d].name) == name_key(u.name)) {
+                    if let Some(d) = self.units[w].parent.filter(|&d| self.units[d].key == u.key) {
                         add(d, &mut out);
                     }
                 }
             }
             (Era::Former, _) => {
                 for &c in &u.into {
-                    if name_key(self.units[c].name) == name_key(u.name) {
+                    if self.units[c].key == u.key {
                         add(c, &mut out);
                     }
                 }
@@ -391,7 +395,7 @@ impl Gazetteer {
             let why = self.label(u);
             // numbered wards (Phường 1) are never a name on their own, and a one-word name (Chũ)
             // is too often a word or a person's name
-            let numbered = unit.name.chars().next().is_none_or(|c| !c.is_alphabetic());
+            let numbered = unit.numbered();
             let one_word = !unit.name.contains(' ');
             // a namesake counts when it is the same size or bigger (a commune called Phú Yên does not
             // make the province ambiguous, a province called Hòa Bình makes the commune so), and
@@ -409,14 +413,12 @@ impl Gazetteer {
             // or an agency (Tân Hoa): the press writes it with its type word or its district or
             // province nearby, and so must the article.
             let commune = unit.level == Level::Commune;
-            let key = name_key(unit.name);
-            let bare_shared = numbered || one_word || commune || clash(&self.by_name, &key, false);
-            let typed_shared = clash(&self.by_name, &key, true);
+            let bare_shared = numbered || one_word || commune || clash(&self.by_name, &unit.key, false);
+            let typed_shared = clash(&self.by_name, &unit.key, true);
             if !bare_shared {
                 out.push(Alias { text: unit.name.to_string(), near: Vec::new(), why: why.clone() });
-                let folded = folded_key(unit.name);
-                if folded != key && !clash(&self.by_folded, &folded, false) {
-                    out.push(Alias { text: title_case(&folded), near: Vec::new(), why: format!("{why}, without diacritics") });
+                if unit.folded != unit.key && !clash(&self.by_folded, &unit.folded, false) {
+                    out.push(Alias { text: title_case(&unit.folded), near: Vec::new(), why: format!("{why}, without diacritics") });
                 }
                 continue;
             }
@@ -442,8 +444,7 @@ impl Gazetteer {
         for a in self.ancestors(id) {
             let unit = &self.units[a];
             // a numbered district (Quận 7) is named with its type word, never as a bare number
-            let numbered = unit.name.chars().next().is_none_or(|c| !c.is_alphabetic());
-            let own = if numbered { typed_forms(unit).into_iter().take(1).collect() } else { vec![unit.name.to_string()] };
+            let own = if unit.numbered() { typed_forms(unit).into_iter().take(1).collect() } else { vec![unit.name.to_string()] };
             for n in own {
                 if !names.contains(&n) {
                     names.push(n);
@@ -531,7 +532,7 @@ fn typed_forms(u: &Unit) -> Vec<String> {
         (_, "Đặc khu") => (&["đặc khu"], &["special zone"]),
         _ => (&[], &[]),
     };
-    let folded = title_case(&folded_key(n));
+    let folded = title_case(&u.folded);
     let mut out: Vec<String> = vi.iter().map(|t| format!("{t} {n}")).collect();
     out.extend(en.iter().map(|t| format!("{folded} {t}")));
     out
