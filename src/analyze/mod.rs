@@ -77,42 +77,28 @@ impl Analyzer {
             // how often the place is named in each paragraph
             let mut per_paragraph = vec![0usize; doc.paragraphs.len()];
             for PlaceName { text, phrase, not, near } in aliases {
-                let count = |q: &[QWord]| (count_phrase(&doc.title, q, doc.plain), count_phrase(&doc.body, q, doc.plain));
-                let (mut t, mut b) = count(phrase);
-                if t + b > 0 && !near.is_empty() {
-                    // a shared name: only where one of its parents is named too
-                    let beside = |words: &matcher::Words, range: std::ops::Range<u32>| {
-                        near.iter().any(|n| matcher::count_phrase_in(words, n, doc.plain, range.clone()) > 0)
-                    };
-                    if t > 0 && !beside(&doc.title, 0..doc.title.len()) {
-                        t = 0;
+                // Named in a field's range: the phrase's occurrences outside its `not` phrases, and
+                // for a shared name only where one of its parents is named too.
+                let named = |words: &matcher::Words, range: std::ops::Range<u32>| {
+                    let here = |q: &[QWord]| matcher::count_phrase_in(words, q, doc.plain, range.clone());
+                    if !near.is_empty() && !near.iter().any(|n| here(n) > 0) {
+                        return 0;
                     }
-                    if b > 0 {
-                        b = doc
-                            .paragraphs
-                            .iter()
-                            .filter(|r| beside(&doc.body, (*r).clone()))
-                            .map(|r| matcher::count_phrase_in(&doc.body, phrase, doc.plain, r.clone()))
-                            .sum();
+                    here(phrase).saturating_sub(not.iter().map(|n| here(n)).sum())
+                };
+                // one lookup over the whole field first: most names are in neither
+                let t = if count_phrase(&doc.title, phrase, doc.plain) > 0 { named(&doc.title, 0..doc.title.len()) } else { 0 };
+                let mut b = 0;
+                if count_phrase(&doc.body, phrase, doc.plain) > 0 {
+                    for (k, r) in doc.paragraphs.iter().enumerate() {
+                        let n = named(&doc.body, r.clone());
+                        per_paragraph[k] += n;
+                        b += n;
                     }
-                }
-                for n in not {
-                    let (nt, nb) = count(n);
-                    t = t.saturating_sub(nt);
-                    b = b.saturating_sub(nb);
                 }
                 if t + b > 0 {
                     matched.push(text.clone());
                     in_title |= t > 0;
-                }
-                if b > 0 {
-                    for (k, r) in doc.paragraphs.iter().enumerate() {
-                        let here = |q: &[QWord]| matcher::count_phrase_in(&doc.body, q, doc.plain, r.clone());
-                        if !near.is_empty() && !near.iter().any(|n| here(n) > 0) {
-                            continue;
-                        }
-                        per_paragraph[k] += here(phrase).saturating_sub(not.iter().map(|n| here(n)).sum());
-                    }
                 }
             }
             if !matched.is_empty() {
