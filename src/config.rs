@@ -702,17 +702,17 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
                 }
                 Some(spec) => {
                     let g = crate::gazetteer::get();
+                    // None: "unit", the unit itself (and a province's towns), whatever its level
                     let detail = match l.detail.as_deref() {
-                        None | Some("commune") => crate::gazetteer::Level::Commune,
-                        Some("district") => crate::gazetteer::Level::District,
-                        Some("unit") => crate::gazetteer::Level::Province,
+                        None | Some("commune") => Some(crate::gazetteer::Level::Commune),
+                        Some("district") => Some(crate::gazetteer::Level::District),
+                        Some("unit") => None,
                         Some(other) => {
                             return Err(at.err(key("detail"), format!("\"{other}\" is not one of \"unit\", \"district\", \"commune\"")))
                         }
                     };
                     let id = g.resolve(spec, l.former).map_err(|e| at.err(key("unit"), e.to_string()))?;
-                    // "unit" detail: the unit itself (and a province's towns), whatever its level
-                    let detail = if detail == crate::gazetteer::Level::Province { g.units[id].level } else { detail };
+                    let detail = detail.unwrap_or(g.units[id].level);
                     Some((g.label(id), g.units[id].name, g.aliases(id, detail)))
                 }
             };
@@ -1481,12 +1481,17 @@ mod tests {
         }
     }
 
-    /// Which localities our own written sentences are tagged with, the places configured from units.
-    fn places(cfg: &Config, title: &str, body: &str) -> Vec<String> {
+    /// The locality tags of our own written sentences, the places configured from units.
+    fn place_tags(cfg: &Config, title: &str, body: &str) -> Vec<crate::model::Tag> {
         let a = crate::analyze::Analyzer::new(&[], &cfg.localities);
         let ctx = crate::analyze::Context { page_lang: None, source_lang: None, source: "s", origin: "domestic" };
         let (t, b) = (crate::text::normalize(title), crate::text::normalize(body));
-        a.analyze(&t, &b, &ctx).localities.into_iter().map(|l| l.id).collect()
+        a.analyze(&t, &b, &ctx).localities
+    }
+
+    /// Which localities those sentences are tagged with.
+    fn places(cfg: &Config, title: &str, body: &str) -> Vec<String> {
+        place_tags(cfg, title, body).into_iter().map(|l| l.id).collect()
     }
 
     #[test]
@@ -1532,10 +1537,7 @@ mod tests {
     fn a_province_rolls_up_its_former_provinces_districts_and_communes() {
         let cfg = load_str("[[locality]]\nid = 'tq'\nunit = 'Tỉnh Tuyên Quang'\n").unwrap();
         let tagged = |title: &str, body: &str| -> Vec<(String, Vec<String>)> {
-            let a = crate::analyze::Analyzer::new(&[], &cfg.localities);
-            let ctx = crate::analyze::Context { page_lang: None, source_lang: None, source: "s", origin: "domestic" };
-            let (t, b) = (crate::text::normalize(title), crate::text::normalize(body));
-            a.analyze(&t, &b, &ctx).localities.into_iter().map(|l| (l.id, l.matched)).collect()
+            place_tags(&cfg, title, body).into_iter().map(|l| (l.id, l.matched)).collect()
         };
         // the current province took in Hà Giang in 2025: an article on Hà Giang is the office's
         assert_eq!(tagged("Lũ quét ở Hà Giang", "Nước rút chậm."), [("tq".to_string(), vec!["Hà Giang".to_string()])]);
@@ -1547,8 +1549,6 @@ mod tests {
         assert!(got.len() == 1 && got[0].1.iter().any(|m| m.contains("Tân Trào")), "{got:?}");
         // as it was before, the province does not take in Hà Giang
         let before = load_str("[[locality]]\nid = 'tq'\nunit = 'Tỉnh Tuyên Quang'\nformer = true\n").unwrap();
-        let a = crate::analyze::Analyzer::new(&[], &before.localities);
-        let ctx = crate::analyze::Context { page_lang: None, source_lang: None, source: "s", origin: "domestic" };
-        assert!(a.analyze("Lũ quét ở Hà Giang", "Nước rút chậm.", &ctx).localities.is_empty());
+        assert!(places(&before, "Lũ quét ở Hà Giang", "Nước rút chậm.").is_empty());
     }
 }
