@@ -499,7 +499,7 @@ async fn watch(config: &Path, dir: &Path) -> Result<()> {
     let mut cfg = crate::config::Config::load(config)?;
     cfg.storage.database_url = format!("sqlite://{}", dir.join("bench.sqlite").display());
     let store = crate::store::Store::open(&cfg.storage.database_url).await?;
-    crate::stories::assign_pending(&store, crate::stories::BATCH).await?;
+    crate::serve::pipeline::assign_stories(&store, crate::stories::BATCH).await?;
     crate::watch::rewind(&store).await?;
     println!("watch: {} rules, {} alerts over every stored article", cfg.rules.len(), cfg.alerts.len());
     let t = Instant::now();
@@ -531,7 +531,7 @@ async fn stories(config: &Path, dir: &Path) -> Result<()> {
         let t = Instant::now();
         let mut n = 0;
         while n < 10_000 {
-            let k = crate::stories::assign_pending_once(&store, BATCH).await?;
+            let k = crate::serve::pipeline::assign_stories_once(&store, BATCH).await?;
             if k == 0 {
                 break;
             }

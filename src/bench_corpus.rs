@@ -2,7 +2,7 @@
 //! length with navigation and related-link boilerplate, written from our own word lists.
 
 use crate::analyze::{Analyzer, Context};
-use crate::evidence::NewCapture;
+use crate::model::NewCapture;
 use crate::extract::{self, SiteRules};
 use crate::model::{NewArticle, SourceId};
 use crate::search::indexer::Indexer;

@@ -2,7 +2,7 @@
 //! unrelated articles share the subject's stock phrases, places and officials' titles), each
 //! carried by several outlets as a verbatim copy, a copy with the outlet's footer, a rewrite
 //! (new lead, sentences reordered, shortened and dropped), a truncated copy and a copy without
-//! diacritics. The articles go through the real stage (`stories::assign_pending` on a fresh
+//! diacritics. The articles go through the real stage (`serve::pipeline::assign_stories` on a fresh
 //! database) and are scored pairwise: precision = pairs grouped together that belong together,
 //! recall = pairs that belong together and were grouped. Generated with a seed the grouping was
 //! never tuned on; the held-out real syndicated set the issue asks for was not available here.
@@ -215,7 +215,7 @@ pub async fn run(stories: usize, seed: u64) -> Result<()> {
             }
         }
     }
-    crate::stories::assign_pending(&store, crate::stories::BATCH).await?;
+    crate::serve::pipeline::assign_stories(&store, crate::stories::BATCH).await?;
     let ids: Vec<crate::model::ArticleId> = truth.keys().map(|i| crate::model::ArticleId(*i)).collect();
     let got: HashMap<i64, i64> = store.articles(&ids).await?.into_iter().filter_map(|a| Some((a.id.0, a.story_id?))).collect();
     let mut ids: Vec<i64> = truth.keys().copied().collect();

@@ -154,7 +154,7 @@ pub fn shutdown_signal() -> watch::Receiver<bool> {
 /// What `crawl --once` did: the pass, the re-checks of flagged articles, rules and alerts.
 pub struct OnceSummary {
     pub pass: PassSummary,
-    pub recheck: crate::evidence::recheck::RecheckSummary,
+    pub recheck: crate::crawl::recheck::RecheckSummary,
     pub watch: crate::watch::WatchSummary,
     pub delivery: crate::watch::notify::DeliverySummary,
 }
@@ -174,7 +174,7 @@ pub async fn crawl_once(cfg: Config) -> Result<OnceSummary> {
     let shutdown = shutdown_signal();
     let progress = Progress::new(std::io::stderr().is_terminal());
     let pass = crawler.pass(true, &shutdown, &progress).await?;
-    crate::stories::assign_pending(&store, crate::stories::BATCH).await?;
+    crate::serve::pipeline::assign_stories(&store, crate::stories::BATCH).await?;
     indexer.catch_up().await?;
     let recheck = crawler.recheck_due(&shutdown).await?;
     let watch = crate::watch::run(&store, &cfg, Utc::now()).await?;
@@ -323,7 +323,7 @@ async fn serve_generation(
     let indexer_task = tokio::spawn(async move {
         loop {
             // stories first: an article's story is in the database before anyone searches for it
-            match crate::stories::assign_pending(&idx_store, crate::stories::BATCH).await {
+            match crate::serve::pipeline::assign_stories(&idx_store, crate::stories::BATCH).await {
                 Ok(n) if n > 0 => tracing::info!(articles = n, "stories assigned"),
                 Ok(_) => {}
                 Err(e) => tracing::error!("story assignment failed: {e}"),
@@ -674,17 +674,9 @@ fn matched_json(a: &Article) -> serde_json::Value {
     serde_json::json!({"topics": m(&a.topics), "mentions": m(&a.mentions), "localities": m(&a.localities)})
 }
 
-/// `YYYY-MM-DD` (a day in Vietnam) or RFC 3339. `end` makes a date mean the end of that day.
+/// A date on the command line (`time::parse_bound`), or an error that says what to write.
 pub fn parse_cli_date(s: &str, end: bool) -> Result<DateTime<Utc>> {
-    if let Some(d) = crate::time::parse_day(s) {
-        let d = if end { d.succ_opt().context("date out of range")? } else { d };
-        let t = crate::time::day_start(d);
-        return Ok(if end { t - chrono::Duration::seconds(1) } else { t });
-    }
-    match DateTime::parse_from_rfc3339(s) {
-        Ok(d) => Ok(d.with_timezone(&Utc)),
-        Err(_) => bail!("bad date {s:?}: write DD/MM/YYYY, YYYY-MM-DD or an RFC 3339 time"),
-    }
+    crate::time::parse_bound(s, end).with_context(|| format!("bad date {s:?}: write DD/MM/YYYY, YYYY-MM-DD or an RFC 3339 time"))
 }
 
 /// `report`: renders the period's report to a file or standard output.

@@ -327,7 +327,7 @@ pub struct ReportConfig {
     /// Local hour at which `serve` mails the overview to `email_to` each morning; None: off.
     pub digest_hour: Option<u32>,
     pub email_to: Vec<String>,
-    pub attach: Vec<crate::report::Format>,
+    pub attach: Vec<crate::model::ReportFormat>,
     /// The ids of the localities the report is about (the office's own); the others configured are
     /// tagged and searchable but are not "the locality" of the report. Default: all.
     pub localities: Vec<String>,
@@ -343,7 +343,7 @@ impl Default for ReportConfig {
             schedule: Some((chrono::Weekday::Mon, 7)),
             digest_hour: Some(7),
             email_to: Vec::new(),
-            attach: vec![crate::report::Format::Docx, crate::report::Format::Html],
+            attach: vec![crate::model::ReportFormat::Docx, crate::model::ReportFormat::Html],
             localities: Vec::new(),
         }
     }
@@ -1265,7 +1265,7 @@ fn validate_report(at: &At, r: &RawReport, localities: &[Locality]) -> Result<Re
     if let Some(a) = &r.attach {
         c.attach = Vec::new();
         for (i, f) in a.iter().enumerate() {
-            let f = crate::report::Format::parse(f)
+            let f = crate::model::ReportFormat::parse(f)
                 .ok_or_else(|| at.err(format!("report.attach[{i}]"), format!("\"{f}\" is not one of html, docx, md, json")))?;
             if !c.attach.contains(&f) {
                 c.attach.push(f);
@@ -1411,7 +1411,7 @@ mod tests {
         assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
         let c = load_str("[report]\nweekday='friday'\nhour=16\nattach=['md','docx','md']\n").expect("valid");
         assert_eq!(c.report.schedule, Some((chrono::Weekday::Fri, 16)));
-        assert_eq!(c.report.attach, vec![crate::report::Format::Md, crate::report::Format::Docx]);
+        assert_eq!(c.report.attach, vec![crate::model::ReportFormat::Md, crate::model::ReportFormat::Docx]);
         assert_eq!(load_str("[report]\nschedule=false\n").expect("valid").report.schedule, None);
         assert_eq!(load_str("").expect("valid").report.digest_hour, Some(7));
         assert_eq!(load_str("[report]\ndigest_hour=6\n").expect("valid").report.digest_hour, Some(6));

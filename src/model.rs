@@ -397,6 +397,74 @@ pub struct AuditEntry {
     pub reason: Option<String>,
 }
 
+/// How a report is written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Html,
+    Docx,
+    Md,
+    Json,
+}
+
+impl ReportFormat {
+    pub fn parse(s: &str) -> Option<ReportFormat> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "html" => ReportFormat::Html,
+            "docx" => ReportFormat::Docx,
+            "md" | "markdown" => ReportFormat::Md,
+            "json" => ReportFormat::Json,
+            _ => return None,
+        })
+    }
+    pub fn ext(self) -> &'static str {
+        match self {
+            ReportFormat::Html => "html",
+            ReportFormat::Docx => "docx",
+            ReportFormat::Md => "md",
+            ReportFormat::Json => "json",
+        }
+    }
+    pub fn mime(self) -> &'static str {
+        match self {
+            ReportFormat::Html => "text/html; charset=utf-8",
+            ReportFormat::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ReportFormat::Md => "text/markdown; charset=utf-8",
+            ReportFormat::Json => "application/json",
+        }
+    }
+}
+
+
+/// A response as it will be kept.
+#[derive(Debug, Clone)]
+pub struct NewCapture {
+    pub url: String,
+    pub fetched_at: DateTime<Utc>,
+    pub status: u16,
+    /// "Name: value" lines, as received.
+    pub headers: String,
+    pub body_gz: Vec<u8>,
+    pub body_len: i64,
+    /// "sha1:" + base32, the form WARC's payload digest takes.
+    pub body_sha1: String,
+}
+
+/// A kept response, read back.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Capture {
+    pub id: i64,
+    pub article_id: i64,
+    pub url: String,
+    pub fetched_at: DateTime<Utc>,
+    pub status: u16,
+    pub headers: String,
+    #[serde(skip)]
+    pub body_gz: Vec<u8>,
+    pub body_len: i64,
+    pub body_sha1: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,16 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
     within_years(NaiveDate::parse_from_str(s, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(s, "%d/%m/%Y")).ok()?)
 }
 
+/// A date a user typed as a bound: a day in Vietnam (`parse_day`'s forms) or an RFC 3339 time.
+/// `end` makes a day mean its last second, so "until 22/11" takes in the whole of that day.
+pub fn parse_bound(s: &str, end: bool) -> Option<DateTime<Utc>> {
+    if let Some(d) = parse_day(s) {
+        let t = day_start(if end { d.succ_opt()? } else { d });
+        return Some(if end { t - chrono::Duration::seconds(1) } else { t });
+    }
+    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+}
+
 /// A day a user wrote, if its year is in `YEARS`: chrono reads years up to ±262143, where the day
 /// arithmetic of periods, ranges and deadlines panics.
 pub fn within_years(d: NaiveDate) -> Option<NaiveDate> {

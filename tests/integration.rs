@@ -6,6 +6,7 @@ mod integration {
     pub mod cli;
     pub mod crawl;
     pub mod fixture;
+    pub mod layout;
     pub mod report;
     pub mod shared_eval;
     pub mod stories;

@@ -74,7 +74,7 @@ fn discover_unguarded(body: &[u8], content_type: Option<&str>, base: &Url, max_b
     if !lines.is_empty() && lines.iter().all(|l| l.starts_with("http://") || l.starts_with("https://")) {
         // a text sitemap: one URL per line
         let listings =
-            lines.iter().filter_map(|l| crate::crawl::urlnorm::resolve(base, l)).map(|url| Listing { url, ..Default::default() }).collect();
+            lines.iter().filter_map(|l| crate::urlnorm::resolve(base, l)).map(|url| Listing { url, ..Default::default() }).collect();
         return Ok(Discovered::Listings(listings));
     }
     let what = content_type.unwrap_or("unknown content type");
@@ -106,7 +106,7 @@ fn feed(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
             .or_else(|| entry.links.first())
             .map(|l| l.href.clone())
             .or_else(|| entry.id.starts_with("http").then(|| entry.id.clone()));
-        let Some(url) = link.and_then(|l| crate::crawl::urlnorm::resolve(base, &l)) else { continue };
+        let Some(url) = link.and_then(|l| crate::urlnorm::resolve(base, &l)) else { continue };
         let summary = entry
             .summary
             .as_ref()
@@ -248,7 +248,7 @@ fn sitemap(text: &str, base: &Url) -> Result<Vec<Listing>, DiscoverError> {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase();
                 if name == "url" {
                     if let Some(l) = cur.take().filter(|l| !l.url.is_empty()) {
-                        if let Some(u) = crate::crawl::urlnorm::resolve(base, &l.url) {
+                        if let Some(u) = crate::urlnorm::resolve(base, &l.url) {
                             let title = l.title.as_deref().map(html_to_text).filter(|t| !t.is_empty());
                             out.push(Listing { url: u, title, ..l });
                         }
@@ -297,7 +297,7 @@ fn sitemap_index(text: &str, base: &Url) -> Result<Vec<String>, DiscoverError> {
                 if v.trim().is_empty() {
                     continue;
                 }
-                if let Some(u) = crate::crawl::urlnorm::resolve(base, v.trim()) {
+                if let Some(u) = crate::urlnorm::resolve(base, v.trim()) {
                     out.push(u);
                 }
             }
@@ -325,7 +325,7 @@ fn feed_link(text: &str, base: &Url) -> Option<String> {
             let t = e.value().attr("type").unwrap_or("").to_ascii_lowercase();
             t.contains("rss") || t.contains("atom") || t.contains("feed+json")
         })
-        .find_map(|e| e.value().attr("href").and_then(|h| crate::crawl::urlnorm::resolve(base, h)))
+        .find_map(|e| e.value().attr("href").and_then(|h| crate::urlnorm::resolve(base, h)))
 }
 
 #[cfg(test)]

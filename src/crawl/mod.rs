@@ -8,7 +8,7 @@
 pub mod discover;
 pub mod fetch;
 pub mod page;
-pub mod urlnorm;
+pub mod recheck;
 
 use crate::analyze::Analyzer;
 use crate::config::{Config, Source};

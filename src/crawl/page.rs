@@ -3,7 +3,7 @@
 
 use super::{retry_at, Crawler, PassSummary, Progress};
 use crate::analyze::Context;
-use crate::evidence::NewCapture;
+use crate::model::NewCapture;
 use crate::extract::{self, SiteRules};
 use crate::model::{content_hash, FailureClass, Listing, NewArticle, SourceId};
 use crate::store::{Job, StoreError, Stored, ToStore};
@@ -192,12 +192,12 @@ impl Crawler {
         };
 
         let mut urls: Vec<String> = vec![job.key.clone()];
-        urls.extend(fetched.chain.iter().filter_map(|u| super::urlnorm::normalize(u.as_str())));
-        let final_norm = super::urlnorm::normalize(fetched.final_url.as_str()).unwrap_or_else(|| job.key.clone());
+        urls.extend(fetched.chain.iter().filter_map(|u| crate::urlnorm::normalize(u.as_str())));
+        let final_norm = crate::urlnorm::normalize(fetched.final_url.as_str()).unwrap_or_else(|| job.key.clone());
         let canonical = ex
             .canonical_url
             .as_deref()
-            .and_then(|c| super::urlnorm::resolve(&fetched.final_url, c))
+            .and_then(|c| crate::urlnorm::resolve(&fetched.final_url, c))
             .filter(|c| same_site(c, &fetched.final_url))
             .unwrap_or(final_norm.clone());
         urls.sort();
@@ -273,8 +273,8 @@ impl Crawler {
 /// A page may only name a canonical URL on its own site: a hostile page must not merge itself into
 /// another outlet's article.
 fn same_site(candidate: &str, page: &Url) -> bool {
-    let a = super::urlnorm::site(candidate);
-    a.is_some() && a == super::urlnorm::site(page.as_str())
+    let a = crate::urlnorm::site(candidate);
+    a.is_some() && a == crate::urlnorm::site(page.as_str())
 }
 
 /// Decodes and extracts a fetched page. CPU work: call it off the async threads.

@@ -1,32 +1,20 @@
 //! Evidence: proof of what was published. Every article's first response is kept (decoded body,
 //! gzip-compressed, with its status, headers and fetch time), so is every re-check that found an
-//! edit; `warc` writes them out as WARC files that web-archive tools read, and `recheck` fetches
-//! flagged articles again and records edits and removals as revisions.
+//! edit; `warc` writes them out as WARC files that web-archive tools read. The re-checks that fetch
+//! flagged articles again live in `crawl::recheck`, beside the fetcher they share.
 //!
-//! No I/O here beyond `recheck`'s fetches: capturing, digests, diffs and the WARC format are pure.
+//! No network here: capturing, digests, diffs and the WARC format are pure; `warc` reads the store.
 
-pub mod recheck;
 pub mod warc;
+
+/// The captures are domain types (the store keeps them); what is done with them lives here.
+pub use crate::model::{Capture, NewCapture};
 
 use chrono::{DateTime, Utc};
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use sha1::{Digest, Sha1};
 use std::io::{Read, Write};
-
-/// A response as it will be kept.
-#[derive(Debug, Clone)]
-pub struct NewCapture {
-    pub url: String,
-    pub fetched_at: DateTime<Utc>,
-    pub status: u16,
-    /// "Name: value" lines, as received.
-    pub headers: String,
-    pub body_gz: Vec<u8>,
-    pub body_len: i64,
-    /// "sha1:" + base32, the form WARC's payload digest takes.
-    pub body_sha1: String,
-}
 
 impl NewCapture {
     /// Compresses the body (fast level: this runs for every stored article) and digests it.
@@ -68,21 +56,6 @@ impl NewCapture {
             body_sha1: self.body_sha1,
         }
     }
-}
-
-/// A kept response, read back.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Capture {
-    pub id: i64,
-    pub article_id: i64,
-    pub url: String,
-    pub fetched_at: DateTime<Utc>,
-    pub status: u16,
-    pub headers: String,
-    #[serde(skip)]
-    pub body_gz: Vec<u8>,
-    pub body_len: i64,
-    pub body_sha1: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -13,9 +13,7 @@ const GRID: &str = "#e3e6ea";
 const INK: &str = "#222";
 const MUTED: &str = "#666";
 
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::text::escape_html as esc;
 
 /// A round axis maximum at or above `max`: 1, 2, 5 × 10ⁿ.
 fn nice_max(max: u64) -> u64 {

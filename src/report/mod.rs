@@ -16,6 +16,8 @@ pub mod period;
 pub use figures::{build, is_spike};
 pub use layout::thousands;
 pub use period::{Period, PeriodError};
+/// The report formats live with the domain types, since the configuration names them too.
+pub use crate::model::ReportFormat as Format;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,47 +34,12 @@ pub enum ReportError {
     Body(#[from] serde_json::Error),
     #[error("e-mail: {0}")]
     Mail(String),
+    #[error("e-mail: {0}")]
+    Mailer(#[from] crate::mail::MailError),
     /// A period with nothing in it that ends before the first crawl: zeros there would read as
     /// a quiet week, not as "not watching yet".
     #[error("chưa có dữ liệu cho kỳ {period} / no data for {period}: {}", match first { Some(d) => format!("lần thu thập đầu tiên là ngày {} / the first crawl was on that day", d.format("%d/%m/%Y")), None => "chưa thu thập lần nào / nothing has been crawled yet".into() })]
     BeforeData { period: String, first: Option<chrono::NaiveDate> },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Html,
-    Docx,
-    Md,
-    Json,
-}
-
-impl Format {
-    pub fn parse(s: &str) -> Option<Format> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "html" => Format::Html,
-            "docx" => Format::Docx,
-            "md" | "markdown" => Format::Md,
-            "json" => Format::Json,
-            _ => return None,
-        })
-    }
-    pub fn ext(self) -> &'static str {
-        match self {
-            Format::Html => "html",
-            Format::Docx => "docx",
-            Format::Md => "md",
-            Format::Json => "json",
-        }
-    }
-    pub fn mime(self) -> &'static str {
-        match self {
-            Format::Html => "text/html; charset=utf-8",
-            Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            Format::Md => "text/markdown; charset=utf-8",
-            Format::Json => "application/json",
-        }
-    }
 }
 
 /// Renders a report in one format.
@@ -369,7 +336,7 @@ pub async fn email(
         return Ok(false);
     }
     let sent = match deliver::message(r, &smtp.from, &cfg.report.email_to, &cfg.report.attach) {
-        Ok(msg) => deliver::send(smtp, msg).await,
+        Ok(msg) => crate::mail::send(smtp, msg).await.map_err(ReportError::from),
         Err(e) => Err(e),
     };
     let error = sent.as_ref().err().map(|e| e.to_string());

@@ -2,7 +2,7 @@
 
 use super::ingest::{groups, ROWS};
 use super::{Result, Store};
-use crate::evidence::{Capture, NewCapture};
+use crate::model::{Capture, NewCapture};
 use crate::model::ArticleId;
 use crate::time::{from_unix, to_unix};
 use chrono::{DateTime, Utc};

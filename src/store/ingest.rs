@@ -16,7 +16,7 @@ pub(super) const ROWS: usize = 100;
 pub struct ToStore<'a> {
     pub article: &'a NewArticle,
     pub urls: &'a [String],
-    pub capture: Option<&'a crate::evidence::NewCapture>,
+    pub capture: Option<&'a crate::model::NewCapture>,
     pub job: Option<i64>,
 }
 
@@ -102,7 +102,7 @@ impl Store {
         for b in batch {
             let a = b.article;
             let urls = || b.urls.iter().map(String::as_str).chain(std::iter::once(a.canonical_url.as_str()));
-            let site = crate::crawl::urlnorm::site(&a.canonical_url);
+            let site = crate::urlnorm::site(&a.canonical_url);
             let mut existing = urls().find_map(|u| known.get(u).copied());
             if existing.is_none() && long_enough(a) {
                 existing = same_text.get(a.content_hash.as_str()).and_then(|v| v.iter().find(|(_, s)| *s == site).map(|(id, _)| *id));
@@ -154,7 +154,7 @@ impl Store {
         }
         let analyses: Vec<(i64, &crate::model::Analysis)> = new.iter().map(|(id, b)| (*id, &b.article.analysis)).collect();
         write_analyses(&mut tx, &analyses).await?;
-        let captures: Vec<(i64, &crate::evidence::NewCapture)> = new.iter().filter_map(|(id, b)| b.capture.map(|c| (*id, c))).collect();
+        let captures: Vec<(i64, &crate::model::NewCapture)> = new.iter().filter_map(|(id, b)| b.capture.map(|c| (*id, c))).collect();
         super::evidence::insert_captures(&mut tx, &captures).await?;
         for chunk in url_rows.chunks(ROWS) {
             let sql = format!("INSERT INTO article_urls (url, article_id) VALUES {} ON CONFLICT(url) DO NOTHING", groups(chunk.len(), 2));
@@ -210,7 +210,7 @@ async fn by_content_hash(tx: &mut sqlx::SqliteConnection, hashes: &[&str]) -> Re
         }
         for r in q.fetch_all(&mut *tx).await? {
             let canonical: String = r.try_get(1)?;
-            found.entry(r.try_get(2)?).or_default().push((r.try_get(0)?, crate::crawl::urlnorm::site(&canonical)));
+            found.entry(r.try_get(2)?).or_default().push((r.try_get(0)?, crate::urlnorm::site(&canonical)));
         }
     }
     Ok(found)

@@ -638,7 +638,7 @@ impl Store {
         &self,
         a: &NewArticle,
         urls: &[String],
-        capture: Option<&crate::evidence::NewCapture>,
+        capture: Option<&crate::model::NewCapture>,
     ) -> Result<Stored> {
         let mut stored = self.insert_articles(&[ToStore { article: a, urls, capture, job: None }]).await?;
         stored.pop().ok_or_else(|| StoreError::Corrupt("a batch of one stored nothing".into()))

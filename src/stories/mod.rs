@@ -2,10 +2,8 @@
 //! story as articles arrive. Each article gets a MinHash signature of its folded word 3-shingles;
 //! locality-sensitive hashing (32 bands of 2 rows) finds earlier articles that may share text, and
 //! the signatures confirm it: an estimated Jaccard similarity of at least `SAME_STORY` joins the
-//! story of the most similar one. `signature` and `similarity` are pure; `assign_pending` is the
-//! stage that runs after articles are stored.
-
-use crate::store::{Store, StoreError};
+//! story of the most similar one. Everything here is pure; the step that runs it over newly stored
+//! articles is `serve::pipeline::assign_stories`.
 
 pub const HASHES: usize = 64;
 pub const BANDS: usize = 32;
@@ -138,51 +136,6 @@ impl Signature {
             out[i] = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
         }
         Some(Signature(out))
-    }
-}
-
-/// Gives every article that has none a story: joins the story of its most similar earlier article,
-/// or starts one (whose id is the article's). Returns how many articles were assigned. Runs in id
-/// order, so a story's id names the first of its articles stored; a batch commits together.
-pub async fn assign_pending(store: &Store, batch: i64) -> Result<usize, StoreError> {
-    let mut done = 0;
-    loop {
-        match assign_pending_once(store, batch).await? {
-            0 => return Ok(done),
-            n => done += n,
-        }
-    }
-}
-
-/// One batch of `assign_pending`: at most `batch` articles, one transaction.
-pub async fn assign_pending_once(store: &Store, batch: i64) -> Result<usize, StoreError> {
-    {
-        let pending = store.articles_without_story(batch).await?;
-        if pending.is_empty() {
-            return Ok(0);
-        }
-        let sigs: Vec<Option<Signature>> = pending.iter().map(|a| signature(&a.title, &a.text)).collect();
-        let wanted: Vec<[i64; BANDS]> = sigs.iter().flatten().map(bands).collect();
-        let mut found = store.story_candidates(&wanted).await?.into_iter();
-        // (article, story, signature); a new story takes its first article's id
-        let mut decided: Vec<(i64, i64, Option<Signature>)> = Vec::with_capacity(pending.len());
-        for (a, sig) in pending.iter().zip(sigs) {
-            let mut best: Option<(f64, i64)> = None;
-            if let Some(sig) = &sig {
-                let stored = found.next().unwrap_or_default();
-                // articles decided earlier in this batch are not in the store yet
-                let this_batch = decided.iter().filter_map(|(_, story, s)| Some((*story, s.clone()?)));
-                for (story, other) in stored.into_iter().chain(this_batch) {
-                    let s = similarity(sig, &other);
-                    if s >= SAME_STORY && best.is_none_or(|(b, _)| s > b) {
-                        best = Some((s, story));
-                    }
-                }
-            }
-            decided.push((a.id, best.map_or(a.id, |b| b.1), sig));
-        }
-        store.save_stories(&decided).await?;
-        Ok(pending.len())
     }
 }
 

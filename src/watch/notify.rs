@@ -70,7 +70,7 @@ impl Message {
     }
 
     fn html(&self) -> String {
-        let esc = crate::report::chart::esc;
+        let esc = crate::text::escape_html;
         let mut s = format!("<h2>{}</h2><ul>", esc(&self.name));
         for e in &self.events {
             match &e.link {
@@ -155,11 +155,8 @@ async fn post_webhook(client: &reqwest::Client, alert: &Alert, m: &Message) -> R
 
 async fn send_email(cfg: &Config, alert: &Alert, m: &Message) -> Result<(), String> {
     let Some(smtp) = &cfg.smtp else { return Err("no [smtp] configured".into()) };
-    use lettre::message::{Mailbox, MultiPart};
-    let mut b = lettre::Message::builder().from(smtp.from.parse::<Mailbox>().map_err(|e| e.to_string())?).subject(m.subject());
-    for t in &alert.email {
-        b = b.to(t.parse::<Mailbox>().map_err(|e| e.to_string())?);
-    }
+    use lettre::message::MultiPart;
+    let b = crate::mail::addressed(&smtp.from, &alert.email, m.subject()).map_err(|e| e.to_string())?;
     let msg = b.multipart(MultiPart::alternative_plain_html(m.text(), m.html())).map_err(|e| e.to_string())?;
-    crate::report::deliver::send(smtp, msg).await.map_err(|e| e.to_string())
+    crate::mail::send(smtp, msg).await.map_err(|e| e.to_string())
 }

@@ -173,7 +173,7 @@ impl IntoResponse for PageError {
 }
 
 pub fn page_error(f: &Fail) -> Response {
-    let msg = super::escape(&f.public_message());
+    let msg = crate::text::escape_html(&f.public_message());
     let body = format!(
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Lỗi / Error {status}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\">\

@@ -193,21 +193,6 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState, shutdown:
     server::serve(listener, router(state), &limits, shutdown).await
 }
 
-/// HTML-escapes text for the few places that build HTML outside templates.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn templates() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();

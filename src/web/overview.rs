@@ -70,7 +70,7 @@ pub async fn digest_if_due(cfg: &Config, store: &Store, now: DateTime<Utc>) -> R
         return Ok(false);
     }
     let msg = digest_message(cfg, store, &smtp.from, now).await?;
-    crate::report::deliver::send(smtp, msg).await?;
+    crate::mail::send(smtp, msg).await.map_err(crate::report::ReportError::from)?;
     store.set_meta(DIGEST_SENT, &today).await?;
     Ok(true)
 }
@@ -108,7 +108,7 @@ pub async fn digest_message(cfg: &Config, store: &Store, from: &str, now: DateTi
         }
     }
     let text = format!("{subject}\n\n{}: {base}/overview\n", t(Lang::Vi, "overview.open_page"));
-    let b = crate::report::deliver::addressed(from, &cfg.report.email_to, subject)?;
+    let b = crate::mail::addressed(from, &cfg.report.email_to, subject)?;
     b.multipart(MultiPart::alternative().singlepart(SinglePart::plain(text)).multipart(related)).map_err(|e| err(&e))
 }
 

@@ -907,7 +907,7 @@ pub fn parse_due(s: &str) -> Result<Option<chrono::DateTime<Utc>>, Fail> {
     if s.is_empty() {
         return Ok(None);
     }
-    crate::commands::parse_cli_date(s, true).map(Some).map_err(|_| Fail::BadRequest(format!("hạn xử lý «{s}» không hợp lệ: viết dd/mm/yyyy / due date `{s}`: write DD/MM/YYYY")))
+    crate::time::parse_bound(s, true).map(Some).ok_or_else(|| Fail::BadRequest(format!("hạn xử lý «{s}» không hợp lệ: viết dd/mm/yyyy / due date `{s}`: write DD/MM/YYYY")))
 }
 
 /// What a query like `q` would find, without running it (for a saved search's validity).

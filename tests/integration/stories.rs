@@ -58,7 +58,7 @@ async fn syndicated_copies_and_rewrites_share_a_story_others_do_not() {
     let other = insert(s, 104, "trong-nuoc", "vi", "Khảo sát rừng ngập mặn Cần Giờ", OTHER_FOREST, t(19), &[], &["can-gio"]).await;
     let fire = insert(s, 105, "hai-ngoai", "vi", "Cháy cỏ khô ở Bình Khánh", OTHER_FIRE, t(20), &[], &[]).await;
     let _ = (copy, rewrite);
-    let n = presswatch::stories::assign_pending(s, 2).await.unwrap();
+    let n = presswatch::serve::pipeline::assign_stories(s, 2).await.unwrap();
     assert!(n >= 5, "{n}");
     assert_eq!(story_of(s, wire).await, Some(wire), "a story is named by its first article");
     assert_eq!(story_of(s, copy).await, Some(wire), "the repost joins it");
@@ -79,7 +79,7 @@ async fn syndicated_copies_and_rewrites_share_a_story_others_do_not() {
         &[],
     )
     .await;
-    assert_eq!(presswatch::stories::assign_pending(s, 100).await.unwrap(), 1);
+    assert_eq!(presswatch::serve::pipeline::assign_stories(s, 100).await.unwrap(), 1);
     assert_eq!(story_of(s, late).await, Some(wire));
     let members = s.story_members(wire).await.unwrap();
     assert_eq!(members.iter().map(|m| m.id).collect::<Vec<_>>(), vec![wire, copy, rewrite, late], "first published first");
@@ -103,7 +103,7 @@ async fn export_lists_story_ids() {
     let t = Some(local(2026, 11, 12, 16, 0, 0));
     let wire = insert(&f.store, 201, "trong-nuoc", "vi", "Cần Giờ họp bàn giữ rừng mùa khô", WIRE, t, &[], &[]).await;
     let copy = insert(&f.store, 202, "hai-ngoai", "vi", "Huyện Cần Giờ lo phòng cháy rừng", WIRE, t, &[], &[]).await;
-    presswatch::stories::assign_pending(&f.store, presswatch::stories::BATCH).await.unwrap();
+    presswatch::serve::pipeline::assign_stories(&f.store, presswatch::stories::BATCH).await.unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_presswatch"))
         .args(["--config", f.config.to_str().unwrap_or_default(), "export"])
         .output()

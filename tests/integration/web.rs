@@ -167,7 +167,7 @@ async fn access_matrix_every_route_every_role_and_anonymous() {
     // the week the fixture's articles were crawled in (a week before the first crawl is refused)
     let period = presswatch::report::Period::last_full_week(chrono::Utc::now() + chrono::Duration::days(7));
     let (report, _) = presswatch::report::generate(&app.store, &app.cfg, period, chrono::Utc::now(), "admin").await.unwrap();
-    presswatch::stories::assign_pending(&app.store, 100).await.unwrap();
+    presswatch::serve::pipeline::assign_stories(&app.store, 100).await.unwrap();
     let routes = matrix(&app, item, report, app.articles["bien-dao"]);
 
     // the matrix covers every route the server has, and nothing it lacks
@@ -843,7 +843,7 @@ async fn reports_listed_generated_on_demand_viewed_and_downloaded() {
 async fn a_story_page_and_new_articles_of_a_flagged_story_on_its_item() {
     let app = start("8h").await;
     let original = app.articles["bien-dao"];
-    presswatch::stories::assign_pending(&app.store, 100).await.unwrap();
+    presswatch::serve::pipeline::assign_stories(&app.store, 100).await.unwrap();
     let analyst = app.login("analyst").await;
     let item = app.flag(original, &analyst, "high").await.trim_start_matches("/queue/").to_string();
 
@@ -865,7 +865,7 @@ async fn a_story_page_and_new_articles_of_a_flagged_story_on_its_item() {
         presswatch::store::Stored::New(id) => id.0,
         other => panic!("{other:?}"),
     };
-    assert_eq!(presswatch::stories::assign_pending(&app.store, 100).await.unwrap(), 1);
+    assert_eq!(presswatch::serve::pipeline::assign_stories(&app.store, 100).await.unwrap(), 1);
 
     let page = app.page(&format!("/queue/{item}"), &analyst).await;
     let story_part = page.split("id=\"item-story\"").nth(1).expect("the item lists its story");
@@ -1188,7 +1188,7 @@ async fn everyone_sees_when_sources_fail_and_admins_see_where_to_fix_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaders_land_on_the_overview() {
     let app = start("8h").await;
-    presswatch::stories::assign_pending(&app.store, 100).await.expect("stories");
+    presswatch::serve::pipeline::assign_stories(&app.store, 100).await.expect("stories");
     let leader = app.login("leader").await;
     let r = app.http.get(app.url("/")).header("cookie", &leader.cookie).send().await.expect("home");
     assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/overview"));

@@ -8,7 +8,7 @@
 use crate::crawl::fetch::{Fetch, Validators};
 use crate::crawl::page::extract_page;
 use crate::crawl::{next_or_shutdown, Crawler};
-use crate::evidence::NewCapture;
+use crate::model::NewCapture;
 use crate::extract::SiteRules;
 use crate::model::SourceId;
 use crate::store::{CheckOutcome, DueCheck, StoreError};

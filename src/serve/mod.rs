@@ -1,0 +1,3 @@
+//! The daemon: what `serve` runs besides the web server.
+
+pub mod pipeline;
