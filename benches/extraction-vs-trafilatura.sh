@@ -14,7 +14,7 @@ if [ ! -x target/bench-venv/bin/python ]; then
   python3 -m venv target/bench-venv
   target/bench-venv/bin/pip install --quiet --disable-pip-version-check trafilatura lxml_html_clean
 fi
-cargo build --release --quiet
+cargo build --release --quiet --features bench
 bin=target/release/presswatch
 out=target/trafilatura-output-$(basename "$bench").json
 echo "set: $bench"

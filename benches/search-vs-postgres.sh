@@ -13,7 +13,7 @@ if [ ! -x target/bench-venv/bin/python ]; then
   python3 -m venv target/bench-venv
 fi
 target/bench-venv/bin/python -c "import psycopg" 2>/dev/null || target/bench-venv/bin/pip install --quiet --disable-pip-version-check "psycopg[binary]"
-cargo build --release --quiet
+cargo build --release --quiet --features bench
 bin=$PWD/target/release/presswatch
 mkdir -p "$dir"
 echo "=== presswatch (corpus of $articles, generated and ingested unless already in $dir)"

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(realpath -m "${1:-target/serve-memory}")
 secs=${2:-180}
-cargo build --release --quiet
+cargo build --release --quiet --features bench
 bin=$PWD/target/release/presswatch
 mkdir -p "$work"
 if [ ! -f "$work/corpus/done" ]; then

@@ -2,11 +2,9 @@
 //! See ARCHITECTURE.md for the map of the code.
 
 pub mod analyze;
+/// Benchmarks and quality measures: behind the `bench` feature, so `serve` does not carry them.
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod bench_corpus;
-pub mod bench_crawl;
-pub mod bench_stories;
-pub mod bench_topics;
 pub mod commands;
 pub mod config;
 pub mod crawl;

@@ -140,9 +140,17 @@ enum Command {
         what: SourcesCommand,
     },
     /// Measure extraction, ingest and search speed (see BENCHMARKS.md).
+    #[cfg(feature = "bench")]
     Bench {
         #[command(subcommand)]
         what: presswatch::bench::BenchCommand,
+    },
+    /// Built without the `bench` feature: says how to build with it.
+    #[cfg(not(feature = "bench"))]
+    #[command(hide = true)]
+    Bench {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -256,8 +264,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         };
     }
+    #[cfg(feature = "bench")]
     if let Command::Bench { what } = cli.command {
         return presswatch::bench::run(what, &cli.config).await;
+    }
+    #[cfg(not(feature = "bench"))]
+    if let Command::Bench { .. } = cli.command {
+        anyhow::bail!("this presswatch was built without benchmarks: build with `--features bench` (cargo run --release --features bench -- bench ...)");
     }
     if let Command::Locality { what } = &cli.command {
         return match what {

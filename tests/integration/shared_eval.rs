@@ -88,8 +88,8 @@ fn topic_tagging_keeps_its_floor_on_labelled_news() {
     let cfg = presswatch::config::Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/presswatch.toml")).expect("config");
     let analyzer = presswatch::analyze::Analyzer::new(&cfg.topics, &cfg.localities);
     let (articles, labels) = (dir.join("articles.jsonl"), dir.join("labels.jsonl"));
-    let (tune, _) = presswatch::bench_topics::score(&analyzer, &articles, &labels, |i| i % 3 != 0).expect("score");
-    let (check, _) = presswatch::bench_topics::score(&analyzer, &articles, &labels, |i| i % 3 == 0).expect("score");
+    let (tune, _) = presswatch::bench::topics::score(&analyzer, &articles, &labels, |i| i % 3 != 0).expect("score");
+    let (check, _) = presswatch::bench::topics::score(&analyzer, &articles, &labels, |i| i % 3 == 0).expect("score");
     eprintln!("topics macro-F1: tuning part {:.3}, check third {:.3}", tune.macro_f1(), check.macro_f1());
     assert!(tune.macro_f1() >= 0.83, "tuning part macro-F1 fell to {:.3}", tune.macro_f1());
     assert!(check.macro_f1() >= 0.67, "check third macro-F1 fell to {:.3}", check.macro_f1());

@@ -7,7 +7,7 @@
 //! recall = pairs that belong together and were grouped. Generated with a seed the grouping was
 //! never tuned on; the held-out real syndicated set the issue asks for was not available here.
 
-use crate::bench_corpus::Rng;
+use crate::bench::corpus::Rng;
 use crate::model::{Analysis, NewArticle, SourceId};
 use crate::store::{Store, Stored};
 use anyhow::Result;

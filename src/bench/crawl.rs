@@ -63,13 +63,13 @@ fn respond(sim: &Sim, host: &str, path: &str, headers: &HeaderMap) -> Response<B
             let nth = rest.strip_suffix(".html").and_then(|r| r.split_once('/'));
             if let Some((Ok(f), Ok(i))) = nth.map(|(f, i)| (f.parse::<usize>(), i.parse::<usize>())) {
                 let n = f * sim.items + i;
-                let mut r = crate::bench_corpus::Rng::new(n as u64 + 1);
-                return ok("text/html; charset=utf-8", crate::bench_corpus::article(n, &mut r).html);
+                let mut r = crate::bench::corpus::Rng::new(n as u64 + 1);
+                return ok("text/html; charset=utf-8", crate::bench::corpus::article(n, &mut r).html);
             }
         }
         let n: usize = rest.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-        let mut r = crate::bench_corpus::Rng::new(n as u64 + 1);
-        return ok("text/html; charset=utf-8", crate::bench_corpus::article(n % 28, &mut r).html);
+        let mut r = crate::bench::corpus::Rng::new(n as u64 + 1);
+        return ok("text/html; charset=utf-8", crate::bench::corpus::article(n % 28, &mut r).html);
     }
     Response::builder().status(StatusCode::NOT_FOUND).body(Body::from("not found")).unwrap_or_default()
 }
@@ -151,7 +151,7 @@ pub async fn ingest(config: &Path, articles: usize, hosts: usize, concurrency: u
         Ok(cpu_secs("/proc/thread-self/stat").unwrap_or(0.0))
     });
 
-    let (dir, _tmp) = crate::bench_corpus::work_dir(dir)?;
+    let (dir, _tmp) = crate::bench::corpus::work_dir(dir)?;
     cfg.storage.database_url = format!("sqlite://{}", dir.join("ingest.sqlite").display());
     cfg.sources = sources(feeds, hosts, port)?;
     cfg.crawl.per_host_interval = Duration::ZERO;

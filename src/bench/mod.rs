@@ -1,6 +1,12 @@
 //! `presswatch bench ...`: the measurements recorded in BENCHMARKS.md. Extraction is scored on the
 //! Scrapinghub article-extraction benchmark (shared eval data, not shipped); ingest and search run on
-//! a generated Vietnamese-heavy corpus of our own making (`corpus`).
+//! a generated Vietnamese-heavy corpus of our own making (`corpus`). Built only with the `bench`
+//! feature (on for the tests and the `benches/` scripts), so the binary `serve` runs carries none of it.
+
+pub mod corpus;
+pub mod crawl;
+pub mod stories;
+pub mod topics;
 
 use crate::extract::{self, SiteRules};
 use anyhow::{bail, Context as _, Result};
@@ -173,9 +179,9 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
             Ok(())
         }
         BenchCommand::Topics { articles, labels, details, all, folds } => {
-            crate::bench_topics::run(config, &articles, &labels, details.as_deref(), all, folds)
+            crate::bench::topics::run(config, &articles, &labels, details.as_deref(), all, folds)
         }
-        BenchCommand::Corpus { articles, dir, queries } => crate::bench_corpus::run(config, articles, dir, queries).await,
+        BenchCommand::Corpus { articles, dir, queries } => crate::bench::corpus::run(config, articles, dir, queries).await,
         BenchCommand::Web { dir, requests } => web(config, &dir, requests).await,
         BenchCommand::Stories { dir } => stories(config, &dir).await,
         BenchCommand::Watch { dir } => watch(config, &dir).await,
@@ -200,14 +206,14 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
             }
             Ok(())
         }
-        BenchCommand::Crawl { feeds, hosts, items } => crate::bench_crawl::run(config, feeds, hosts, items).await,
+        BenchCommand::Crawl { feeds, hosts, items } => crate::bench::crawl::run(config, feeds, hosts, items).await,
         BenchCommand::Ingest { articles, hosts, concurrency, dir } => {
-            crate::bench_crawl::ingest(config, articles, hosts, concurrency, dir).await
+            crate::bench::crawl::ingest(config, articles, hosts, concurrency, dir).await
         }
         BenchCommand::Hosts { feeds, hosts, items, port, sources_out } => {
-            crate::bench_crawl::hosts(feeds, hosts, items, port, &sources_out).await
+            crate::bench::crawl::hosts(feeds, hosts, items, port, &sources_out).await
         }
-        BenchCommand::StoryQuality { stories, seed } => crate::bench_stories::run(stories, seed).await,
+        BenchCommand::StoryQuality { stories, seed } => crate::bench::stories::run(stories, seed).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,
     }
 }
