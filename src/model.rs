@@ -40,6 +40,19 @@ impl Origin {
     }
 }
 
+impl std::str::FromStr for Origin {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Origin, String> {
+        match s {
+            "domestic" => Ok(Origin::Domestic),
+            "overseas" => Ok(Origin::Overseas),
+            "foreign" => Ok(Origin::Foreign),
+            other => Err(format!("\"{other}\" is not one of domestic, overseas, foreign")),
+        }
+    }
+}
+
 /// One item a feed or sitemap listed: where the article is, plus what the listing said about it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Listing {

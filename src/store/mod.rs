@@ -3,7 +3,7 @@
 //! Queries use the unchecked functions (no database needed to build); the tests exercise each one.
 
 use crate::config::Source;
-use crate::model::{Article, ArticleId, FailureClass, NewArticle, Origin, SourceId, Tag};
+use crate::model::{Article, ArticleId, FailureClass, NewArticle, SourceId, Tag};
 use crate::time::{from_unix, to_unix};
 use chrono::{DateTime, Utc};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -820,12 +820,7 @@ fn article_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Article> {
         url: r.try_get("url")?,
         canonical_url: r.try_get("canonical_url")?,
         source: SourceId(r.try_get("source_id")?),
-        origin: origin.as_deref().and_then(|o| match o {
-            "domestic" => Some(Origin::Domestic),
-            "overseas" => Some(Origin::Overseas),
-            "foreign" => Some(Origin::Foreign),
-            _ => None,
-        }),
+        origin: origin.as_deref().and_then(|o| o.parse().ok()),
         title: r.try_get("title")?,
         title_vi: r.try_get("title_vi")?,
         text: r.try_get("text")?,
