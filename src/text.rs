@@ -370,6 +370,17 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// A word as the index keys it: bigram scripts as they are, else folded or exact.
+pub fn index_key(word: &str, folded: bool) -> String {
+    if word.chars().next().is_some_and(is_bigram_script) {
+        word.to_string()
+    } else if folded {
+        fold(word)
+    } else {
+        exact_key(word)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ struct Seq {
 
 /// A word keyed as the index keys it (exactly, or folded).
 fn word_key(w: &str, exact: bool) -> String {
-    crate::search::searcher::key(w, !exact)
+    crate::text::index_key(w, !exact)
 }
 
 fn seq(words: &[String], run: bool) -> Seq {

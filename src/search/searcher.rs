@@ -171,17 +171,6 @@ impl Searcher {
     }
 }
 
-/// A word as the index keys it: bigram scripts as they are, else folded or exact.
-pub(crate) fn key(word: &str, folded: bool) -> String {
-    if word.chars().next().is_some_and(text::is_bigram_script) {
-        word.to_string()
-    } else if folded {
-        text::fold(word)
-    } else {
-        text::exact_key(word)
-    }
-}
-
 fn term_or_phrase(field: Field, keys: &[String]) -> Box<dyn Query> {
     if keys.len() == 1 {
         Box::new(TermQuery::new(Term::from_field_text(field, &keys[0]), IndexRecordOption::WithFreqs))
@@ -201,8 +190,8 @@ fn text_query(f: &Fields, words: &[String], title_only: bool) -> Box<dyn Query> 
 /// have diacritics), folded only for articles written without diacritics.
 fn text_leaves(f: &Fields, words: &[String], title_only: bool) -> Vec<(Box<dyn Query>, f32)> {
     let dia = words.iter().any(|w| text::has_diacritics(w));
-    let exact: Vec<String> = words.iter().map(|w| key(w, false)).collect();
-    let folded: Vec<String> = words.iter().map(|w| key(w, true)).collect();
+    let exact: Vec<String> = words.iter().map(|w| text::index_key(w, false)).collect();
+    let folded: Vec<String> = words.iter().map(|w| text::index_key(w, true)).collect();
     let targets: &[(Field, Field, f32)] =
         if title_only { &[(f.title_x, f.title_f, 1.0)] } else { &[(f.title_x, f.title_f, 2.0), (f.body_x, f.body_f, 1.0)] };
     let mut leaves: Vec<(Box<dyn Query>, f32)> = Vec::new();

@@ -1,6 +1,6 @@
 //! Captures (kept responses), the re-check schedule of flagged articles, and revisions.
 
-use super::ingest::{groups, ROWS};
+use super::sql::{groups, ROWS};
 use super::{Result, Store};
 use crate::model::{Capture, NewCapture};
 use crate::model::ArticleId;

@@ -3,14 +3,13 @@
 //! with sqlx every statement is a round trip to the connection's thread, and a statement per row
 //! (a dozen per article) was most of the store's cost in perf (BENCHMARKS.md, ingest).
 
-use super::{placeholders, to_unix, Result, Store, StoreError, Stored, REQUEUE_FAILED_AFTER};
+use super::sql::{groups, placeholders, ROWS};
+use crate::time::to_unix;
+use super::{Result, Store, StoreError, Stored, REQUEUE_FAILED_AFTER};
 use crate::model::{ArticleId, NewArticle, SourceId, Tag};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use std::collections::HashMap;
-
-/// Rows per multi-row statement: well under SQLite's limit on bound values.
-pub(super) const ROWS: usize = 100;
 
 /// One article of a batch for `Store::insert_articles`; `job` is its page job, marked done with it.
 pub struct ToStore<'a> {
@@ -26,12 +25,6 @@ pub struct Listed<'a> {
     pub title: Option<&'a str>,
     /// The page job's payload, queued if the URL is not stored yet.
     pub payload: String,
-}
-
-/// `(?, ?, …), (?, ?, …)…`: `rows` groups of `cols` placeholders.
-pub(super) fn groups(rows: usize, cols: usize) -> String {
-    let one = format!("({})", placeholders(cols));
-    vec![one; rows].join(",")
 }
 
 impl Store {

@@ -1,7 +1,8 @@
 //! The review queue and the audit log. A queue change and its audit entry commit together; an update
 //! names the version it read and fails with `Conflict` if someone else wrote first.
 
-use super::{placeholders, Result, Store, StoreError};
+use super::sql::placeholders;
+use super::{Result, Store, StoreError};
 use crate::model::{ArticleId, AuditEntry, Priority, QueueItem, QueueState};
 use crate::time::{from_unix, to_unix};
 use chrono::{DateTime, Utc};

@@ -1,7 +1,8 @@
 //! What the story stage reads and writes: articles still without a story, candidate earlier
 //! articles sharing an LSH band, and the decisions, a batch per transaction.
 
-use super::{placeholders, Result, Store};
+use super::sql::placeholders;
+use super::{Result, Store};
 use crate::stories::{Signature, BANDS};
 use crate::time::from_unix;
 use chrono::{DateTime, Utc};

@@ -203,7 +203,7 @@ impl Store {
             sqlx::query("UPDATE alert_events SET sent_at = ? WHERE id = ?").bind(to_unix(now)).bind(id).execute(&mut *tx).await?;
         }
         for (key, payload) in jobs {
-            super::enqueue_on(&mut tx, "notify", key, payload, now).await?;
+            super::jobs::enqueue_on(&mut tx, "notify", key, payload, now).await?;
         }
         tx.commit().await?;
         Ok(())
