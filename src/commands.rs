@@ -309,7 +309,7 @@ async fn serve_generation(
     let searcher = Arc::new(Searcher::open(&cfg.storage.index_dir)?);
     let stored = Arc::new(Notify::new());
     let wake = Arc::new(Notify::new());
-    let metrics = Arc::new(crate::web::metrics::Metrics::new());
+    let metrics = Arc::new(crate::metrics::Metrics::new());
     let cfg = Arc::new(cfg);
     let crawler = Crawler::new(cfg.clone(), store.clone(), stored.clone()).map_err(anyhow::Error::msg)?;
 

@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the map of the code.
 
 pub mod analyze;
+pub mod app;
 /// Benchmarks and quality measures: behind the `bench` feature, so `serve` does not carry them.
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -11,7 +12,9 @@ pub mod crawl;
 pub mod evidence;
 pub mod extract;
 pub mod gazetteer;
+pub mod i18n;
 pub mod mail;
+pub mod metrics;
 pub mod model;
 pub mod opml;
 pub mod query;

@@ -400,7 +400,8 @@ mod tests {
 /// Times `/search` (the HTML page: search, facets, snippets, template) and `/api/v1/search` over
 /// loopback HTTP, one request at a time, as a user's browser sees the server.
 async fn web(config: &Path, dir: &Path, requests: usize) -> Result<()> {
-    use crate::web::{auth, metrics::Metrics, AppState};
+    use crate::metrics::Metrics;
+use crate::web::{auth, AppState};
     use std::sync::Arc;
     let mut cfg = crate::config::Config::load(config)?;
     cfg.storage.database_url = format!("sqlite://{}", dir.join("bench.sqlite").display());

@@ -5,8 +5,8 @@
 use super::auth::Principal;
 use super::error::{ApiError, ApiPath, ApiQuery, Fail};
 use super::pages::{queue_filter, QueueQuery};
-use super::service::{self, SearchParams};
-use super::{AppState, Lang};
+use crate::app::{self, SearchParams};
+use super::{reports, AppState, Lang};
 use crate::model::{Priority, Role};
 use crate::store::AuditFilter;
 use crate::triage::Action;
@@ -101,7 +101,7 @@ pub async fn search(State(st): State<AppState>, ApiQuery(q): ApiQuery<SearchQuer
         Some(other) => return Err(Fail::BadRequest(format!("sort `{other}`: relevance or date")).into()),
     };
     let p = SearchParams { q: q.q, sort_by_date: by_date, offset: q.offset.unwrap_or(0), limit: q.limit.unwrap_or(20) };
-    let v = service::search(&st, p, Lang::En).await?;
+    let v = app::search(&st, p, Lang::En).await?;
     let hits: Vec<Value> = v
         .hits
         .iter()
@@ -129,7 +129,7 @@ pub async fn search(State(st): State<AppState>, ApiQuery(q): ApiQuery<SearchQuer
 }
 
 pub async fn article(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
-    let v = service::article(&st, id, Lang::En).await?;
+    let v = app::article(&st, id, Lang::En).await?;
     ok(json!({
         "id": v.article.id, "url": v.article.url, "canonical_url": v.article.canonical_url, "source": v.article.source,
         "source_name": v.source_name, "origin": v.origin, "title": v.article.title, "title_vi": v.article.title_vi, "text": v.article.text, "lang": v.article.lang,
@@ -152,7 +152,7 @@ pub async fn flag(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: FlagBody = body(&bytes)?;
-    let item = service::flag(&st, &p, id, &b.reason, b.priority.unwrap_or(Priority::Normal)).await?;
+    let item = app::flag(&st, &p.actor(), id, &b.reason, b.priority.unwrap_or(Priority::Normal)).await?;
     Ok((StatusCode::CREATED, Json(item)).into_response())
 }
 
@@ -171,7 +171,7 @@ pub async fn patch_article(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: ArticlePatch = body(&bytes)?;
-    let a = service::gloss(&st, &p, id, b.title_vi.as_deref()).await?;
+    let a = app::gloss(&st, &p.actor(), id, b.title_vi.as_deref()).await?;
     Ok(Json(serde_json::json!({ "id": a.id, "title": a.title, "title_vi": a.title_vi })).into_response())
 }
 
@@ -182,7 +182,7 @@ pub async fn queue(State(st): State<AppState>, ApiQuery(q): ApiQuery<QueueQuery>
 }
 
 pub async fn queue_item(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
-    let v = service::item(&st, id).await?;
+    let v = app::item(&st, id).await?;
     ok(json!({
         "item": v.it, "article": v.article.map(|a| json!({"id": a.id, "title": a.title, "url": a.url, "source": a.source})),
         "assignee": v.assignee, "created_by": v.created_by, "overdue": v.overdue, "legal_actions": v.actions, "history": v.history,
@@ -204,7 +204,7 @@ pub async fn queue_action(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: ActionBody = body(&bytes)?;
-    ok(service::act(&st, &p, id, b.version, &b.action).await?)
+    ok(app::act(&st, &p.actor(), id, b.version, &b.action).await?)
 }
 
 #[derive(Deserialize)]
@@ -219,7 +219,7 @@ pub async fn queue_note(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: NoteBody = body(&bytes)?;
-    service::note(&st, &p, id, &b.text).await?;
+    app::note(&st, &p.actor(), id, &b.text).await?;
     Ok((StatusCode::CREATED, Json(json!({"ok": true}))).into_response())
 }
 
@@ -238,7 +238,7 @@ struct SaveBody {
 
 pub async fn save_search(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
     let b: SaveBody = body(&bytes)?;
-    let id = service::save_search(&st, &p, &b.name, &b.query, b.alert_email.as_deref(), b.alert_digest).await?;
+    let id = app::save_search(&st, &p.actor(), &b.name, &b.query, b.alert_email.as_deref(), b.alert_digest).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
@@ -260,7 +260,7 @@ pub async fn create_token(State(st): State<AppState>, Extension(p): Extension<Pr
     if user != p.user.id && p.user.role != Role::Admin {
         return Err(Fail::Forbidden("only an admin makes tokens for another user".into()).into());
     }
-    let token = service::create_token(&st, &p, user, &b.label).await?;
+    let token = app::create_token(&st, &p.actor(), user, &b.label).await?;
     Ok((StatusCode::CREATED, Json(json!({"token": token}))).into_response())
 }
 
@@ -281,7 +281,7 @@ struct UserBody {
 
 pub async fn add_user(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
     let b: UserBody = body(&bytes)?;
-    let u = service::add_user(&st, &p, &b.name, b.role, b.password, service::Profile { full_name: &b.full_name, unit: &b.unit }).await?;
+    let u = app::add_user(&st, &p.actor(), &b.name, b.role, b.password, app::Profile { full_name: &b.full_name, unit: &b.unit }).await?;
     Ok((StatusCode::CREATED, Json(u)).into_response())
 }
 
@@ -301,11 +301,11 @@ pub async fn update_user(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: UserPatch = body(&bytes)?;
-    ok(service::update_user(&st, &p, id, b.role, b.disabled, b.password, (b.full_name, b.unit)).await?)
+    ok(app::update_user(&st, &p.actor(), id, b.role, b.disabled, b.password, (b.full_name, b.unit)).await?)
 }
 
 pub async fn sources(State(st): State<AppState>) -> ApiResult {
-    ok(service::sources(&st).await?)
+    ok(app::sources(&st).await?)
 }
 
 #[derive(Deserialize)]
@@ -328,7 +328,7 @@ fn domestic() -> String {
 pub async fn add_source(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
     let b: NewSourceBody = body(&bytes)?;
     let new = crate::sources_file::NewSource { name: b.name, url: b.url, origin: b.origin, lang: b.lang };
-    let id = service::add_source(&st, &p, new, b.internal).await?;
+    let id = app::add_source(&st, &p.actor(), new, b.internal).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"id": id}))).into_response())
 }
 
@@ -340,14 +340,14 @@ struct SourcePatch {
 /// Turns a source off or on in the configuration and reloads it.
 pub async fn patch_source(State(st): State<AppState>, Extension(p): Extension<Principal>, ApiPath(id): ApiPath<String>, bytes: axum::body::Bytes) -> ApiResult {
     let b: SourcePatch = body(&bytes)?;
-    service::set_source_enabled(&st, &p, &id, b.enabled).await?;
+    app::set_source_enabled(&st, &p.actor(), &id, b.enabled).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"id": id, "enabled": b.enabled}))).into_response())
 }
 
 /// Reads the configuration file again (202 when valid: the workers restart on it; 400 with the
 /// reason when not, and the running configuration stays).
 pub async fn reload_config(State(st): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult {
-    service::reload_config(&st, &p).await?;
+    app::reload_config(&st, &p.actor()).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"reloading": true}))).into_response())
 }
 
@@ -357,7 +357,7 @@ pub async fn config_status(State(st): State<AppState>) -> ApiResult {
 }
 
 pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, ApiPath(id): ApiPath<String>) -> ApiResult {
-    service::run_source(&st, &p, &id).await?;
+    app::run_source(&st, &p.actor(), &id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
 }
 
@@ -366,7 +366,7 @@ pub async fn poisoned_jobs(State(st): State<AppState>) -> ApiResult {
 }
 
 pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Principal>, ApiPath(id): ApiPath<i64>) -> ApiResult {
-    service::retry_job(&st, &p, id).await?;
+    app::retry_job(&st, &p.actor(), id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
 }
 
@@ -375,7 +375,7 @@ pub async fn retag_status(State(st): State<AppState>) -> ApiResult {
 }
 
 pub async fn start_retag(State(st): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult {
-    service::start_retag(&st, &p).await?;
+    app::start_retag(&st, &p.actor()).await?;
     Ok((StatusCode::ACCEPTED, Json(json!(st.retag.status()))).into_response())
 }
 
@@ -473,9 +473,9 @@ struct ReportRequest {
 /// Writes a report for a period and answers with it (JSON), `Location` naming where it is kept.
 pub async fn generate_report(State(st): State<AppState>, Extension(p): Extension<Principal>, bytes: axum::body::Bytes) -> ApiResult {
     let req: ReportRequest = if bytes.is_empty() { ReportRequest { week: None, from: None, to: None } } else { body(&bytes)? };
-    let period = service::report_period(req.week.as_deref(), req.from.as_deref(), req.to.as_deref())?;
-    let id = service::generate_report(&st, &p, period).await?;
-    let (info, report) = service::report(&st, id).await?;
+    let period = app::report_period(req.week.as_deref(), req.from.as_deref(), req.to.as_deref())?;
+    let id = app::generate_report(&st, &p.actor(), period).await?;
+    let (info, report) = app::report(&st, id).await?;
     let location = format!("/api/v1/reports/{id}");
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({"id": id, "info": info, "report": report}))).into_response())
 }
@@ -487,14 +487,14 @@ pub struct ReportQuery {
 
 /// A kept report: its figures as JSON, or the rendered file with `?format=html|docx|md`.
 pub async fn report(State(st): State<AppState>, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<ReportQuery>) -> ApiResult {
-    let (info, report) = service::report(&st, id).await?;
+    let (info, report) = app::report(&st, id).await?;
     match q.format.as_deref() {
         None | Some("json") => ok(json!({"id": id, "info": info, "report": report})),
-        Some(f) => Ok(service::report_file(&report, f)?),
+        Some(f) => Ok(reports::report_file(&report, f)?),
     }
 }
 
 /// A story: its articles (first published first), outlets, daily spread and queue items.
 pub async fn story(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
-    ok(service::story(&st, id).await?)
+    ok(app::story(&st, id).await?)
 }

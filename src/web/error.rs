@@ -1,6 +1,7 @@
 //! Failures of a web request, with the stable codes the JSON API promises (`docs` in openapi.json):
 //! `{"error": {"code": "...", "message": "..."}}`. HTML pages show the same message on an error page.
 
+use crate::app::AppError;
 use crate::store::StoreError;
 use crate::triage::TriageError;
 use axum::http::{header, StatusCode};
@@ -82,35 +83,31 @@ impl Fail {
     }
 }
 
-impl From<StoreError> for Fail {
-    fn from(e: StoreError) -> Fail {
+impl From<AppError> for Fail {
+    fn from(e: AppError) -> Fail {
         match e {
-            StoreError::NotFound(what) => Fail::NotFound(what),
-            StoreError::Duplicate(what) => Fail::Conflict(format!("{what} already exists")),
-            e @ StoreError::Conflict { .. } => Fail::Conflict(e.to_string()),
-            other => Fail::Internal(other.to_string()),
+            AppError::BadRequest(m) => Fail::BadRequest(m),
+            AppError::InvalidQuery(q) => Fail::InvalidQuery(q),
+            AppError::Forbidden(m) => Fail::Forbidden(m),
+            AppError::NotFound(m) => Fail::NotFound(m),
+            AppError::Conflict(m) => Fail::Conflict(m),
+            AppError::IllegalTransition(m) => Fail::IllegalTransition(m),
+            AppError::Internal(m) => Fail::Internal(m),
         }
     }
 }
 
-impl From<TriageError> for Fail {
-    fn from(e: TriageError) -> Fail {
-        match e {
-            e @ TriageError::IllegalTransition { .. } => Fail::IllegalTransition(e.to_string()),
-            TriageError::Invalid(m) => Fail::BadRequest(m),
+/// The lower layers' errors reach a status the way the application maps them.
+macro_rules! through_app {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Fail {
+            fn from(e: $t) -> Fail {
+                AppError::from(e).into()
+            }
         }
-    }
+    )*};
 }
-
-impl From<crate::search::SearchError> for Fail {
-    fn from(e: crate::search::SearchError) -> Fail {
-        match e {
-            crate::search::SearchError::Query(q) => Fail::InvalidQuery(q),
-            e @ crate::search::SearchError::TooDeep(_) => Fail::BadRequest(e.to_string()),
-            other => Fail::Internal(other.to_string()),
-        }
-    }
-}
+through_app!(StoreError, TriageError, crate::search::SearchError, crate::report::ReportError);
 
 /// A failure answered as JSON (the API).
 pub struct ApiError(pub Fail);
@@ -189,16 +186,4 @@ pub fn page_error(f: &Fail) -> Response {
         }
     }
     r
-}
-
-impl From<crate::report::ReportError> for Fail {
-    fn from(e: crate::report::ReportError) -> Fail {
-        use crate::report::ReportError as R;
-        match e {
-            R::Period(p) => Fail::BadRequest(p.to_string()),
-            e @ R::BeforeData { .. } => Fail::BadRequest(e.to_string()),
-            R::Store(s) => s.into(),
-            other => Fail::Internal(other.to_string()),
-        }
-    }
 }

@@ -1,19 +1,20 @@
 //! The web UI and JSON API, served by `serve` next to the crawler. Server-rendered HTML (minijinja,
 //! auto-escaped) with a little plain JS, everything served from the binary. Every route and the
-//! roles it admits are listed in `access::RULES`; `service` holds what pages and API share.
+//! roles it admits are listed in `access::RULES`; what pages and API do is `app`'s, called with the
+//! request's `Actor`.
 
 pub mod access;
 mod api;
 pub mod auth;
 pub mod error;
-mod i18n;
 pub mod metrics;
 mod overview;
 pub use overview::{digest_if_due, digest_message};
 mod pages;
+mod reports;
 mod server;
-mod service;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::search::searcher::Searcher;
 use crate::store::Store;
@@ -25,47 +26,43 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
-pub use i18n::Lang;
+pub use crate::i18n::Lang;
 
-/// What every request handler can reach.
+/// What every request handler can reach: the application (`Deref`s to it) and what only the web
+/// needs.
 #[derive(Clone)]
 pub struct AppState {
-    pub cfg: Arc<Config>,
-    pub store: Store,
-    pub searcher: Arc<Searcher>,
-    pub metrics: Arc<metrics::Metrics>,
-    /// Wakes the crawl loop (an admin re-ran a source).
-    pub wake_crawler: Arc<Notify>,
-    /// Wakes the task that owns the index (a re-tag changed articles).
-    pub wake_indexer: Arc<Notify>,
-    /// Wakes the re-check worker ("Kiểm tra lại ngay" on a queue item).
-    pub wake_rechecker: Arc<Notify>,
-    /// The admin's re-tag run, if any, and how the last one ended.
-    pub retag: Arc<crate::retag::Progress>,
+    pub app: App,
     overview: Arc<overview::Cache>,
-    /// The configuration file, for reloading it and editing sources (unknown in tests).
-    pub reload: Arc<crate::reload::Reload>,
     templates: Arc<minijinja::Environment<'static>>,
     limiter: Arc<auth::LoginLimiter>,
     ip_limiter: Arc<auth::LoginLimiter>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
 impl AppState {
     /// The notify the index-owning task waits on (without it, that task's own 30 s turn applies).
     pub fn with_indexer(mut self, wake: Arc<Notify>) -> AppState {
-        self.wake_indexer = wake;
+        self.app.wake_indexer = wake;
         self
     }
 
     /// The notify the re-check worker waits on between its turns.
     pub fn with_rechecker(mut self, wake: Arc<Notify>) -> AppState {
-        self.wake_rechecker = wake;
+        self.app.wake_rechecker = wake;
         self
     }
 
     /// Reloads and source edits go through `reload`'s file.
     pub fn with_reload(mut self, reload: Arc<crate::reload::Reload>) -> AppState {
-        self.reload = reload;
+        self.app.reload = reload;
         self
     }
 
@@ -73,24 +70,15 @@ impl AppState {
         cfg: Arc<Config>,
         store: Store,
         searcher: Arc<Searcher>,
-        metrics: Arc<metrics::Metrics>,
+        metrics: Arc<crate::metrics::Metrics>,
         wake_crawler: Arc<Notify>,
     ) -> AppState {
         AppState {
-            cfg,
-            store,
-            searcher,
-            metrics,
-            wake_crawler,
-            wake_indexer: Arc::new(Notify::new()),
-            wake_rechecker: Arc::new(Notify::new()),
-            retag: Arc::new(crate::retag::Progress::default()),
+            app: App::new(cfg, store, searcher, metrics, wake_crawler),
             overview: Arc::new(overview::Cache::default()),
-            reload: Arc::new(crate::reload::Reload::default()),
             templates: Arc::new(templates()),
-            // five wrong passwords per user name per five minutes; an office behind one address
-            // gets more, so one person's typos do not lock out their colleagues
-            // per (name, address): 5 failures, then 30 s, doubling with each failure after
+            // per (name, address): 5 failures, then 30 s, doubling with each failure after; an
+            // office behind one address gets more, so one person's typos do not lock out colleagues
             limiter: Arc::new(auth::LoginLimiter::new(5, Duration::from_secs(30), Duration::from_secs(900))),
             // per address, whatever names it tries: 30 failures, then 60 s, doubling
             ip_limiter: Arc::new(auth::LoginLimiter::new(30, Duration::from_secs(60), Duration::from_secs(900))),
@@ -220,9 +208,9 @@ fn templates() -> minijinja::Environment<'static> {
     }
     // a missing value is an empty field, never the word "None" in a form or a table
     env.set_formatter(|out, state, value| if value.is_none() { Ok(()) } else { minijinja::escape_formatter(out, state, value) });
-    env.add_function("t", i18n::t_function);
-    env.add_function("failure", i18n::failure_function);
-    env.add_function("language", i18n::language_function);
+    env.add_function("t", crate::i18n::t_function);
+    env.add_function("failure", crate::i18n::failure_function);
+    env.add_function("language", crate::i18n::language_function);
     env.add_filter("vntime", |s: String| vn_time(&s, "%d/%m/%Y %H:%M"));
     env.add_filter("vndate", |s: String| vn_time(&s, "%d/%m/%Y"));
     env

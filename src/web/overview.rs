@@ -4,7 +4,7 @@
 
 use super::auth::Principal;
 use super::error::{ApiError, PageError};
-use super::i18n::{t, Lang};
+use crate::i18n::{t, Lang};
 use super::AppState;
 use crate::config::Config;
 use crate::report::overview::Overview;
@@ -43,7 +43,7 @@ async fn current(st: &AppState) -> Result<Arc<Overview>, crate::report::ReportEr
 pub async fn page(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>) -> Result<Response, PageError> {
     let lang = super::pages::lang_of(&headers);
     let o = current(&st).await.map_err(super::error::Fail::from)?;
-    let alarm = super::service::health_alarm(&st).await?;
+    let alarm = crate::app::health_alarm(&st).await?;
     let ctx = context(&st.cfg, &o, alarm.as_ref(), lang, "");
     let body = super::pages::render(&st, "overview.html", lang, Some(&p), "/overview", "overview", json!({ "ov": ctx, "base": "" }))?;
     Ok((StatusCode::OK, Html(body)).into_response())
@@ -84,7 +84,7 @@ pub async fn digest_message(cfg: &Config, store: &Store, from: &str, now: DateTi
     use lettre::message::{header::ContentType, Attachment, MultiPart, SinglePart};
     let err = |e: &dyn std::fmt::Display| crate::report::ReportError::Mail(e.to_string());
     let o = crate::report::overview::overview(store, cfg, now).await?;
-    let alarm = super::service::health_alarm_of(cfg, store).await?;
+    let alarm = crate::app::health_alarm_of(cfg, store).await?;
     let base = cfg.server.public_url.trim_end_matches('/');
     let ctx = context(cfg, &o, alarm.as_ref(), Lang::Vi, base);
     let subject = format!("{}: {} ({})", t(Lang::Vi, "overview.title"), cfg.report.organization, crate::time::local_date(now).format("%d/%m/%Y"));
@@ -114,9 +114,9 @@ pub async fn digest_message(cfg: &Config, store: &Store, from: &str, now: DateTi
 
 /// Everything the overview template shows, in `lang`; links start with `base` ("" on the site,
 /// the public address in a mail).
-fn context(cfg: &Config, o: &Overview, alarm: Option<&super::service::HealthAlarm>, lang: Lang, base: &str) -> Value {
+fn context(cfg: &Config, o: &Overview, alarm: Option<&crate::app::HealthAlarm>, lang: Lang, base: &str) -> Value {
     let link = |q: &str| format!("{base}/search?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
-    let topic_name = |id: &str| super::service::topic_name(cfg, id, lang);
+    let topic_name = |id: &str| crate::app::topic_name(cfg, id, lang);
     let d = &o.day;
     let card = |key: &str, now: u64, prev: u64, href: Option<String>| {
         json!({"label": t(lang, key), "value": crate::report::thousands(now), "prev": crate::report::thousands(prev), "change": change(now, prev), "href": href})

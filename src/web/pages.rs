@@ -1,11 +1,11 @@
-//! The HTML pages: each handler turns a request into a `service` call and renders a template.
+//! The HTML pages: each handler turns a request into an `app` call and renders a template.
 //! Forms post back here; after a successful change the browser is redirected (POST/redirect/GET).
 
 use super::auth::{self, Principal};
 use super::error::{Fail, PageError};
-use super::i18n::{t, Lang};
-use super::service::{self, SearchParams};
-use super::AppState;
+use crate::i18n::{t, Lang};
+use crate::app::{self, SearchParams};
+use super::{reports, AppState};
 use crate::model::{ArticleId, Priority, QueueState, Role};
 use crate::store::{AuditFilter, QueueFilter};
 use crate::triage::Action;
@@ -57,12 +57,12 @@ pub(super) fn render(st: &AppState, name: &str, lang: Lang, p: Option<&Principal
 /// The source-health banner, in the page's language, when enabled sources are failing: every user
 /// sees it (an empty landing page otherwise looks like a quiet day), admins with the way to fix it.
 async fn health_banner(st: &AppState, lang: Lang, p: &Principal) -> Result<Value, Fail> {
-    let Some(a) = service::health_alarm(st).await? else { return Ok(Value::Null) };
+    let Some(a) = app::health_alarm(st).await? else { return Ok(Value::Null) };
     Ok(json!({"text": health_text(&a, lang), "admin": p.user.role == crate::model::Role::Admin}))
 }
 
 /// How many sources fail, since when and why, in one sentence.
-pub(super) fn health_text(a: &service::HealthAlarm, lang: Lang) -> String {
+pub(super) fn health_text(a: &app::HealthAlarm, lang: Lang) -> String {
     let vi = lang == Lang::Vi;
     let causes = a
         .causes
@@ -235,16 +235,16 @@ pub async fn search(
     let params = SearchParams { q: q.q.clone(), sort_by_date: by_date, offset: q.offset.unwrap_or(0), limit: 20 };
     let saved = st.store.saved_searches(p.user.id).await?;
     let here = here(&uri);
-    let (view, error) = match service::search(&st, params, lang).await {
+    let (view, error) = match app::search(&st, params, lang).await.map_err(Fail::from) {
         Ok(v) => (Some(v), None),
-        Err(Fail::InvalidQuery(e)) => (None, Some(crate::web::i18n::query_error(lang, &e))),
+        Err(Fail::InvalidQuery(e)) => (None, Some(crate::i18n::query_error(lang, &e))),
         Err(e) => return Err(e.into()),
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let mut ctx = json!({"saved": saved, "can_alert": st.cfg.smtp.is_some(), "q": q.q, "sort": if by_date {"date"} else {"relevance"}, "error": error, "hits": [], "facets": [], "total": 0, "offset": 0});
     if let Some(v) = view {
-        let prev = (v.offset > 0).then(|| service::search_href(&v.q, by_date, v.offset.saturating_sub(v.limit)));
-        let next = (v.offset + v.hits.len() < v.total).then(|| service::search_href(&v.q, by_date, v.offset + v.limit));
+        let prev = (v.offset > 0).then(|| app::search_href(&v.q, by_date, v.offset.saturating_sub(v.limit)));
+        let next = (v.offset + v.hits.len() < v.total).then(|| app::search_href(&v.q, by_date, v.offset + v.limit));
         let mut m = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
         m["prev_href"] = json!(prev);
         m["next_href"] = json!(next);
@@ -277,8 +277,8 @@ pub struct SaveSearchForm {
 
 pub async fn save_search(State(st): State<AppState>, Extension(p): Extension<Principal>, Form(f): Form<SaveSearchForm>) -> PageResult {
     let digest = f.alert_digest.as_deref().is_some_and(|v| !v.is_empty());
-    service::save_search(&st, &p, &f.name, &f.query, f.alert_email.as_deref(), digest).await?;
-    Ok(see_other(&service::search_href(f.query.trim(), false, 0)))
+    app::save_search(&st, &p.actor(), &f.name, &f.query, f.alert_email.as_deref(), digest).await?;
+    Ok(see_other(&app::search_href(f.query.trim(), false, 0)))
 }
 
 pub async fn delete_search(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
@@ -294,7 +294,7 @@ pub async fn article(
     Path(id): Path<i64>,
 ) -> PageResult {
     let lang = lang_of(&headers);
-    let v = service::article(&st, id, lang).await?;
+    let v = app::article(&st, id, lang).await?;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
     ctx["can_flag"] = json!(super::access::allows(p.user.role, "POST", "/articles/{id}/flag"));
     ctx["can_gloss"] = json!(super::access::allows(p.user.role, "POST", "/articles/{id}/gloss"));
@@ -332,7 +332,7 @@ pub async fn flag(
     Form(f): Form<FlagForm>,
 ) -> PageResult {
     let priority = parse_priority(f.priority.as_deref())?.unwrap_or(Priority::Normal);
-    let item = service::flag(&st, &p, id, &f.reason, priority).await?;
+    let item = app::flag(&st, &p.actor(), id, &f.reason, priority).await?;
     Ok(see_other(&format!("/queue/{}", item.id)))
 }
 
@@ -349,7 +349,7 @@ pub async fn gloss(
     Path(id): Path<i64>,
     Form(f): Form<GlossForm>,
 ) -> PageResult {
-    service::gloss(&st, &p, id, Some(&f.title_vi)).await?;
+    app::gloss(&st, &p.actor(), id, Some(&f.title_vi)).await?;
     let back = f.back.filter(|b| b.strip_prefix("/queue/").is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())));
     Ok(see_other(&back.unwrap_or_else(|| format!("/articles/{id}"))))
 }
@@ -399,7 +399,7 @@ pub(super) fn queue_filter(q: &QueueQuery) -> Result<QueueFilter, Fail> {
             None => None,
         },
         due_before: match nonempty(&q.due_before) {
-            Some(d) => service::parse_due(&d)?,
+            Some(d) => app::parse_due(&d)?,
             None => None,
         },
         overdue_only: q.overdue.as_deref().is_some_and(|v| v == "1" || v == "true"),
@@ -425,7 +425,7 @@ pub async fn queue(
     let (rows, scores, total) = if by_score {
         let all = QueueFilter { limit: SCORE_SORT_MAX, offset: 0, ..filter.clone() };
         let (rows, total) = st.store.queue_items(&all, now).await?;
-        let scores = service::row_scores(&st, &rows).await?;
+        let scores = app::row_scores(&st, &rows).await?;
         let mut both: Vec<_> = rows.into_iter().zip(scores).collect();
         both.sort_by_key(|(r, (score, _))| (std::cmp::Reverse(*score), r.item.id));
         let page: Vec<_> = both.into_iter().skip(filter.offset as usize).take(filter.limit as usize).collect();
@@ -433,7 +433,7 @@ pub async fn queue(
         (rows, scores, total)
     } else {
         let (rows, total) = st.store.queue_items(&filter, now).await?;
-        let scores = service::row_scores(&st, &rows).await?;
+        let scores = app::row_scores(&st, &rows).await?;
         (rows, scores, total)
     };
     let ids: Vec<i64> = rows.iter().filter_map(|r| r.item.article_id.as_ref().map(|a| a.0)).collect();
@@ -498,7 +498,7 @@ struct Words<'a> {
 
 impl Words<'_> {
     fn field(&self, field: &str) -> String {
-        crate::web::i18n::t_or(self.lang, &format!("field.{field}"), field)
+        crate::i18n::t_or(self.lang, &format!("field.{field}"), field)
     }
     fn rule_name(&self, id: &str) -> Option<String> {
         self.st.cfg.rules.iter().find(|r| r.id == id).map(|r| r.name.clone())
@@ -535,10 +535,10 @@ impl Words<'_> {
                 Some(pair) => format!(
                     "{}: {} → {}",
                     self.field(k),
-                    self.value(k, &service::show(&pair[0])),
-                    self.value(k, &service::show(&pair[1]))
+                    self.value(k, &app::show(&pair[0])),
+                    self.value(k, &app::show(&pair[1]))
                 ),
-                None => format!("{}: {}", self.field(k), self.value(k, &service::show(v))),
+                None => format!("{}: {}", self.field(k), self.value(k, &app::show(v))),
             })
             .collect()
     }
@@ -549,7 +549,7 @@ const LEAD_CHARS: usize = 400;
 
 async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64, status: StatusCode, error: Option<String>) -> PageResult {
     let lang = lang_of(headers);
-    let mut v = service::item(st, id).await?;
+    let mut v = app::item(st, id).await?;
     // the history reads as the office speaks: field names, states and priorities in the page's
     // language, people, agencies and rules by name (the audit log keeps the codes)
     let words = Words { st, lang, users: &v.users };
@@ -565,7 +565,7 @@ async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64,
     // re-check outcomes and revision notes are stored in English words: said in the page's language
     if let Some(o) = v.check.as_ref().and_then(|c| c.last_outcome.clone()) {
         let (code, why) = o.split_once(": ").map_or((o.as_str(), None), |(a, b)| (a, Some(b)));
-        let said = crate::web::i18n::t_or(lang, &format!("check.{code}"), code);
+        let said = crate::i18n::t_or(lang, &format!("check.{code}"), code);
         ctx["check_outcome"] = json!(match why {
             Some(w) => format!("{said}: {w}"),
             None => said,
@@ -636,7 +636,7 @@ fn form_action(f: &ActionForm) -> Result<Action, Fail> {
         None => None,
     };
     let due = match opt(&f.due) {
-        Some(d) => service::parse_due(&d)?,
+        Some(d) => app::parse_due(&d)?,
         None => None,
     };
     Ok(match f.action.as_str() {
@@ -666,7 +666,7 @@ pub async fn queue_action(
     Form(f): Form<ActionForm>,
 ) -> PageResult {
     let result = match form_action(&f) {
-        Ok(a) => service::act(&st, &p, id, f.version, &a).await.map(|_| ()),
+        Ok(a) => app::act(&st, &p.actor(), id, f.version, &a).await.map(|_| ()).map_err(Fail::from),
         Err(e) => Err(e),
     };
     match result {
@@ -692,7 +692,7 @@ pub async fn queue_note(
     Path(id): Path<i64>,
     Form(f): Form<NoteForm>,
 ) -> PageResult {
-    service::note(&st, &p, id, &f.text).await?;
+    app::note(&st, &p.actor(), id, &f.text).await?;
     Ok(see_other(&format!("/queue/{id}")))
 }
 
@@ -758,7 +758,7 @@ pub async fn add_user(
     Form(f): Form<AddUserForm>,
 ) -> PageResult {
     let r = match parse_role(&f.role) {
-        Ok(role) => service::add_user(&st, &p, &f.name, role, f.password, service::Profile { full_name: &f.full_name, unit: &f.unit }).await,
+        Ok(role) => app::add_user(&st, &p.actor(), &f.name, role, f.password, app::Profile { full_name: &f.full_name, unit: &f.unit }).await.map_err(Fail::from),
         Err(e) => Err(e),
     };
     match r {
@@ -792,7 +792,7 @@ pub async fn update_user(
         None => None,
     };
     let disabled = f.disabled.as_deref().map(|d| d == "1" || d == "true");
-    match service::update_user(&st, &p, id, role, disabled, f.password, (f.full_name, f.unit)).await {
+    match app::update_user(&st, &p.actor(), id, role, disabled, f.password, (f.full_name, f.unit)).await.map_err(Fail::from) {
         Ok(_) => Ok(see_other("/admin/users")),
         Err(e @ Fail::BadRequest(_)) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
         Err(e) => Err(e.into()),
@@ -811,12 +811,12 @@ pub async fn create_token(
     Path(id): Path<i64>,
     Form(f): Form<TokenForm>,
 ) -> PageResult {
-    let token = service::create_token(&st, &p, id, &f.label).await?;
+    let token = app::create_token(&st, &p.actor(), id, &f.label).await?;
     render_users(&st, &headers, &p, Some(token), None, StatusCode::OK).await
 }
 
 pub async fn revoke_token(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
-    service::revoke_token(&st, &p, id).await?;
+    app::revoke_token(&st, &p.actor(), id).await?;
     Ok(see_other("/admin/users"))
 }
 
@@ -851,7 +851,7 @@ async fn render_sources(
     form: Value,
 ) -> PageResult {
     let ctx = json!({
-        "sources": service::sources(st).await?,
+        "sources": app::sources(st).await?,
         "poisoned": st.store.poisoned_jobs().await?,
         "notice": notice,
         "error": error,
@@ -864,7 +864,7 @@ async fn render_sources(
 }
 
 pub async fn reload_config(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>) -> PageResult {
-    match service::reload_config(&st, &p).await {
+    match app::reload_config(&st, &p.actor()).await.map_err(Fail::from) {
         Ok(()) => Ok(see_other("/admin/sources?notice=config.reloaded")),
         Err(e) => render_sources(&st, lang_of(&headers), &p, e.status(), None, Some(e.to_string()), Value::Null).await,
     }
@@ -882,7 +882,7 @@ pub struct SourceForm {
 pub async fn add_source(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>, Form(f): Form<SourceForm>) -> PageResult {
     let new = crate::sources_file::NewSource { name: f.name.clone(), url: f.url.clone(), origin: f.origin.clone(), lang: f.lang.clone() };
     let internal = f.internal.as_deref().is_some_and(|v| !v.is_empty());
-    match service::add_source(&st, &p, new, internal).await {
+    match app::add_source(&st, &p.actor(), new, internal).await.map_err(Fail::from) {
         Ok(_) => Ok(see_other("/admin/sources?notice=sources.added")),
         Err(e) => render_sources(&st, lang_of(&headers), &p, e.status(), None, Some(e.to_string()), json!(f)).await,
     }
@@ -900,24 +900,24 @@ pub async fn set_source_enabled(
     Path(id): Path<String>,
     Form(f): Form<EnabledForm>,
 ) -> PageResult {
-    match service::set_source_enabled(&st, &p, &id, f.enabled == "1" || f.enabled == "true").await {
+    match app::set_source_enabled(&st, &p.actor(), &id, f.enabled == "1" || f.enabled == "true").await.map_err(Fail::from) {
         Ok(()) => Ok(see_other("/admin/sources?notice=sources.toggled")),
         Err(e) => render_sources(&st, lang_of(&headers), &p, e.status(), None, Some(e.to_string()), Value::Null).await,
     }
 }
 
 pub async fn run_source(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<String>) -> PageResult {
-    service::run_source(&st, &p, &id).await?;
+    app::run_source(&st, &p.actor(), &id).await?;
     Ok(see_other("/admin/sources?notice=sources.queued"))
 }
 
 pub async fn start_retag(State(st): State<AppState>, Extension(p): Extension<Principal>) -> PageResult {
-    service::start_retag(&st, &p).await?;
+    app::start_retag(&st, &p.actor()).await?;
     Ok(see_other("/admin/sources?notice=retag.started"))
 }
 
 pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
-    service::retry_job(&st, &p, id).await?;
+    app::retry_job(&st, &p.actor(), id).await?;
     Ok(see_other("/admin/sources?notice=sources.retried"))
 }
 
@@ -1041,20 +1041,20 @@ pub async fn generate_report(
     Extension(p): Extension<Principal>,
     Form(f): Form<ReportForm>,
 ) -> PageResult {
-    let period = match service::report_period(f.week.as_deref(), f.from.as_deref(), f.to.as_deref()) {
+    let period = match app::report_period(f.week.as_deref(), f.from.as_deref(), f.to.as_deref()).map_err(Fail::from) {
         Ok(period) => period,
         Err(e) => return render_reports(&st, &headers, &p, e.status(), Some(e.public_message())).await,
     };
-    let id = service::generate_report(&st, &p, period).await?;
+    let id = app::generate_report(&st, &p.actor(), period).await?;
     Ok(see_other(&format!("/reports/{id}")))
 }
 
 /// The report itself (its own page, no site chrome), or a download with `?format=`.
 pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Query<ReportQuery>) -> PageResult {
-    let (_, r) = service::report(&st, id).await?;
+    let (_, r) = app::report(&st, id).await?;
     Ok(match q.format.as_deref() {
-        None => service::report_page(&r)?,
-        Some(f) => service::report_file(&r, f)?,
+        None => reports::report_page(&r)?,
+        Some(f) => reports::report_file(&r, f)?,
     })
 }
 
@@ -1062,7 +1062,7 @@ pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Q
 
 pub async fn story(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
     let lang = lang_of(&headers);
-    let v = service::story(&st, id).await?;
+    let v = app::story(&st, id).await?;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
     // our own SVG (labels escaped when it was drawn), not crawled markup
     ctx["chart"] = json!(v.chart);

@@ -429,16 +429,16 @@ mod tests {
     fn table_is_sorted_and_every_template_key_exists() {
         assert!(TABLE.windows(2).all(|w| w[0].0 < w[1].0), "TABLE must stay sorted for binary search");
         let templates = [
-            include_str!("templates/base.html"),
-            include_str!("templates/login.html"),
-            include_str!("templates/search.html"),
-            include_str!("templates/article.html"),
-            include_str!("templates/queue.html"),
-            include_str!("templates/item.html"),
-            include_str!("templates/users.html"),
-            include_str!("templates/sources.html"),
-            include_str!("templates/audit.html"),
-            include_str!("templates/overview.html"),
+            include_str!("web/templates/base.html"),
+            include_str!("web/templates/login.html"),
+            include_str!("web/templates/search.html"),
+            include_str!("web/templates/article.html"),
+            include_str!("web/templates/queue.html"),
+            include_str!("web/templates/item.html"),
+            include_str!("web/templates/users.html"),
+            include_str!("web/templates/sources.html"),
+            include_str!("web/templates/audit.html"),
+            include_str!("web/templates/overview.html"),
         ];
         for src in templates {
             for quote in ['"', '\''] {
