@@ -6,7 +6,7 @@ pub mod app;
 /// Benchmarks and quality measures: behind the `bench` feature, so `serve` does not carry them.
 #[cfg(feature = "bench")]
 pub mod bench;
-pub mod commands;
+pub mod cli;
 pub mod config;
 pub mod crawl;
 pub mod evidence;

@@ -1,8 +1,7 @@
 //! The `presswatch` binary: parses the command line, builds the runtime, starts logging, dispatches.
 
-use clap::{Parser, Subcommand, ValueEnum};
-use presswatch::commands;
-use std::path::PathBuf;
+use clap::Parser;
+use presswatch::cli::{self, Cli};
 use std::process::ExitCode;
 
 /// glibc gives threads up to 8 malloc arenas per core and keeps freed memory in each: `serve`
@@ -30,196 +29,13 @@ fn quiet_on_closed_pipe() {
     }
 }
 
-#[derive(Parser)]
-#[command(name = "presswatch", version, about = "Press monitoring for a Vietnamese press office")]
-struct Cli {
-    /// Main configuration file.
-    #[arg(long, global = true, env = "PRESSWATCH_CONFIG", default_value = "config/presswatch.toml")]
-    config: PathBuf,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Migrate, serve the web UI and API, crawl on schedule and keep the index current until SIGINT/SIGTERM.
-    Serve,
-    /// Users of the web UI and API.
-    User {
-        #[command(subcommand)]
-        what: UserCommand,
-    },
-    /// One pass over every enabled source (feeds, then the articles they list), then exit.
-    Crawl {
-        /// Required: `serve` is the continuous crawler.
-        #[arg(long)]
-        once: bool,
-    },
-    /// Search stored articles (diacritics optional; "phrases", AND/OR/NOT, -term, field:value, date:).
-    Search {
-        query: String,
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        #[arg(long, default_value_t = 0)]
-        offset: usize,
-        /// Newest first instead of best first.
-        #[arg(long)]
-        by_date: bool,
-        /// One JSON object: {"total": N, "hits": [...], "facets": {...}}.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Every stored article, one per line (JSONL) or row (CSV with a BOM for Excel, or XLSX; times in
-    /// Vietnam time, topic and locality names beside their ids).
-    Export {
-        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
-        format: Format,
-        /// First day (YYYY-MM-DD, Vietnam time) or RFC 3339 time.
-        #[arg(long)]
-        since: Option<String>,
-        /// Last day, inclusive.
-        #[arg(long)]
-        until: Option<String>,
-    },
-    /// Kept responses (evidence) as a WARC file that web-archive tools read (.warc or .warc.gz).
-    Warc {
-        /// The file to write; `.gz` at the end compresses each record.
-        #[arg(long)]
-        out: PathBuf,
-        /// Only these articles (repeatable); otherwise every article in the date range.
-        #[arg(long)]
-        article: Vec<i64>,
-        /// First day (YYYY-MM-DD, Vietnam time) or RFC 3339 time.
-        #[arg(long)]
-        since: Option<String>,
-        /// Last day, inclusive.
-        #[arg(long)]
-        until: Option<String>,
-    },
-    /// The leadership summary for a period (default: the last full ISO week, Vietnam time).
-    Report {
-        /// An ISO week, like 2026-W47.
-        #[arg(long, conflicts_with_all = ["from", "to"])]
-        week: Option<String>,
-        /// First day (YYYY-MM-DD, Vietnam time).
-        #[arg(long, requires = "to")]
-        from: Option<String>,
-        /// Last day, inclusive.
-        #[arg(long, requires = "from")]
-        to: Option<String>,
-        /// html, docx, md or json (default: from the --out extension, else html).
-        #[arg(long)]
-        format: Option<String>,
-        /// Write here instead of standard output.
-        #[arg(long)]
-        out: Option<std::path::PathBuf>,
-        /// Also keep it in the database (listed in the web UI) and e-mail it if [report] email_to is set.
-        #[arg(long)]
-        keep: bool,
-    },
-    /// Rebuild the search index from the database.
-    Reindex,
-    /// Re-analyse stored articles with the current taxonomy and localities (after editing
-    /// `topics.toml` or `localities.toml`); changed tags are stored and indexed again.
-    Retag {
-        /// Only articles published (or fetched) on or after this day (YYYY-MM-DD).
-        #[arg(long)]
-        since: Option<String>,
-    },
-    /// Validate the configuration and say exactly what is wrong and where.
-    CheckConfig,
-    /// The gazetteer: `locality find NAME` searches Vietnam's units now and before 7/2025;
-    /// `locality show ID` prints what a configured locality matches and why.
-    Locality {
-        #[command(subcommand)]
-        what: LocalityCommand,
-    },
-    /// OPML in and out: `sources import FILE.opml`, `sources export`.
-    Sources {
-        #[command(subcommand)]
-        what: SourcesCommand,
-    },
-    /// Measure extraction, ingest and search speed (see BENCHMARKS.md).
-    #[cfg(feature = "bench")]
-    Bench {
-        #[command(subcommand)]
-        what: presswatch::bench::BenchCommand,
-    },
-    /// Built without the `bench` feature: says how to build with it.
-    #[cfg(not(feature = "bench"))]
-    #[command(hide = true)]
-    Bench {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Create a user; the password is read from stdin (one line, at least 10 characters).
-    Add {
-        name: String,
-        /// admin, analyst, triage or leader (a new user reads and searches until given more).
-        #[arg(long, default_value = "analyst")]
-        role: String,
-    },
-    /// Print a new API token for a user (shown once).
-    Token {
-        name: String,
-        /// What will use the token.
-        #[arg(long, default_value = "cli")]
-        label: String,
-    },
-    /// List users and their roles.
-    List,
-}
-
-#[derive(Subcommand)]
-enum SourcesCommand {
-    /// Add the OPML file's feeds that are not configured yet to the sources file.
-    Import {
-        file: PathBuf,
-        /// Origin given to the imported sources: domestic, overseas or foreign.
-        #[arg(long, default_value = "foreign")]
-        origin: String,
-        /// Also import feeds on private or loopback addresses (an intranet outlet of your own).
-        #[arg(long)]
-        allow_private: bool,
-    },
-    /// Print the configured sources as OPML.
-    Export,
-}
-
-#[derive(Subcommand)]
-enum LocalityCommand {
-    /// Units whose name holds these words (diacritics optional), with their codes and parents.
-    Find {
-        name: String,
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-    },
-    /// The names a configured locality matches, each with the unit it comes from, and the shared
-    /// names that count only beside a parent.
-    Show { id: String },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Jsonl,
-    Csv,
-    Xlsx,
-}
-
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
-    if matches!(cli.command, Command::CheckConfig | Command::Locality { .. }) {
+    if cli.only_prints() {
         quiet_on_closed_pipe();
     }
-    let default_level = match cli.command {
-        Command::Serve => "info",
-        _ => "warn",
-    };
+    let default_level = cli.log_level();
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
@@ -234,98 +50,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli)) {
+    match rt.block_on(cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let msg = format!("{e:#}").replace('\n', " ");
             eprintln!("error: {msg}");
             ExitCode::FAILURE
         }
-    }
-}
-
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::CheckConfig = cli.command {
-        return commands::check_config(&cli.config);
-    }
-    if let Command::Sources { what } = &cli.command {
-        return match what {
-            SourcesCommand::Import { file, origin, allow_private } => {
-                let r = presswatch::opml::import(&cli.config, file, origin, *allow_private)?;
-                for (url, why) in &r.skipped {
-                    eprintln!("skipped {url}: {why}");
-                }
-                println!("imported {} new sources, skipped {}", r.added, r.skipped.len());
-                Ok(())
-            }
-            SourcesCommand::Export => {
-                print!("{}", presswatch::opml::export(&commands::load_config(&cli.config)?.sources));
-                Ok(())
-            }
-        };
-    }
-    #[cfg(feature = "bench")]
-    if let Command::Bench { what } = cli.command {
-        return presswatch::bench::run(what, &cli.config).await;
-    }
-    #[cfg(not(feature = "bench"))]
-    if let Command::Bench { .. } = cli.command {
-        anyhow::bail!("this presswatch was built without benchmarks: build with `--features bench` (cargo run --release --features bench -- bench ...)");
-    }
-    if let Command::Locality { what } = &cli.command {
-        return match what {
-            LocalityCommand::Find { name, limit } => commands::locality_find(name, *limit),
-            LocalityCommand::Show { id } => commands::locality_show(&commands::load_config(&cli.config)?, id),
-        };
-    }
-    let cfg = commands::load_config(&cli.config)?;
-    match cli.command {
-        Command::Serve => commands::serve(cfg, &cli.config).await,
-        Command::User { what: UserCommand::Add { name, role } } => commands::user_add(cfg, &name, &role).await,
-        Command::User { what: UserCommand::Token { name, label } } => commands::user_token(cfg, &name, &label).await,
-        Command::User { what: UserCommand::List } => commands::user_list(cfg).await,
-        Command::Crawl { once } => {
-            if !once {
-                anyhow::bail!("`crawl` needs --once (`serve` crawls continuously)");
-            }
-            let s = commands::crawl_once(cfg).await?;
-            commands::print_once_summary(&s);
-            Ok(())
-        }
-        Command::Search { query, limit, offset, by_date, json } => commands::search(cfg, &query, limit, offset, by_date, json).await,
-        Command::Export { format, since, until } => {
-            let since = since.map(|s| commands::parse_cli_date(&s, false)).transpose()?;
-            let until = until.map(|s| commands::parse_cli_date(&s, true)).transpose()?;
-            let f = match format {
-                Format::Jsonl => commands::ExportFormat::Jsonl,
-                Format::Csv => commands::ExportFormat::Csv,
-                Format::Xlsx => commands::ExportFormat::Xlsx,
-            };
-            commands::export(cfg, f, since, until).await.map(|_| ())
-        }
-        Command::Warc { out, article, since, until } => {
-            let since = since.map(|s| commands::parse_cli_date(&s, false)).transpose()?;
-            let until = until.map(|s| commands::parse_cli_date(&s, true)).transpose()?;
-            let n = commands::warc(cfg, &out, article, since, until).await?;
-            eprintln!("wrote {n} captures to {}", out.display());
-            Ok(())
-        }
-        Command::Report { week, from, to, format, out, keep } => commands::report(cfg, week, from.zip(to), format, out, keep).await,
-        Command::Reindex => {
-            let n = commands::reindex(cfg).await?;
-            println!("reindexed {n} articles");
-            Ok(())
-        }
-        Command::Retag { since } => {
-            let since = since.as_deref().map(|d| commands::parse_cli_date(d, false)).transpose()?;
-            let r = commands::retag(cfg, since, std::io::IsTerminal::is_terminal(&std::io::stderr())).await?;
-            let indexed = match r.indexed {
-                Some(n) => format!("{n} indexed again"),
-                None => "serve holds the index and will index them".to_string(),
-            };
-            println!("retagged: {} articles examined, {} with new tags ({indexed})", r.examined, r.changed);
-            Ok(())
-        }
-        Command::CheckConfig | Command::Bench { .. } | Command::Sources { .. } | Command::Locality { .. } => Ok(()),
     }
 }

@@ -226,7 +226,7 @@ pub async fn hosts(feeds: usize, hosts: usize, items: usize, port: u16, sources_
     }
     std::fs::write(sources_out, toml)?;
     println!("hosts: {feeds} feeds on {hosts} hosts, port {port}; sources in {}", sources_out.display());
-    let mut stop = crate::commands::shutdown_signal();
+    let mut stop = crate::serve::shutdown_signal();
     axum::serve(listener, sim_router(sim.clone()))
         .with_graceful_shutdown(async move {
             let _ = stop.changed().await;

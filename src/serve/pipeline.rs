@@ -1,8 +1,63 @@
-//! What happens to an article after it is stored, as named steps: its story is found
-//! (`assign_stories`), then the index and the watch rules follow (in `serve`'s post-store task).
+//! What happens to an article after it is stored, as named steps in order: its story is found
+//! (`assign_stories`; marker: an `article_stories` row), it is indexed (`Indexer::catch_up`; marker:
+//! `articles.indexed`), then rules and alerts look at it (`watch::run`; marker: the watch cursor).
+//! `PostStore` runs the three as one turn in the task that owns the index writer.
 
 use crate::stories::{bands, signature, similarity, Signature, BANDS, SAME_STORY};
+use crate::config::Config;
+use crate::search::indexer::Indexer;
 use crate::store::{Store, StoreError};
+use chrono::Utc;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The steps after storing, with what they need: run `turn` whenever articles were stored.
+pub struct PostStore {
+    store: Store,
+    cfg: Arc<Config>,
+    indexer: Indexer,
+    /// Woken when rules or alerts produced something to deliver.
+    alerts: Arc<Notify>,
+}
+
+impl PostStore {
+    pub fn new(store: Store, cfg: Arc<Config>, indexer: Indexer, alerts: Arc<Notify>) -> PostStore {
+        PostStore { store, cfg, indexer, alerts }
+    }
+
+    /// One turn of every step, each on what is new for it.
+    pub async fn turn(&mut self) {
+        // stories first: an article's story is in the database before anyone searches for it
+        match assign_stories(&self.store, crate::stories::BATCH).await {
+            Ok(n) if n > 0 => tracing::info!(articles = n, "stories assigned"),
+            Ok(_) => {}
+            Err(e) => tracing::error!("story assignment failed: {e}"),
+        }
+        match self.indexer.catch_up().await {
+            Ok(n) if n > 0 => tracing::info!(articles = n, "indexed"),
+            Ok(_) => {}
+            Err(e) => tracing::error!("indexing failed: {e}"),
+        }
+        // rules and alerts see articles once their story is known; digests and quiet hours are
+        // re-examined on every turn (at least every 30 s)
+        match crate::watch::run(&self.store, &self.cfg, Utc::now()).await {
+            Ok(w) if w.items_opened + w.alert_events > 0 => {
+                tracing::info!(items = w.items_opened, alerts = w.alert_events, "rules and alerts fired");
+                self.alerts.notify_one();
+            }
+            Ok(w) if w.dispatched > 0 => self.alerts.notify_one(),
+            Ok(_) => {}
+            Err(e) => tracing::error!("rules and alerts failed: {e}"),
+        }
+    }
+
+    /// At shutdown: what was stored last is indexed before the writer closes.
+    pub async fn finish(&mut self) {
+        if let Err(e) = self.indexer.catch_up().await {
+            tracing::error!("indexing at shutdown failed: {e}");
+        }
+    }
+}
 
 /// Gives every article that has none a story: joins the story of its most similar earlier article,
 /// or starts one (whose id is the article's). Returns how many articles were assigned. Runs in id

@@ -6,7 +6,6 @@
 //! reader (Python's warcio) accepts.
 
 use super::fixture::{page, serve_on, smtp_sink, Resp, Site};
-use presswatch::commands;
 use presswatch::config::Config;
 use presswatch::model::ArticleId;
 use presswatch::store::{QueueFilter, Store};
@@ -170,8 +169,8 @@ email = ["lanhdao@example.gov.vn"]
     World { foreign, _dir: dir, cfg_path, db }
 }
 
-async fn crawl(w: &World) -> commands::OnceSummary {
-    commands::crawl_once(Config::load(&w.cfg_path).unwrap()).await.unwrap()
+async fn crawl(w: &World) -> presswatch::cli::crawl::OnceSummary {
+    presswatch::cli::crawl::crawl_once(Config::load(&w.cfg_path).unwrap()).await.unwrap()
 }
 
 async fn article_by_url(store: &Store, url: &str) -> ArticleId {
@@ -314,7 +313,7 @@ async fn rules_alerts_revisions_and_warc() {
     assert_eq!(captures[0].status, 200);
     assert!(String::from_utf8(captures[0].body().unwrap()).unwrap().contains("bị cấm ra khơi"));
     let out = w._dir.path().join("evidence.warc.gz");
-    let n = commands::warc(Config::load(&w.cfg_path).unwrap(), &out, vec![], None, None).await.unwrap();
+    let n = presswatch::cli::export::warc(Config::load(&w.cfg_path).unwrap(), &out, vec![], None, None).await.unwrap();
     assert_eq!(n, 5, "3 captures of the claim + 2 other articles");
     read_back_with_warcio(&out, 5, &w.foreign.url("/a/claim.html"));
 }
