@@ -1,5 +1,5 @@
-//! Who may do what: one table naming every route and the roles it admits, and the one middleware that
-//! enforces it together with authentication, the same-origin check and CSRF. A route missing from the
+//! Who may do what: the roles each route admits (`routes::RULES`, from the route table), and the one
+//! middleware that enforces them together with authentication, the same-origin check and CSRF. A route missing from the
 //! table is refused (fail closed), so a new route cannot be forgotten open.
 
 use super::auth::{self, Principal};
@@ -20,93 +20,7 @@ pub enum Need {
     Roles(&'static [Role]),
 }
 
-const ANY: Need = Need::Roles(&[Role::Admin, Role::Analyst, Role::Triage, Role::Leader]);
-/// Analysts flag; triage staff and admins may too.
-const FLAG: Need = Need::Roles(&[Role::Admin, Role::Analyst, Role::Triage]);
-/// Working the queue.
-const WORK: Need = Need::Roles(&[Role::Admin, Role::Triage]);
-const ADMIN: Need = Need::Roles(&[Role::Admin]);
-/// Writing a report on demand: leaders, triage staff and admins (analysts read them).
-const REPORT: Need = Need::Roles(&[Role::Admin, Role::Triage, Role::Leader]);
-
-/// Every route of `web::router`, with who may use it.
-pub const RULES: &[(&str, &str, Need)] = &[
-    ("GET", "/", ANY),
-    ("GET", "/healthz", Need::Public),
-    ("GET", "/login", Need::Public),
-    ("POST", "/login", Need::Public),
-    ("GET", "/lang", Need::Public),
-    ("GET", "/static/{file}", Need::Public),
-    ("GET", "/api/v1/openapi.json", Need::Public),
-    ("POST", "/logout", ANY),
-    ("GET", "/overview", ANY),
-    ("GET", "/api/v1/overview", ANY),
-    ("GET", "/search", ANY),
-    ("POST", "/searches", ANY),
-    ("POST", "/searches/{id}/delete", ANY),
-    ("GET", "/articles/{id}", ANY),
-    ("POST", "/articles/{id}/flag", FLAG),
-    ("POST", "/articles/{id}/gloss", FLAG),
-    ("GET", "/articles/{id}/evidence.warc.gz", ANY),
-    ("GET", "/queue", ANY),
-    ("GET", "/queue/{id}", ANY),
-    ("POST", "/queue/{id}/action", WORK),
-    ("POST", "/queue/{id}/notes", WORK),
-    ("POST", "/queue/{id}/recheck", WORK),
-    ("GET", "/stories/{id}", ANY),
-    ("GET", "/reports", ANY),
-    ("POST", "/reports", REPORT),
-    ("GET", "/reports/{id}", ANY),
-    ("GET", "/admin/users", ADMIN),
-    ("POST", "/admin/users", ADMIN),
-    ("POST", "/admin/users/{id}", ADMIN),
-    ("POST", "/admin/users/{id}/tokens", ADMIN),
-    ("POST", "/admin/tokens/{id}/revoke", ADMIN),
-    ("GET", "/admin/sources", ADMIN),
-    ("POST", "/admin/sources", ADMIN),
-    ("POST", "/admin/sources/{id}/enabled", ADMIN),
-    ("POST", "/admin/reload", ADMIN),
-    ("POST", "/admin/sources/{id}/run", ADMIN),
-    ("POST", "/admin/jobs/{id}/retry", ADMIN),
-    ("POST", "/admin/retag", ADMIN),
-    ("GET", "/admin/audit", ADMIN),
-    ("GET", "/admin/localities", ADMIN),
-    ("GET", "/admin/audit/export", ADMIN),
-    ("GET", "/metrics", ADMIN),
-    ("GET", "/api/v1/stories/{id}", ANY),
-    ("GET", "/api/v1/reports", ANY),
-    ("POST", "/api/v1/reports", REPORT),
-    ("GET", "/api/v1/reports/{id}", ANY),
-    ("GET", "/api/v1/me", ANY),
-    ("GET", "/api/v1/meta", ANY),
-    ("GET", "/api/v1/gazetteer", ADMIN),
-    ("GET", "/api/v1/search", ANY),
-    ("GET", "/api/v1/articles/{id}", ANY),
-    ("POST", "/api/v1/articles/{id}/flag", FLAG),
-    ("PATCH", "/api/v1/articles/{id}", FLAG),
-    ("GET", "/api/v1/queue", ANY),
-    ("GET", "/api/v1/queue/{id}", ANY),
-    ("POST", "/api/v1/queue/{id}/actions", WORK),
-    ("POST", "/api/v1/queue/{id}/notes", WORK),
-    ("GET", "/api/v1/searches", ANY),
-    ("POST", "/api/v1/searches", ANY),
-    ("DELETE", "/api/v1/searches/{id}", ANY),
-    ("POST", "/api/v1/tokens", ANY),
-    ("GET", "/api/v1/users", ADMIN),
-    ("POST", "/api/v1/users", ADMIN),
-    ("PATCH", "/api/v1/users/{id}", ADMIN),
-    ("GET", "/api/v1/sources", ADMIN),
-    ("POST", "/api/v1/sources", ADMIN),
-    ("PATCH", "/api/v1/sources/{id}", ADMIN),
-    ("GET", "/api/v1/config", ADMIN),
-    ("POST", "/api/v1/config/reload", ADMIN),
-    ("POST", "/api/v1/sources/{id}/run", ADMIN),
-    ("GET", "/api/v1/jobs/poisoned", ADMIN),
-    ("POST", "/api/v1/jobs/{id}/retry", ADMIN),
-    ("GET", "/api/v1/retag", ADMIN),
-    ("POST", "/api/v1/retag", ADMIN),
-    ("GET", "/api/v1/audit", ADMIN),
-];
+pub use super::routes::RULES;
 
 pub fn rule(method: &Method, route: &str) -> Option<Need> {
     // HEAD is answered by GET routes

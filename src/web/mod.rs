@@ -1,6 +1,6 @@
 //! The web UI and JSON API, served by `serve` next to the crawler. Server-rendered HTML (minijinja,
 //! auto-escaped) with a little plain JS, everything served from the binary. Every route and the
-//! roles it admits are listed in `access::RULES`; what pages and API do is `app`'s, called with the
+//! roles it admits are one table, `routes`; what pages and API do is `app`'s, called with the
 //! request's `Actor`.
 
 pub mod access;
@@ -12,6 +12,7 @@ mod overview;
 pub use overview::{digest_if_due, digest_message};
 mod pages;
 mod reports;
+mod routes;
 mod server;
 
 use crate::app::App;
@@ -20,7 +21,7 @@ use crate::search::searcher::Searcher;
 use crate::store::Store;
 use axum::extract::Request;
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::routing::MethodRouter;
 use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,72 +88,14 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let app = Router::new()
-        .route("/", get(pages::home))
-        .route("/healthz", get(api::healthz))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/lang", get(pages::set_lang))
-        .route("/static/{file}", get(pages::static_file))
-        .route("/overview", get(overview::page))
-        .route("/api/v1/overview", get(overview::api))
-        .route("/search", get(pages::search))
-        .route("/searches", post(pages::save_search))
-        .route("/searches/{id}/delete", post(pages::delete_search))
-        .route("/articles/{id}", get(pages::article))
-        .route("/articles/{id}/flag", post(pages::flag))
-        .route("/articles/{id}/gloss", post(pages::gloss))
-        .route("/articles/{id}/evidence.warc.gz", get(pages::evidence_warc))
-        .route("/queue", get(pages::queue))
-        .route("/queue/{id}", get(pages::queue_item))
-        .route("/queue/{id}/action", post(pages::queue_action))
-        .route("/queue/{id}/notes", post(pages::queue_note))
-        .route("/queue/{id}/recheck", post(pages::queue_recheck))
-        .route("/stories/{id}", get(pages::story))
-        .route("/reports", get(pages::reports).post(pages::generate_report))
-        .route("/reports/{id}", get(pages::report))
-        .route("/admin/users", get(pages::users).post(pages::add_user))
-        .route("/admin/users/{id}", post(pages::update_user))
-        .route("/admin/users/{id}/tokens", post(pages::create_token))
-        .route("/admin/tokens/{id}/revoke", post(pages::revoke_token))
-        .route("/admin/sources", get(pages::sources).post(pages::add_source))
-        .route("/admin/sources/{id}/enabled", post(pages::set_source_enabled))
-        .route("/admin/reload", post(pages::reload_config))
-        .route("/admin/sources/{id}/run", post(pages::run_source))
-        .route("/admin/jobs/{id}/retry", post(pages::retry_job))
-        .route("/admin/retag", post(pages::start_retag))
-        .route("/admin/audit", get(pages::audit))
-        .route("/admin/localities", get(pages::localities))
-        .route("/admin/audit/export", get(api::audit_export))
-        .route("/metrics", get(metrics::endpoint))
-        .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/stories/{id}", get(api::story))
-        .route("/api/v1/reports", get(api::reports).post(api::generate_report))
-        .route("/api/v1/reports/{id}", get(api::report))
-        .route("/api/v1/me", get(api::me))
-        .route("/api/v1/meta", get(api::meta))
-        .route("/api/v1/gazetteer", get(api::gazetteer))
-        .route("/api/v1/search", get(api::search))
-        .route("/api/v1/articles/{id}", get(api::article).patch(api::patch_article))
-        .route("/api/v1/articles/{id}/flag", post(api::flag))
-        .route("/api/v1/queue", get(api::queue))
-        .route("/api/v1/queue/{id}", get(api::queue_item))
-        .route("/api/v1/queue/{id}/actions", post(api::queue_action))
-        .route("/api/v1/queue/{id}/notes", post(api::queue_note))
-        .route("/api/v1/searches", get(api::saved_searches).post(api::save_search))
-        .route("/api/v1/searches/{id}", delete(api::delete_search))
-        .route("/api/v1/tokens", post(api::create_token))
-        .route("/api/v1/users", get(api::users).post(api::add_user))
-        .route("/api/v1/users/{id}", axum::routing::patch(api::update_user))
-        .route("/api/v1/sources", get(api::sources).post(api::add_source))
-        .route("/api/v1/sources/{id}", axum::routing::patch(api::patch_source))
-        .route("/api/v1/config", get(api::config_status))
-        .route("/api/v1/config/reload", post(api::reload_config))
-        .route("/api/v1/sources/{id}/run", post(api::run_source))
-        .route("/api/v1/jobs/poisoned", get(api::poisoned_jobs))
-        .route("/api/v1/jobs/{id}/retry", post(api::retry_job))
-        .route("/api/v1/retag", get(api::retag_status).post(api::start_retag))
-        .route("/api/v1/audit", get(api::audit_export))
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for (path, handler) in routes::handlers() {
+        match by_path.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, methods)) => *methods = std::mem::take(methods).merge(handler),
+            None => by_path.push((path, handler)),
+        }
+    }
+    let app = by_path.into_iter().fold(Router::new(), |r, (path, methods)| r.route(path, methods))
         .route_layer(middleware::from_fn_with_state(state.clone(), access::guard))
         .fallback(not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
