@@ -6,7 +6,13 @@
 //! when readability finds nothing. The page is parsed once and shared by metadata and body extraction.
 
 pub mod charset;
+mod inert;
+mod meta;
 pub mod nesting;
+
+pub(crate) use inert::find_ci;
+use inert::parse_html;
+use meta::metadata;
 
 use crate::model::Extracted;
 use crate::text::normalize;
@@ -389,214 +395,6 @@ fn is_author_box(line: &str) -> bool {
 /// How far into the text (tenths) a furniture heading may end it.
 const FURNITURE_AFTER: usize = 4;
 
-/// The page parsed as the HTML5 parser would, without inert elements and nested no deeper than
-/// `nesting::MAX_DEPTH` (so parsing and every walk of the tree stay linear and shallow).
-fn parse_html(html: &str) -> Document {
-    let stripped = strip_inert(html);
-    Document::from(nesting::flatten_html(&stripped, nesting::MAX_DEPTH).as_ref())
-}
-
-/// Drops `<script>` (except JSON-LD, read for dates), `<style>` and inline `<svg>` elements, and
-/// comments, before parsing. They never hold article text, readability removes them anyway, and on the extraction
-/// benchmark they are 60 % of the bytes: the HTML5 tokenizer was spending most of its time in them.
-fn strip_inert(html: &str) -> std::borrow::Cow<'_, str> {
-    let b = html.as_bytes();
-    let mut out: Option<String> = None;
-    let mut kept = 0; // bytes of `html` up to here are copied (or still to be copied) as they are
-    let mut i = 0;
-    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
-        let at = i + off;
-        let end = if b[at + 1..].starts_with(b"!--") {
-            // a comment never holds text: it goes too, ended as the HTML5 tokenizer ends it
-            let Some(end) = comment_end(b, at) else { break };
-            end
-        } else {
-            let tag = if starts_tag(b, at + 1, b"script") {
-                Some(&b"</script"[..])
-            } else if starts_tag(b, at + 1, b"style") {
-                Some(&b"</style"[..])
-            } else if starts_tag(b, at + 1, b"svg") {
-                Some(&b"</svg"[..])
-            } else {
-                None
-            };
-            let Some(close) = tag else {
-                i = at + 1;
-                continue;
-            };
-            let open_end = match html[at..].find('>') {
-                Some(e) => at + e + 1,
-                None => break,
-            };
-            if close == b"</script" && html[at..open_end].to_ascii_lowercase().contains("ld+json") {
-                i = open_end;
-                continue;
-            }
-            // the element ends at the first closing tag (HTML's rule for raw text); unclosed: keep all
-            let Some(end) = find_ci(b, open_end, close).and_then(|c| html[c..].find('>').map(|e| c + e + 1)) else { break };
-            end
-        };
-        let o = out.get_or_insert_with(|| String::with_capacity(html.len() / 2));
-        o.push_str(&html[kept..at]);
-        kept = end;
-        i = end;
-    }
-    match out {
-        None => std::borrow::Cow::Borrowed(html),
-        Some(mut o) => {
-            o.push_str(&html[kept..]);
-            std::borrow::Cow::Owned(o)
-        }
-    }
-}
-
-/// Just past the end of the comment opening at `at` (`<!--`): `<!-->` and `<!--->` are empty
-/// comments, otherwise the first `-->` or `--!>`; None if it never ends (then it runs to the end).
-fn comment_end(b: &[u8], at: usize) -> Option<usize> {
-    let body = at + 4;
-    if b[body..].starts_with(b">") {
-        return Some(body + 1);
-    }
-    if b[body..].starts_with(b"->") {
-        return Some(body + 2);
-    }
-    // the rare `--!>` counts only before the first `-->` (searched there alone, not to the end)
-    let close = memchr::memmem::find(&b[body..], b"-->").map(|e| body + e);
-    let upto = close.unwrap_or(b.len());
-    match memchr::memmem::find(&b[body..upto], b"--!>") {
-        Some(e) => Some(body + e + 4),
-        None => close.map(|c| c + 3),
-    }
-}
-
-/// `name` at `at`, case-insensitively, followed by whitespace, `>` or `/` (so `<scripts>` is not it).
-fn starts_tag(b: &[u8], at: usize, name: &[u8]) -> bool {
-    b.len() > at + name.len()
-        && b[at..at + name.len()].eq_ignore_ascii_case(name)
-        && matches!(b[at + name.len()], b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'>' | b'/')
-}
-
-/// First case-insensitive occurrence of `needle` at or after `from`.
-pub(crate) fn find_ci(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    let (lower, upper) = (needle[0].to_ascii_lowercase(), needle[0].to_ascii_uppercase());
-    let mut i = from;
-    while i + needle.len() <= b.len() {
-        let off = memchr::memchr2(lower, upper, &b[i..])?;
-        let at = i + off;
-        if at + needle.len() <= b.len() && b[at..at + needle.len()].eq_ignore_ascii_case(needle) {
-            return Some(at);
-        }
-        i = at + 1;
-    }
-    None
-}
-
-struct Meta {
-    title: String,
-    published: Option<chrono::DateTime<chrono::Utc>>,
-    canonical: Option<String>,
-    lang: Option<String>,
-}
-
-/// What the metadata is read from, gathered in one walk of the tree (a selector per key was a
-/// walk each): meta elements as `(attribute, its value, content)` in document order, and the first
-/// of the elements asked for below.
-#[derive(Default)]
-struct Head<'a> {
-    metas: Vec<(&'static str, String, String)>,
-    canonical_link: Option<String>,
-    html_lang: Option<String>,
-    time_datetime: Option<String>,
-    h1: Option<dom_query::NodeRef<'a>>,
-    title: Option<dom_query::NodeRef<'a>>,
-    json_ld: Vec<dom_query::NodeRef<'a>>,
-}
-
-impl Head<'_> {
-    /// Content of the first `<meta {attr}="{value}">` with a non-empty one.
-    fn meta(&self, attr: &str, value: &str) -> Option<String> {
-        self.metas.iter().find(|(a, v, c)| *a == attr && v == value && !c.is_empty()).map(|(_, _, c)| c.clone())
-    }
-}
-
-fn head(doc: &Document) -> Head<'_> {
-    let mut h = Head::default();
-    let non_empty = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    for n in doc.root().descendants_it() {
-        n.query(|t| {
-            let dom_query::NodeData::Element(e) = &t.data else { return };
-            let attr = |name: &str| e.attrs.iter().find(|a| &*a.name.local == name).map(|a| &*a.value);
-            match &*e.name.local {
-                "meta" => {
-                    let content = attr("content").map(|c| c.trim().to_string()).unwrap_or_default();
-                    for key in ["property", "name", "itemprop", "http-equiv"] {
-                        if let Some(v) = attr(key) {
-                            h.metas.push((key, v.to_string(), content.clone()));
-                        }
-                    }
-                }
-                "link" if h.canonical_link.is_none() && attr("rel") == Some("canonical") => {
-                    h.canonical_link = attr("href").and_then(non_empty);
-                }
-                "html" if h.html_lang.is_none() => h.html_lang = attr("lang").and_then(non_empty),
-                "time" if h.time_datetime.is_none() => h.time_datetime = attr("datetime").and_then(non_empty),
-                "script" if attr("type") == Some("application/ld+json") => h.json_ld.push(n),
-                "h1" if h.h1.is_none() => h.h1 = Some(n),
-                "title" if h.title.is_none() => h.title = Some(n),
-                _ => {}
-            }
-        });
-    }
-    h
-}
-
-fn metadata(doc: &Document) -> Meta {
-    let h = head(doc);
-    let title = h
-        .meta("property", "og:title")
-        .or_else(|| h.meta("name", "twitter:title"))
-        .or_else(|| h.h1.map(|n| n.text().to_string()).filter(|t| !t.trim().is_empty()))
-        .or_else(|| h.title.map(|n| n.text().to_string()))
-        .unwrap_or_default();
-    let published = h
-        .meta("property", "article:published_time")
-        .or_else(|| h.meta("itemprop", "datePublished"))
-        .or_else(|| ["pubdate", "publishdate", "date", "dc.date", "DC.date.issued"].iter().find_map(|k| h.meta("name", k)))
-        .or_else(|| json_ld_date(&h.json_ld))
-        .or_else(|| h.time_datetime.clone())
-        .and_then(|s| crate::time::parse_date(&s));
-    let canonical = h.canonical_link.clone().or_else(|| h.meta("property", "og:url"));
-    let lang = h
-        .html_lang
-        .clone()
-        .or_else(|| h.meta("http-equiv", "content-language"))
-        .or_else(|| h.meta("http-equiv", "Content-Language"))
-        .or_else(|| h.meta("property", "og:locale"));
-    Meta { title: collapse_ws(&title), published, canonical, lang }
-}
-
-fn json_ld_date(scripts: &[dom_query::NodeRef<'_>]) -> Option<String> {
-    for node in scripts {
-        let raw = node.text();
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&raw) {
-            if let Some(d) = find_key(&v, "datePublished") {
-                return Some(d);
-            }
-        }
-    }
-    None
-}
-
-fn find_key(v: &serde_json::Value, key: &str) -> Option<String> {
-    match v {
-        serde_json::Value::Object(m) => {
-            m.get(key).and_then(|x| x.as_str().map(str::to_string)).or_else(|| m.values().find_map(|x| find_key(x, key)))
-        }
-        serde_json::Value::Array(a) => a.iter().find_map(|x| find_key(x, key)),
-        _ => None,
-    }
-}
-
 /// Text of a selection with one paragraph per line.
 fn block_text(s: &dom_query::Selection) -> String {
     let paras = s.select("p, h2, h3, h4, li, blockquote, pre, td");
@@ -637,6 +435,7 @@ fn strip_leading_title(text: String, title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::inert::strip_inert;
 
     const PAGE: &str = r#"<!doctype html><html lang="vi"><head>
 <title>Tin tức | Báo Mẫu</title>

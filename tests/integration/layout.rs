@@ -5,6 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// Lines of code (before a file's tests) above which a file wants to be several.
+const MAX_LINES: usize = 600;
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).expect("src/ is readable") {
         let p = e.expect("directory entry").path();
@@ -143,4 +146,20 @@ fn the_cycle_check_sees_cycles() {
     assert_eq!(cycle(&edges), Some(vec!["app".into(), "store".into(), "web".into(), "app".into()]));
     let named = named_modules("use crate::{model::{A, B}, store::Store, time};\nlet x = crate::text::fold(y);");
     assert_eq!(named.into_iter().collect::<Vec<_>>(), ["model", "store", "text", "time"]);
+}
+
+#[test]
+fn no_source_file_outgrows_a_reading() {
+    let (src, files) = sources();
+    let long: Vec<String> = files
+        .iter()
+        // a module's `tests.rs` is its tests
+        .filter(|f| f.file_name().is_some_and(|n| n != "tests.rs"))
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(f).expect("source is UTF-8");
+            let lines = text.split("#[cfg(test)]").next().unwrap_or_default().lines().count();
+            (lines > MAX_LINES).then(|| format!("{} ({lines} lines)", f.strip_prefix(&src).expect("under src").display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over {MAX_LINES} lines before their tests: {}", long.join(", "));
 }
