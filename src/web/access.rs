@@ -2,6 +2,7 @@
 //! middleware that enforces them together with authentication, the same-origin check and CSRF. A route missing from the
 //! table is refused (fail closed), so a new route cannot be forgotten open.
 
+use crate::app::AppError;
 use super::auth::{self, Principal};
 use super::error::{page_error, Fail};
 use super::AppState;
@@ -44,11 +45,11 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
     };
     let Some(need) = rule(req.method(), &route) else {
         tracing::error!(route, method = %req.method(), "route has no access rule; refused");
-        return fail(Fail::Forbidden("this route has no access rule".into()));
+        return fail(Fail::App(AppError::Forbidden("this route has no access rule".into())));
     };
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && cross_site(req.headers()) {
-        return fail(Fail::Forbidden("cross-site request refused".into()));
+        return fail(Fail::App(AppError::Forbidden("cross-site request refused".into())));
     }
     // public routes (login, static files, health) need no one: spare them the session lookup
     let principal = match need {
@@ -68,7 +69,7 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
                 return Redirect::to(&format!("/login?{q}")).into_response();
             }
             Some(p) if !roles.contains(&p.user.role) => {
-                return fail(Fail::Forbidden(format!("the {} role may not do this", p.user.role.as_str())));
+                return fail(Fail::App(AppError::Forbidden(format!("the {} role may not do this", p.user.role.as_str()))));
             }
             Some(_) => {}
         }
@@ -134,7 +135,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Fail> {
         return Err(Fail::Csrf);
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_FORM).await.map_err(|_| Fail::BadRequest(format!("form larger than {} bytes", MAX_FORM)))?;
+    let bytes = axum::body::to_bytes(body, MAX_FORM).await.map_err(|_| Fail::App(AppError::BadRequest(format!("form larger than {} bytes", MAX_FORM))))?;
     let token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
     match token {
         Some(t) if auth::same_secret(&t, expected) => Ok(Request::from_parts(parts, Body::from(bytes))),

@@ -2,6 +2,7 @@
 //! Scripts authenticate with `Authorization: Bearer <token>`; a browser session works too, with its
 //! CSRF token in `X-CSRF-Token` for changes. Errors are `{"error": {"code", "message"}}`.
 
+use crate::app::AppError;
 use super::auth::Principal;
 use super::error::{ApiError, ApiPath, ApiQuery, Fail};
 use super::pages::{queue_filter, QueueQuery};
@@ -26,7 +27,7 @@ fn ok(v: impl serde::Serialize) -> ApiResult {
 
 /// JSON bodies parsed by hand so that a malformed one gets our error shape, not axum's plain text.
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Fail> {
-    serde_json::from_slice(bytes).map_err(|e| Fail::BadRequest(format!("request body: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| Fail::App(AppError::BadRequest(format!("request body: {e}"))))
 }
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
@@ -70,7 +71,7 @@ pub struct GazetteerQuery {
 /// The gazetteer's units whose name holds the words (an admin writing `[[locality]] unit = ...`).
 pub async fn gazetteer(ApiQuery(q): ApiQuery<GazetteerQuery>) -> ApiResult {
     if q.q.trim().is_empty() {
-        return Err(Fail::BadRequest("q: give part of a unit's name, e.g. q=can gio".into()).into());
+        return Err(Fail::App(AppError::BadRequest("q: give part of a unit's name, e.g. q=can gio".into())).into());
     }
     let g = crate::gazetteer::get();
     let units: Vec<serde_json::Value> = g
@@ -98,7 +99,7 @@ pub async fn search(State(st): State<AppState>, ApiQuery(q): ApiQuery<SearchQuer
     let by_date = match q.sort.as_deref() {
         None | Some("relevance") => false,
         Some("date") => true,
-        Some(other) => return Err(Fail::BadRequest(format!("sort `{other}`: relevance or date")).into()),
+        Some(other) => return Err(Fail::App(AppError::BadRequest(format!("sort `{other}`: relevance or date"))).into()),
     };
     let p = SearchParams { q: q.q, sort_by_date: by_date, offset: q.offset.unwrap_or(0), limit: q.limit.unwrap_or(20) };
     let v = app::search(&st, p, Lang::En).await?;
@@ -258,7 +259,7 @@ pub async fn create_token(State(st): State<AppState>, Extension(p): Extension<Pr
     let b: TokenBody = body(&bytes)?;
     let user = b.user_id.unwrap_or(p.user.id);
     if user != p.user.id && p.user.role != Role::Admin {
-        return Err(Fail::Forbidden("only an admin makes tokens for another user".into()).into());
+        return Err(Fail::App(AppError::Forbidden("only an admin makes tokens for another user".into())).into());
     }
     let token = app::create_token(&st, &p.actor(), user, &b.label).await?;
     Ok((StatusCode::CREATED, Json(json!({"token": token}))).into_response())
@@ -391,7 +392,7 @@ pub struct AuditQuery {
 pub async fn audit_export(State(st): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult {
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "jsonl" | "csv") {
-        return Err(Fail::BadRequest(format!("format `{format}`: json, jsonl or csv")).into());
+        return Err(Fail::App(AppError::BadRequest(format!("format `{format}`: json, jsonl or csv"))).into());
     }
     let mut all = Vec::new();
     let mut before = None;
@@ -417,7 +418,7 @@ pub async fn audit_export(State(st): State<AppState>, ApiQuery(q): ApiQuery<Audi
         "jsonl" => {
             let mut out = String::new();
             for e in &all {
-                out.push_str(&serde_json::to_string(e).map_err(|e| Fail::Internal(e.to_string()))?);
+                out.push_str(&serde_json::to_string(e).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?);
                 out.push('\n');
             }
             Ok((
@@ -432,7 +433,7 @@ pub async fn audit_export(State(st): State<AppState>, ApiQuery(q): ApiQuery<Audi
         _ => {
             // a byte order mark first: Excel on Windows reads the file as UTF-8 only with it
             let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
-            let csv_err = |e: csv::Error| Fail::Internal(e.to_string());
+            let csv_err = |e: csv::Error| Fail::App(AppError::Internal(e.to_string()));
             w.write_record(["id", "at", "actor", "action", "target_kind", "target_id", "detail", "reason"]).map_err(csv_err)?;
             for e in &all {
                 w.write_record([
@@ -447,7 +448,7 @@ pub async fn audit_export(State(st): State<AppState>, ApiQuery(q): ApiQuery<Audi
                 ])
                 .map_err(csv_err)?;
             }
-            let bytes = w.into_inner().map_err(|e| Fail::Internal(e.to_string()))?;
+            let bytes = w.into_inner().map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
             Ok((
                 [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"")],
                 bytes,

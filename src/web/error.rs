@@ -7,63 +7,53 @@ use crate::triage::TriageError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+/// What the application refused (`App`), or what only the web can fail at: signing in, CSRF,
+/// the login rate limit.
 #[derive(Debug, thiserror::Error)]
 pub enum Fail {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    InvalidQuery(crate::query::QueryError),
+    #[error(transparent)]
+    App(#[from] AppError),
     #[error("log in first")]
     Unauthorized,
-    #[error("{0}")]
-    Forbidden(String),
     #[error("missing or wrong CSRF token: reload the page and try again")]
     Csrf,
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    IllegalTransition(String),
     #[error("too many failed logins: wait {0} seconds")]
     RateLimited(u64),
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
 impl Fail {
     pub fn status(&self) -> StatusCode {
         match self {
-            Fail::BadRequest(_) | Fail::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            Fail::App(AppError::BadRequest(_) | AppError::InvalidQuery(_)) => StatusCode::BAD_REQUEST,
             Fail::Unauthorized => StatusCode::UNAUTHORIZED,
-            Fail::Forbidden(_) | Fail::Csrf => StatusCode::FORBIDDEN,
-            Fail::NotFound(_) => StatusCode::NOT_FOUND,
-            Fail::Conflict(_) | Fail::IllegalTransition(_) => StatusCode::CONFLICT,
+            Fail::App(AppError::Forbidden(_)) | Fail::Csrf => StatusCode::FORBIDDEN,
+            Fail::App(AppError::NotFound(_)) => StatusCode::NOT_FOUND,
+            Fail::App(AppError::Conflict(_) | AppError::IllegalTransition(_)) => StatusCode::CONFLICT,
             Fail::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Fail::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Fail::App(AppError::Internal(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Fail::BadRequest(_) => "bad_request",
-            Fail::InvalidQuery(_) => "invalid_query",
+            Fail::App(AppError::BadRequest(_)) => "bad_request",
+            Fail::App(AppError::InvalidQuery(_)) => "invalid_query",
             Fail::Unauthorized => "unauthorized",
-            Fail::Forbidden(_) => "forbidden",
+            Fail::App(AppError::Forbidden(_)) => "forbidden",
             Fail::Csrf => "csrf",
-            Fail::NotFound(_) => "not_found",
-            Fail::Conflict(_) => "conflict",
-            Fail::IllegalTransition(_) => "illegal_transition",
+            Fail::App(AppError::NotFound(_)) => "not_found",
+            Fail::App(AppError::Conflict(_)) => "conflict",
+            Fail::App(AppError::IllegalTransition(_)) => "illegal_transition",
             Fail::RateLimited(_) => "rate_limited",
-            Fail::Internal(_) => "internal",
+            Fail::App(AppError::Internal(_)) => "internal",
         }
     }
 
     /// The message a user sees: internal details go to the log, not the browser.
     pub fn public_message(&self) -> String {
         match self {
-            Fail::Internal(m) => {
+            Fail::App(AppError::Internal(m)) => {
                 tracing::error!("request failed: {m}");
                 "internal error; the details are in the server log".into()
             }
@@ -80,20 +70,6 @@ impl Fail {
             }
         }
         r
-    }
-}
-
-impl From<AppError> for Fail {
-    fn from(e: AppError) -> Fail {
-        match e {
-            AppError::BadRequest(m) => Fail::BadRequest(m),
-            AppError::InvalidQuery(q) => Fail::InvalidQuery(q),
-            AppError::Forbidden(m) => Fail::Forbidden(m),
-            AppError::NotFound(m) => Fail::NotFound(m),
-            AppError::Conflict(m) => Fail::Conflict(m),
-            AppError::IllegalTransition(m) => Fail::IllegalTransition(m),
-            AppError::Internal(m) => Fail::Internal(m),
-        }
     }
 }
 
@@ -134,7 +110,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
-            Err(e) => Err(ApiError(Fail::BadRequest(format!("path: {}", e.body_text())))),
+            Err(e) => Err(ApiError(Fail::App(AppError::BadRequest(format!("path: {}", e.body_text()))))),
         }
     }
 }
@@ -148,7 +124,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromR
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(e) => Err(ApiError(Fail::BadRequest(e.body_text()))),
+            Err(e) => Err(ApiError(Fail::App(AppError::BadRequest(e.body_text())))),
         }
     }
 }

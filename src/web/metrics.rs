@@ -1,5 +1,6 @@
 //! The metrics over HTTP: the Prometheus endpoint and the middleware that counts requests.
 
+use crate::app::AppError;
 use super::error::Fail;
 use super::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -11,7 +12,7 @@ use std::time::Instant;
 pub async fn endpoint(State(st): State<AppState>) -> Response {
     match st.metrics.render(&st.cfg, &st.store, st.searcher.num_docs()).await {
         Ok(out) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], out).into_response(),
-        Err(e) => Fail::Internal(e).json(),
+        Err(e) => Fail::App(AppError::Internal(e)).json(),
     }
 }
 

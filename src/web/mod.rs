@@ -15,6 +15,7 @@ mod reports;
 mod routes;
 mod server;
 
+use crate::app::AppError;
 use crate::app::App;
 use crate::config::Config;
 use crate::search::searcher::Searcher;
@@ -109,7 +110,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn not_found(req: Request) -> axum::response::Response {
-    let f = error::Fail::NotFound(format!("page {}", req.uri().path()));
+    let f = error::Fail::App(AppError::NotFound(format!("page {}", req.uri().path())));
     if req.uri().path().starts_with("/api/") {
         f.json()
     } else {

@@ -1,12 +1,13 @@
 //! A kept report as a download or a page.
 
+use crate::app::AppError;
 use super::error::Fail;
 
 /// A report as a download in the format asked for (`html`, `docx`, `md`, `json`).
 pub fn report_file(r: &crate::report::Report, format: &str) -> Result<axum::response::Response, Fail> {
     use axum::http::header;
     use axum::response::IntoResponse;
-    let f = crate::report::Format::parse(format).ok_or_else(|| Fail::BadRequest(format!("format {format:?}: html, docx, md or json")))?;
+    let f = crate::report::Format::parse(format).ok_or_else(|| Fail::App(AppError::BadRequest(format!("format {format:?}: html, docx, md or json"))))?;
     let bytes = crate::report::render(r, f)?;
     let disposition = format!("attachment; filename=\"{}\"", crate::report::file_name(r, f));
     Ok(([(header::CONTENT_TYPE, f.mime().to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())

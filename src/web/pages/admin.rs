@@ -1,5 +1,6 @@
 //! The admin pages: users and tokens, sources and jobs, re-tags, the localities and the audit log.
 
+use crate::app::AppError;
 use super::*;
 
 pub(super) async fn render_users(
@@ -38,7 +39,7 @@ pub struct AddUserForm {
 }
 
 pub(super) fn parse_role(s: &str) -> Result<Role, Fail> {
-    Role::parse(s.trim()).ok_or_else(|| Fail::BadRequest(format!("role `{s}`: admin, analyst, triage or leader")))
+    Role::parse(s.trim()).ok_or_else(|| Fail::App(AppError::BadRequest(format!("role `{s}`: admin, analyst, triage or leader"))))
 }
 
 pub async fn add_user(
@@ -53,7 +54,7 @@ pub async fn add_user(
     };
     match r {
         Ok(_) => Ok(see_other("/admin/users")),
-        Err(e @ (Fail::BadRequest(_) | Fail::Conflict(_))) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
+        Err(e @ (Fail::App(AppError::BadRequest(_)) | Fail::App(AppError::Conflict(_)))) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -84,7 +85,7 @@ pub async fn update_user(
     let disabled = f.disabled.as_deref().map(|d| d == "1" || d == "true");
     match app::update_user(&st, &p.actor(), id, role, disabled, f.password, (f.full_name, f.unit)).await.map_err(Fail::from) {
         Ok(_) => Ok(see_other("/admin/users")),
-        Err(e @ Fail::BadRequest(_)) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
+        Err(e @ Fail::App(AppError::BadRequest(_))) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
         Err(e) => Err(e.into()),
     }
 }

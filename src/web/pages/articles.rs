@@ -1,5 +1,6 @@
 //! An article's page and what is done from it (flag, gloss, evidence), and a story's page.
 
+use crate::app::AppError;
 use super::*;
 
 pub async fn article(
@@ -11,7 +12,7 @@ pub async fn article(
 ) -> PageResult {
     let lang = lang_of(&headers);
     let v = app::article(&st, id, lang).await?;
-    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
     ctx["can_flag"] = json!(crate::web::access::allows(p.user.role, "POST", "/articles/{id}/flag"));
     ctx["can_gloss"] = json!(crate::web::access::allows(p.user.role, "POST", "/articles/{id}/gloss"));
     ctx["priorities"] = json!(Priority::ALL.map(|x| x.as_str()));
@@ -22,11 +23,11 @@ pub async fn article(
 /// The article's kept responses as a WARC file: what triage staff attach as proof.
 pub async fn evidence_warc(State(st): State<AppState>, Path(id): Path<i64>) -> PageResult {
     use crate::evidence::warc::{write_selection, Selection, WarcWriter};
-    let article = st.store.articles(&[ArticleId(id)]).await?.pop().ok_or_else(|| Fail::NotFound(format!("article {id}")))?;
+    let article = st.store.articles(&[ArticleId(id)]).await?.pop().ok_or_else(|| Fail::App(AppError::NotFound(format!("article {id}"))))?;
     let name = format!("presswatch-article-{}.warc.gz", article.id.0);
-    let mut w = WarcWriter::new(Vec::new(), true, &name, Utc::now()).map_err(|e| Fail::Internal(e.to_string()))?;
-    write_selection(&st.store, &mut w, &Selection::Articles(vec![article.id])).await.map_err(|e| Fail::Internal(e.to_string()))?;
-    let body = w.finish().map_err(|e| Fail::Internal(e.to_string()))?;
+    let mut w = WarcWriter::new(Vec::new(), true, &name, Utc::now()).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
+    write_selection(&st.store, &mut w, &Selection::Articles(vec![article.id])).await.map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
+    let body = w.finish().map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/warc".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
@@ -73,14 +74,14 @@ pub async fn gloss(
 pub(super) fn parse_priority(s: Option<&str>) -> Result<Option<Priority>, Fail> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => Priority::parse(s).map(Some).ok_or_else(|| Fail::BadRequest(format!("priority `{s}`: low, normal, high or urgent"))),
+        Some(s) => Priority::parse(s).map(Some).ok_or_else(|| Fail::App(AppError::BadRequest(format!("priority `{s}`: low, normal, high or urgent")))),
     }
 }
 
 pub async fn story(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
     let lang = lang_of(&headers);
     let v = app::story(&st, id).await?;
-    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
     // our own SVG (labels escaped when it was drawn), not crawled markup
     ctx["chart"] = json!(v.chart);
     ctx["can_flag"] = json!(crate::web::access::allows(p.user.role, "POST", "/articles/{id}/flag"));

@@ -1,6 +1,7 @@
 //! The HTML pages: each handler turns a request into an `app` call and renders a template.
 //! Forms post back here; after a successful change the browser is redirected (POST/redirect/GET).
 
+use crate::app::AppError;
 use crate::web::auth::{self, Principal};
 use crate::web::error::{Fail, PageError};
 use crate::i18n::{t, Lang};
@@ -62,8 +63,8 @@ pub(super) fn render(st: &AppState, name: &str, lang: Lang, p: Option<&Principal
     if let Value::Object(m) = extra {
         ctx.extend(m);
     }
-    let tpl = st.templates.get_template(name).map_err(|e| Fail::Internal(e.to_string()))?;
-    tpl.render(Value::Object(ctx)).map_err(|e| Fail::Internal(format!("template {name}: {e:#}")))
+    let tpl = st.templates.get_template(name).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
+    tpl.render(Value::Object(ctx)).map_err(|e| Fail::App(AppError::Internal(format!("template {name}: {e:#}"))))
 }
 
 /// The source-health banner, in the page's language, when enabled sources are failing: every user
@@ -156,7 +157,7 @@ pub async fn login(
         }
     })
     .await
-    .map_err(|e| Fail::Internal(e.to_string()))?;
+    .map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
     let Some(user) = ok_user else {
         st.limiter.failed(&[&user_key]);
         st.ip_limiter.failed(&[&ip_key]);
@@ -180,7 +181,7 @@ pub async fn login(
     let secure = secure(&st, &headers);
     let cookie = auth::cookie(auth::SESSION_COOKIE, &sid, None, secure, true);
     let mut r = see_other(&local_path(f.next.as_deref()));
-    r.headers_mut().append(header::SET_COOKIE, cookie.parse().map_err(|_| Fail::Internal("cookie".into()))?);
+    r.headers_mut().append(header::SET_COOKIE, cookie.parse().map_err(|_| Fail::App(AppError::Internal("cookie".into())))?);
     Ok(r)
 }
 
@@ -194,7 +195,7 @@ pub async fn logout(State(st): State<AppState>, headers: HeaderMap, Extension(p)
     }
     let cookie = auth::cookie(auth::SESSION_COOKIE, "", Some(chrono::Duration::zero()), secure(&st, &headers), true);
     let mut r = see_other("/login");
-    r.headers_mut().append(header::SET_COOKIE, cookie.parse().map_err(|_| Fail::Internal("cookie".into()))?);
+    r.headers_mut().append(header::SET_COOKIE, cookie.parse().map_err(|_| Fail::App(AppError::Internal("cookie".into())))?);
     Ok(r)
 }
 
@@ -218,7 +219,7 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, ty) = match file.as_str() {
         "app.css" => (include_str!("../static/app.css"), "text/css; charset=utf-8"),
         "app.js" => (include_str!("../static/app.js"), "text/javascript; charset=utf-8"),
-        _ => return super::error::page_error(&Fail::NotFound(format!("static file {file}"))),
+        _ => return super::error::page_error(&Fail::App(AppError::NotFound(format!("static file {file}")))),
     };
     ([(header::CONTENT_TYPE, ty), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }

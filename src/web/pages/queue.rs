@@ -1,5 +1,6 @@
 //! The review queue: the list with its filters and scores, an item's page, and its actions.
 
+use crate::app::AppError;
 use super::*;
 
 #[derive(Deserialize, Default)]
@@ -25,7 +26,7 @@ pub(crate) fn queue_filter(q: &QueueQuery) -> Result<QueueFilter, Fail> {
         "open" | "" => QueueState::ALL.into_iter().filter(|s| s.is_open()).collect(),
         "all" => Vec::new(),
         s => vec![QueueState::parse(s).ok_or_else(|| {
-            Fail::BadRequest(format!("state `{s}`: open, all, or one of new, in_review, assigned, responded, closed, dismissed"))
+            Fail::App(AppError::BadRequest(format!("state `{s}`: open, all, or one of new, in_review, assigned, responded, closed, dismissed")))
         })?],
     };
     let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
@@ -34,7 +35,7 @@ pub(crate) fn queue_filter(q: &QueueQuery) -> Result<QueueFilter, Fail> {
         priority: parse_priority(q.priority.as_deref())?,
         agency: nonempty(&q.agency),
         assignee: match nonempty(&q.assignee) {
-            Some(a) => Some(a.parse().map_err(|_| Fail::BadRequest(format!("assignee `{a}` is not a user id")))?),
+            Some(a) => Some(a.parse().map_err(|_| Fail::App(AppError::BadRequest(format!("assignee `{a}` is not a user id"))))?),
             None => None,
         },
         due_before: match nonempty(&q.due_before) {
@@ -200,7 +201,7 @@ pub(super) async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principa
         }
     }
     v.history = history;
-    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+    let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
     // re-check outcomes and revision notes are stored in English words: said in the page's language
     if let Some(o) = v.check.as_ref().and_then(|c| c.last_outcome.clone()) {
         let (code, why) = o.split_once(": ").map_or((o.as_str(), None), |(a, b)| (a, Some(b)));
@@ -271,7 +272,7 @@ pub struct ActionForm {
 pub(super) fn form_action(f: &ActionForm) -> Result<Action, Fail> {
     let opt = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let assignee = match opt(&f.assignee) {
-        Some(a) => Some(a.parse::<i64>().map_err(|_| Fail::BadRequest(format!("assignee `{a}` is not a user id")))?),
+        Some(a) => Some(a.parse::<i64>().map_err(|_| Fail::App(AppError::BadRequest(format!("assignee `{a}` is not a user id"))))?),
         None => None,
     };
     let due = match opt(&f.due) {
@@ -293,7 +294,7 @@ pub(super) fn form_action(f: &ActionForm) -> Result<Action, Fail> {
             clear_due: due.is_none(),
             due,
         },
-        other => return Err(Fail::BadRequest(format!("unknown action `{other}`"))),
+        other => return Err(Fail::App(AppError::BadRequest(format!("unknown action `{other}`")))),
     })
 }
 
@@ -311,9 +312,9 @@ pub async fn queue_action(
     match result {
         Ok(()) => Ok(see_other(&format!("/queue/{id}"))),
         // show the item as it is now, with the reason, so the user can redo their change
-        Err(e @ (Fail::Conflict(_) | Fail::IllegalTransition(_) | Fail::BadRequest(_))) => {
+        Err(e @ (Fail::App(AppError::Conflict(_)) | Fail::App(AppError::IllegalTransition(_)) | Fail::App(AppError::BadRequest(_)))) => {
             let lang = lang_of(&headers);
-            let msg = if matches!(e, Fail::Conflict(_)) { format!("{} ({})", t(lang, "queue.conflict"), e) } else { e.to_string() };
+            let msg = if matches!(e, Fail::App(AppError::Conflict(_))) { format!("{} ({})", t(lang, "queue.conflict"), e) } else { e.to_string() };
             render_item(&st, &headers, &p, id, e.status(), Some(msg)).await
         }
         Err(e) => Err(e.into()),
@@ -338,12 +339,12 @@ pub async fn queue_note(
 /// "Check again now": the item's article is re-fetched at the next turn of the re-checker (within a
 /// minute) instead of at its scheduled time.
 pub async fn queue_recheck(State(st): State<AppState>, Path(id): Path<i64>) -> PageResult {
-    let it = st.store.queue_item(id).await?.ok_or_else(|| Fail::NotFound(format!("queue item {id}")))?;
-    let article = it.article_id.ok_or_else(|| Fail::BadRequest("this item has no article to check".into()))?;
+    let it = st.store.queue_item(id).await?.ok_or_else(|| Fail::App(AppError::NotFound(format!("queue item {id}"))))?;
+    let article = it.article_id.ok_or_else(|| Fail::App(AppError::BadRequest("this item has no article to check".into())))?;
     let now = Utc::now();
     st.store.sync_checks(now).await?;
     if !st.store.check_now(article, now).await? {
-        return Err(Fail::BadRequest("only the article of an open item is re-checked".into()).into());
+        return Err(Fail::App(AppError::BadRequest("only the article of an open item is re-checked".into())).into());
     }
     st.wake_rechecker.notify_one();
     Ok(see_other(&format!("/queue/{id}")))

@@ -1,5 +1,6 @@
 //! The search page and saved searches.
 
+use crate::app::AppError;
 use super::*;
 
 #[derive(Deserialize)]
@@ -24,7 +25,7 @@ pub async fn search(
     let here = here(&uri);
     let (view, error) = match app::search(&st, params, lang).await.map_err(Fail::from) {
         Ok(v) => (Some(v), None),
-        Err(Fail::InvalidQuery(e)) => (None, Some(crate::i18n::query_error(lang, &e))),
+        Err(Fail::App(AppError::InvalidQuery(e))) => (None, Some(crate::i18n::query_error(lang, &e))),
         Err(e) => return Err(e.into()),
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -32,7 +33,7 @@ pub async fn search(
     if let Some(v) = view {
         let prev = (v.offset > 0).then(|| app::search_href(&v.q, by_date, v.offset.saturating_sub(v.limit)));
         let next = (v.offset + v.hits.len() < v.total).then(|| app::search_href(&v.q, by_date, v.offset + v.limit));
-        let mut m = serde_json::to_value(&v).map_err(|e| Fail::Internal(e.to_string()))?;
+        let mut m = serde_json::to_value(&v).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
         m["prev_href"] = json!(prev);
         m["next_href"] = json!(next);
         m["saved"] = ctx["saved"].take();
