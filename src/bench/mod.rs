@@ -16,6 +16,18 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// The simulated hosts of `bench crawl` and `bench hosts`: feeds spread over hosts.
+#[derive(clap::Args, Debug)]
+pub struct SimulatedHosts {
+    #[arg(long, default_value_t = 10_000)]
+    feeds: usize,
+    #[arg(long, default_value_t = 500)]
+    hosts: usize,
+    /// New articles per feed (on the cold pass of `bench crawl`).
+    #[arg(long, default_value_t = 2)]
+    items: usize,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
     /// Extraction precision/recall/F1 and pages per second on one core.
@@ -86,13 +98,8 @@ pub enum BenchCommand {
     /// A crawl pass over many feeds on simulated local hosts (every 127.x.y.z address is a host):
     /// cold (all new) then warm (all 304); wall time, requests, politeness and peak memory.
     Crawl {
-        #[arg(long, default_value_t = 10_000)]
-        feeds: usize,
-        #[arg(long, default_value_t = 500)]
-        hosts: usize,
-        /// New articles per feed on the cold pass.
-        #[arg(long, default_value_t = 2)]
-        items: usize,
+        #[command(flatten)]
+        site: SimulatedHosts,
     },
     /// Ingest through the real crawler: a local server on simulated hosts lists the generated corpus
     /// in feeds and serves its pages; every page is fetched, extracted, analysed, stored (with its
@@ -113,12 +120,8 @@ pub enum BenchCommand {
     /// The simulated hosts of `crawl` as a server of their own until stopped (SIGINT/SIGTERM), with
     /// a sources file listing their feeds: for `benches/serve-memory.sh`.
     Hosts {
-        #[arg(long, default_value_t = 10_000)]
-        feeds: usize,
-        #[arg(long, default_value_t = 500)]
-        hosts: usize,
-        #[arg(long, default_value_t = 2)]
-        items: usize,
+        #[command(flatten)]
+        site: SimulatedHosts,
         /// 0 picks a free port (printed).
         #[arg(long, default_value_t = 0)]
         port: u16,
@@ -206,12 +209,12 @@ pub async fn run(cmd: BenchCommand, config: &Path) -> Result<()> {
             }
             Ok(())
         }
-        BenchCommand::Crawl { feeds, hosts, items } => crate::bench::crawl::run(config, feeds, hosts, items).await,
+        BenchCommand::Crawl { site } => crate::bench::crawl::run(config, site.feeds, site.hosts, site.items).await,
         BenchCommand::Ingest { articles, hosts, concurrency, dir } => {
             crate::bench::crawl::ingest(config, articles, hosts, concurrency, dir).await
         }
-        BenchCommand::Hosts { feeds, hosts, items, port, sources_out } => {
-            crate::bench::crawl::hosts(feeds, hosts, items, port, &sources_out).await
+        BenchCommand::Hosts { site, port, sources_out } => {
+            crate::bench::crawl::hosts(site.feeds, site.hosts, site.items, port, &sources_out).await
         }
         BenchCommand::StoryQuality { stories, seed } => crate::bench::stories::run(stories, seed).await,
         BenchCommand::Report { dir, from, to, runs } => report(config, &dir, &from, &to, runs).await,
