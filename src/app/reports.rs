@@ -5,17 +5,7 @@ use chrono::Utc;
 
 /// The period a request names: `week`, or `from` and `to`, or (nothing) the last full week.
 pub fn report_period(week: Option<&str>, from: Option<&str>, to: Option<&str>) -> Result<crate::report::Period, AppError> {
-    use crate::report::Period;
-    fn given(s: Option<&str>) -> Option<&str> {
-        s.map(str::trim).filter(|s| !s.is_empty())
-    }
-    let p = match (given(week), given(from), given(to)) {
-        (Some(w), None, None) => Period::parse_week(w),
-        (None, Some(f), Some(t)) => Period::parse_dates(f, t),
-        (None, None, None) => Ok(Period::last_full_week(Utc::now())),
-        _ => return Err(AppError::BadRequest("give either a week (YYYY-Www) or both from and to (YYYY-MM-DD)".into())),
-    };
-    p.map_err(|e| AppError::BadRequest(e.to_string()))
+    crate::report::Period::chosen(week, from, to, Utc::now()).map_err(|e| AppError::BadRequest(e.to_string()))
 }
 
 pub async fn generate_report(st: &App, p: &Actor, period: crate::report::Period) -> Result<i64, AppError> {

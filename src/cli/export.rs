@@ -12,18 +12,15 @@ use std::io::{IsTerminal, Write};
 pub async fn report(
     cfg: Config,
     week: Option<String>,
-    range: Option<(String, String)>,
+    from: Option<String>,
+    to: Option<String>,
     format: Option<String>,
     out: Option<std::path::PathBuf>,
     keep: bool,
 ) -> Result<()> {
     use crate::report::{Format, Period};
     let now = Utc::now();
-    let period = match (week, range) {
-        (Some(w), _) => Period::parse_week(&w)?,
-        (None, Some((from, to))) => Period::parse_dates(&from, &to)?,
-        (None, None) => Period::last_full_week(now),
-    };
+    let period = Period::chosen(week.as_deref(), from.as_deref(), to.as_deref(), now)?;
     let from_ext = out.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).and_then(Format::parse);
     let format = match format {
         Some(f) => Format::parse(&f).with_context(|| format!("--format {f}: write html, docx, md or json"))?,

@@ -285,7 +285,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("wrote {n} captures to {}", out.display());
             Ok(())
         }
-        Command::Report { week, from, to, format, out, keep } => export::report(cfg, week, from.zip(to), format, out, keep).await,
+        Command::Report { week, from, to, format, out, keep } => export::report(cfg, week, from, to, format, out, keep).await,
         Command::Reindex => {
             let n = crawl::reindex(cfg).await?;
             println!("reindexed {n} articles");

@@ -19,12 +19,28 @@ pub enum PeriodError {
     Reversed { from: NaiveDate, to: NaiveDate },
     #[error("the period is {0} days long; at most 366")]
     TooLong(i64),
+    #[error("give either a week (YYYY-Www) or both from and to (YYYY-MM-DD)")]
+    Unclear,
 }
 
 /// Longest period a report covers: a year, so daily charts stay readable.
 const MAX_DAYS: i64 = 366;
 
 impl Period {
+    /// The period a user asked for: a week, or a from–to range, or (neither given) the last full
+    /// week. Blank values count as not given. The web's form and API and `report` all ask this way.
+    pub fn chosen(week: Option<&str>, from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> Result<Period, PeriodError> {
+        fn given(s: Option<&str>) -> Option<&str> {
+            s.map(str::trim).filter(|s| !s.is_empty())
+        }
+        match (given(week), given(from), given(to)) {
+            (Some(w), None, None) => Period::parse_week(w),
+            (None, Some(f), Some(t)) => Period::parse_dates(f, t),
+            (None, None, None) => Ok(Period::last_full_week(now)),
+            _ => Err(PeriodError::Unclear),
+        }
+    }
+
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period, PeriodError> {
         if to < from {
             return Err(PeriodError::Reversed { from, to });
@@ -110,6 +126,16 @@ impl Period {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn the_period_asked_for_is_a_week_a_range_or_the_last_full_week() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+        assert_eq!(Period::chosen(None, Some(" "), None, now).unwrap(), Period::last_full_week(now), "blank is not given");
+        assert_eq!(Period::chosen(Some("2026-W47"), None, None, now).unwrap(), Period::parse_week("2026-W47").unwrap());
+        assert_eq!(Period::chosen(None, Some("2026-11-01"), Some("2026-11-30"), now).unwrap(), Period::parse_dates("2026-11-01", "2026-11-30").unwrap());
+        assert!(matches!(Period::chosen(None, Some("2026-11-01"), None, now), Err(PeriodError::Unclear)));
+        assert!(matches!(Period::chosen(Some("2026-W47"), Some("2026-11-01"), Some("2026-11-30"), now), Err(PeriodError::Unclear)));
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
