@@ -53,6 +53,24 @@ impl std::str::FromStr for Origin {
     }
 }
 
+/// Typed ids of what the application acts on, so a queue item's id cannot be passed as a user's.
+macro_rules! typed_id {
+    ($($(#[$doc:meta])* $name:ident),*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+typed_id!(QueueItemId, UserId, TokenId, JobId, ReportId, StoryId);
+
 /// One item a feed or sitemap listed: where the article is, plus what the listing said about it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Listing {

@@ -2,7 +2,7 @@
 //! through `App::audit`.
 
 use super::{credentials, Actor, App, AppError};
-use crate::model::{Role, SourceId, User};
+use crate::model::{JobId, Role, SourceId, TokenId, User, UserId};
 use chrono::Utc;
 use serde::Serialize;
 
@@ -52,12 +52,13 @@ pub async fn add_user(st: &App, p: &Actor, name: &str, role: Role, password: Str
 pub async fn update_user(
     st: &App,
     p: &Actor,
-    id: i64,
+    id: UserId,
     role: Option<Role>,
     disabled: Option<bool>,
     password: Option<String>,
     profile: (Option<String>, Option<String>),
 ) -> Result<User, AppError> {
+    let id = id.0;
     let before = st.store.user(id).await?.ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
     // the full name and unit as given, when they differ from what is stored (blank clears)
     let (full_name, unit) = profile;
@@ -102,7 +103,8 @@ pub async fn update_user(
 }
 
 /// A new API token for `user_id`; the token itself is returned once and only its hash is kept.
-pub async fn create_token(st: &App, p: &Actor, user_id: i64, label: &str) -> Result<String, AppError> {
+pub async fn create_token(st: &App, p: &Actor, user: UserId, label: &str) -> Result<String, AppError> {
+    let user_id = user.0;
     let label = label.trim();
     if label.is_empty() {
         return Err(AppError::BadRequest("a token needs a label saying what uses it".into()));
@@ -114,7 +116,8 @@ pub async fn create_token(st: &App, p: &Actor, user_id: i64, label: &str) -> Res
     Ok(token)
 }
 
-pub async fn revoke_token(st: &App, p: &Actor, id: i64) -> Result<(), AppError> {
+pub async fn revoke_token(st: &App, p: &Actor, id: TokenId) -> Result<(), AppError> {
+    let id = id.0;
     st.store.revoke_token(id).await?;
     st.audit(p, "token.revoke", "api_token", id.to_string(), serde_json::json!({}), None).await
 }
@@ -128,7 +131,8 @@ pub async fn run_source(st: &App, p: &Actor, id: &str) -> Result<(), AppError> {
 }
 
 /// Queues a poisoned job again (it took the process down twice: an admin decides to try once more).
-pub async fn retry_job(st: &App, p: &Actor, id: i64) -> Result<(), AppError> {
+pub async fn retry_job(st: &App, p: &Actor, id: JobId) -> Result<(), AppError> {
+    let id = id.0;
     let Some(job) = st.store.retry_poisoned(id, Utc::now()).await? else {
         return Err(AppError::NotFound(format!("poisoned job {id}")));
     };

@@ -32,7 +32,8 @@ pub fn safe_link(u: &str) -> Option<String> {
     triage::check_link(u).ok().map(|_| u.to_string())
 }
 
-pub async fn article(st: &App, id: i64, lang: Lang) -> Result<ArticleView, AppError> {
+pub async fn article(st: &App, id: ArticleId, lang: Lang) -> Result<ArticleView, AppError> {
+    let id = id.0;
     let a = st.store.articles(&[ArticleId(id)]).await?.pop().ok_or_else(|| AppError::NotFound(format!("article {id}")))?;
     let seen_in = st.store.sightings_of(a.id.clone()).await?.iter().map(|s| st.source_name(s)).collect();
     let filter = crate::store::QueueFilter { article: Some(a.id.clone()), limit: 100, ..Default::default() };
@@ -58,7 +59,8 @@ pub async fn article(st: &App, id: i64, lang: Lang) -> Result<ArticleView, AppEr
     })
 }
 
-pub async fn flag(st: &App, p: &Actor, article: i64, reason: &str, priority: Priority) -> Result<QueueItem, AppError> {
+pub async fn flag(st: &App, p: &Actor, article: ArticleId, reason: &str, priority: Priority) -> Result<QueueItem, AppError> {
+    let article = article.0;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::BadRequest("a reason is required to flag an article".into()));
@@ -75,7 +77,8 @@ const GLOSS_MAX: usize = 300;
 /// Sets a foreign article's Vietnamese title gloss (empty clears it), audited, and has the indexer
 /// pick it up so a Vietnamese search finds the article. Vietnamese articles need none.
 /// Returns the article with the gloss as stored.
-pub async fn gloss(st: &App, p: &Actor, article: i64, text: Option<&str>) -> Result<Article, AppError> {
+pub async fn gloss(st: &App, p: &Actor, article: ArticleId, text: Option<&str>) -> Result<Article, AppError> {
+    let article = article.0;
     let text = text.map(|t| crate::text::normalize(t).split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
     if text.as_ref().is_some_and(|t| t.chars().count() > GLOSS_MAX) {
         return Err(AppError::BadRequest(format!("title_vi: the gloss is longer than {GLOSS_MAX} characters")));

@@ -3,6 +3,7 @@
 
 use super::articles::safe_link;
 use super::stories::{story_articles, StoryArticleView};
+use crate::model::QueueItemId;
 use super::{Actor, App, AppError};
 use crate::model::{Article, ArticleId, QueueItem, User};
 use crate::store::NewAudit;
@@ -12,7 +13,8 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// Applies a triage action if the item is still at `version`; the audit entry commits with it.
-pub async fn act(st: &App, p: &Actor, id: i64, version: i64, action: &Action) -> Result<QueueItem, AppError> {
+pub async fn act(st: &App, p: &Actor, id: QueueItemId, version: i64, action: &Action) -> Result<QueueItem, AppError> {
+    let id = id.0;
     let item = st.store.queue_item(id).await?.ok_or_else(|| AppError::NotFound(format!("queue item {id}")))?;
     if item.version != version {
         return Err(crate::store::StoreError::Conflict { current: item.version }.into());
@@ -37,7 +39,8 @@ pub async fn act(st: &App, p: &Actor, id: i64, version: i64, action: &Action) ->
     Ok(next)
 }
 
-pub async fn note(st: &App, p: &Actor, id: i64, text: &str) -> Result<(), AppError> {
+pub async fn note(st: &App, p: &Actor, id: QueueItemId, text: &str) -> Result<(), AppError> {
+    let id = id.0;
     let text = text.trim();
     if text.is_empty() {
         return Err(AppError::BadRequest("the note is empty".into()));
@@ -83,7 +86,8 @@ pub struct ItemView {
     pub users: Vec<User>,
 }
 
-pub async fn item(st: &App, id: i64) -> Result<ItemView, AppError> {
+pub async fn item(st: &App, id: QueueItemId) -> Result<ItemView, AppError> {
+    let id = id.0;
     let it = st.store.queue_item(id).await?.ok_or_else(|| AppError::NotFound(format!("queue item {id}")))?;
     let article = match &it.article_id {
         Some(a) => st.store.articles(std::slice::from_ref(a)).await?.pop(),

@@ -1,5 +1,6 @@
 //! Reports on demand: the period asked for, the report generated and kept, a kept one read back.
 
+use crate::model::ReportId;
 use super::{Actor, App, AppError};
 use chrono::Utc;
 
@@ -13,7 +14,7 @@ pub async fn generate_report(st: &App, p: &Actor, period: crate::report::Period)
     Ok(id)
 }
 
-pub async fn report(st: &App, id: i64) -> Result<(crate::store::ReportInfo, crate::report::Report), AppError> {
-    crate::report::kept(&st.store, id).await?.ok_or_else(|| AppError::NotFound(format!("report {id}")))
+pub async fn report(st: &App, id: ReportId) -> Result<(crate::store::ReportInfo, crate::report::Report), AppError> {
+    crate::report::kept(&st.store, id.0).await?.ok_or_else(|| AppError::NotFound(format!("report {id}")))
 }
 

@@ -1,6 +1,7 @@
 //! A story as its page shows it: its articles, in order, with what is new since a moment.
 
 use super::articles::safe_link;
+use crate::model::StoryId;
 use super::{App, AppError};
 use crate::model::QueueItem;
 use chrono::Utc;
@@ -56,7 +57,8 @@ pub(super) async fn story_articles(st: &App, story: i64, since: Option<chrono::D
         .collect())
 }
 
-pub async fn story(st: &App, id: i64) -> Result<StoryView, AppError> {
+pub async fn story(st: &App, id: StoryId) -> Result<StoryView, AppError> {
+    let id = id.0;
     let articles = story_articles(st, id, None).await?;
     let first = articles.first().ok_or_else(|| AppError::NotFound(format!("story {id}")))?;
     let day = |a: &StoryArticleView| a.published_at.unwrap_or(a.fetched_at).with_timezone(&crate::time::ZONE).date_naive();

@@ -7,6 +7,7 @@
 //! recall = pairs that belong together and were grouped. Generated with a seed the grouping was
 //! never tuned on; the held-out real syndicated set the issue asks for was not available here.
 
+use crate::model::ArticleId;
 use crate::bench::corpus::Rng;
 use crate::model::{Analysis, NewArticle, SourceId};
 use crate::store::{Store, Stored};
@@ -216,7 +217,7 @@ pub async fn run(stories: usize, seed: u64) -> Result<()> {
         }
     }
     crate::serve::pipeline::assign_stories(&store, crate::stories::BATCH).await?;
-    let ids: Vec<crate::model::ArticleId> = truth.keys().map(|i| crate::model::ArticleId(*i)).collect();
+    let ids: Vec<crate::model::ArticleId> = truth.keys().map(|i| ArticleId(*i)).collect();
     let got: HashMap<i64, i64> = store.articles(&ids).await?.into_iter().filter_map(|a| Some((a.id.0, a.story_id?))).collect();
     let mut ids: Vec<i64> = truth.keys().copied().collect();
     ids.sort_unstable();

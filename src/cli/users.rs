@@ -1,6 +1,7 @@
 //! `user add|token|list`: accounts made at the server's command line, through `app` like the admin
 //! pages (same checks, same audit entries, with the CLI as the actor).
 
+use crate::model::UserId;
 use crate::app::{self, Actor, App, AppError};
 use crate::config::Config;
 use crate::store::Store;
@@ -43,7 +44,7 @@ pub async fn user_token(cfg: Config, name: &str, label: &str) -> Result<()> {
     let app = open_app(cfg).await?;
     let token = async {
         let user = app.store.user_by_name(name).await?.with_context(|| format!("no user `{name}`"))?;
-        app::create_token(&app, &Actor::Cli, user.id, label).await.map_err(plain)
+        app::create_token(&app, &Actor::Cli, UserId(user.id), label).await.map_err(plain)
     }
     .await;
     app.store.close().await;

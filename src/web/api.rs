@@ -2,6 +2,7 @@
 //! Scripts authenticate with `Authorization: Bearer <token>`; a browser session works too, with its
 //! CSRF token in `X-CSRF-Token` for changes. Errors are `{"error": {"code", "message"}}`.
 
+use crate::model::{ArticleId, JobId, QueueItemId, ReportId, StoryId, UserId};
 use crate::app::AppError;
 use super::auth::Principal;
 use super::error::{ApiError, ApiPath, ApiQuery, Fail};
@@ -130,7 +131,7 @@ pub async fn search(State(st): State<AppState>, ApiQuery(q): ApiQuery<SearchQuer
 }
 
 pub async fn article(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
-    let v = app::article(&st, id, Lang::En).await?;
+    let v = app::article(&st, ArticleId(id), Lang::En).await?;
     ok(json!({
         "id": v.article.id, "url": v.article.url, "canonical_url": v.article.canonical_url, "source": v.article.source,
         "source_name": v.source_name, "origin": v.origin, "title": v.article.title, "title_vi": v.article.title_vi, "text": v.article.text, "lang": v.article.lang,
@@ -153,7 +154,7 @@ pub async fn flag(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: FlagBody = body(&bytes)?;
-    let item = app::flag(&st, &p.actor(), id, &b.reason, b.priority.unwrap_or(Priority::Normal)).await?;
+    let item = app::flag(&st, &p.actor(), ArticleId(id), &b.reason, b.priority.unwrap_or(Priority::Normal)).await?;
     Ok((StatusCode::CREATED, Json(item)).into_response())
 }
 
@@ -172,7 +173,7 @@ pub async fn patch_article(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: ArticlePatch = body(&bytes)?;
-    let a = app::gloss(&st, &p.actor(), id, b.title_vi.as_deref()).await?;
+    let a = app::gloss(&st, &p.actor(), ArticleId(id), b.title_vi.as_deref()).await?;
     Ok(Json(serde_json::json!({ "id": a.id, "title": a.title, "title_vi": a.title_vi })).into_response())
 }
 
@@ -183,7 +184,7 @@ pub async fn queue(State(st): State<AppState>, ApiQuery(q): ApiQuery<QueueQuery>
 }
 
 pub async fn queue_item(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
-    let v = app::item(&st, id).await?;
+    let v = app::item(&st, QueueItemId(id)).await?;
     ok(json!({
         "item": v.it, "article": v.article.map(|a| json!({"id": a.id, "title": a.title, "url": a.url, "source": a.source})),
         "assignee": v.assignee, "created_by": v.created_by, "overdue": v.overdue, "legal_actions": v.actions, "history": v.history,
@@ -205,7 +206,7 @@ pub async fn queue_action(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: ActionBody = body(&bytes)?;
-    ok(app::act(&st, &p.actor(), id, b.version, &b.action).await?)
+    ok(app::act(&st, &p.actor(), QueueItemId(id), b.version, &b.action).await?)
 }
 
 #[derive(Deserialize)]
@@ -220,7 +221,7 @@ pub async fn queue_note(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: NoteBody = body(&bytes)?;
-    app::note(&st, &p.actor(), id, &b.text).await?;
+    app::note(&st, &p.actor(), QueueItemId(id), &b.text).await?;
     Ok((StatusCode::CREATED, Json(json!({"ok": true}))).into_response())
 }
 
@@ -261,7 +262,7 @@ pub async fn create_token(State(st): State<AppState>, Extension(p): Extension<Pr
     if user != p.user.id && p.user.role != Role::Admin {
         return Err(Fail::App(AppError::Forbidden("only an admin makes tokens for another user".into())).into());
     }
-    let token = app::create_token(&st, &p.actor(), user, &b.label).await?;
+    let token = app::create_token(&st, &p.actor(), UserId(user), &b.label).await?;
     Ok((StatusCode::CREATED, Json(json!({"token": token}))).into_response())
 }
 
@@ -302,7 +303,7 @@ pub async fn update_user(
     bytes: axum::body::Bytes,
 ) -> ApiResult {
     let b: UserPatch = body(&bytes)?;
-    ok(app::update_user(&st, &p.actor(), id, b.role, b.disabled, b.password, (b.full_name, b.unit)).await?)
+    ok(app::update_user(&st, &p.actor(), UserId(id), b.role, b.disabled, b.password, (b.full_name, b.unit)).await?)
 }
 
 pub async fn sources(State(st): State<AppState>) -> ApiResult {
@@ -367,7 +368,7 @@ pub async fn poisoned_jobs(State(st): State<AppState>) -> ApiResult {
 }
 
 pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Principal>, ApiPath(id): ApiPath<i64>) -> ApiResult {
-    app::retry_job(&st, &p.actor(), id).await?;
+    app::retry_job(&st, &p.actor(), JobId(id)).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"ok": true}))).into_response())
 }
 
@@ -476,7 +477,7 @@ pub async fn generate_report(State(st): State<AppState>, Extension(p): Extension
     let req: ReportRequest = if bytes.is_empty() { ReportRequest { week: None, from: None, to: None } } else { body(&bytes)? };
     let period = app::report_period(req.week.as_deref(), req.from.as_deref(), req.to.as_deref())?;
     let id = app::generate_report(&st, &p.actor(), period).await?;
-    let (info, report) = app::report(&st, id).await?;
+    let (info, report) = app::report(&st, ReportId(id)).await?;
     let location = format!("/api/v1/reports/{id}");
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(json!({"id": id, "info": info, "report": report}))).into_response())
 }
@@ -488,7 +489,7 @@ pub struct ReportQuery {
 
 /// A kept report: its figures as JSON, or the rendered file with `?format=html|docx|md`.
 pub async fn report(State(st): State<AppState>, ApiPath(id): ApiPath<i64>, ApiQuery(q): ApiQuery<ReportQuery>) -> ApiResult {
-    let (info, report) = app::report(&st, id).await?;
+    let (info, report) = app::report(&st, ReportId(id)).await?;
     match q.format.as_deref() {
         None | Some("json") => ok(json!({"id": id, "info": info, "report": report})),
         Some(f) => Ok(reports::report_file(&report, f)?),
@@ -497,5 +498,5 @@ pub async fn report(State(st): State<AppState>, ApiPath(id): ApiPath<i64>, ApiQu
 
 /// A story: its articles (first published first), outlets, daily spread and queue items.
 pub async fn story(State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult {
-    ok(app::story(&st, id).await?)
+    ok(app::story(&st, StoryId(id)).await?)
 }

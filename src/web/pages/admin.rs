@@ -1,5 +1,6 @@
 //! The admin pages: users and tokens, sources and jobs, re-tags, the localities and the audit log.
 
+use crate::model::{JobId, TokenId, UserId};
 use crate::app::AppError;
 use super::*;
 
@@ -83,7 +84,7 @@ pub async fn update_user(
         None => None,
     };
     let disabled = f.disabled.as_deref().map(|d| d == "1" || d == "true");
-    match app::update_user(&st, &p.actor(), id, role, disabled, f.password, (f.full_name, f.unit)).await.map_err(Fail::from) {
+    match app::update_user(&st, &p.actor(), UserId(id), role, disabled, f.password, (f.full_name, f.unit)).await.map_err(Fail::from) {
         Ok(_) => Ok(see_other("/admin/users")),
         Err(e @ Fail::App(AppError::BadRequest(_))) => render_users(&st, &headers, &p, None, Some(e.to_string()), e.status()).await,
         Err(e) => Err(e.into()),
@@ -102,12 +103,12 @@ pub async fn create_token(
     Path(id): Path<i64>,
     Form(f): Form<TokenForm>,
 ) -> PageResult {
-    let token = app::create_token(&st, &p.actor(), id, &f.label).await?;
+    let token = app::create_token(&st, &p.actor(), UserId(id), &f.label).await?;
     render_users(&st, &headers, &p, Some(token), None, StatusCode::OK).await
 }
 
 pub async fn revoke_token(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
-    app::revoke_token(&st, &p.actor(), id).await?;
+    app::revoke_token(&st, &p.actor(), TokenId(id)).await?;
     Ok(see_other("/admin/users"))
 }
 
@@ -208,7 +209,7 @@ pub async fn start_retag(State(st): State<AppState>, Extension(p): Extension<Pri
 }
 
 pub async fn retry_job(State(st): State<AppState>, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
-    app::retry_job(&st, &p.actor(), id).await?;
+    app::retry_job(&st, &p.actor(), JobId(id)).await?;
     Ok(see_other("/admin/sources?notice=sources.retried"))
 }
 

@@ -1,5 +1,6 @@
 //! An article's page and what is done from it (flag, gloss, evidence), and a story's page.
 
+use crate::model::{ArticleId, StoryId};
 use crate::app::AppError;
 use super::*;
 
@@ -11,7 +12,7 @@ pub async fn article(
     Path(id): Path<i64>,
 ) -> PageResult {
     let lang = lang_of(&headers);
-    let v = app::article(&st, id, lang).await?;
+    let v = app::article(&st, ArticleId(id), lang).await?;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
     ctx["can_flag"] = json!(crate::web::access::allows(p.user.role, "POST", "/articles/{id}/flag"));
     ctx["can_gloss"] = json!(crate::web::access::allows(p.user.role, "POST", "/articles/{id}/gloss"));
@@ -49,7 +50,7 @@ pub async fn flag(
     Form(f): Form<FlagForm>,
 ) -> PageResult {
     let priority = parse_priority(f.priority.as_deref())?.unwrap_or(Priority::Normal);
-    let item = app::flag(&st, &p.actor(), id, &f.reason, priority).await?;
+    let item = app::flag(&st, &p.actor(), ArticleId(id), &f.reason, priority).await?;
     Ok(see_other(&format!("/queue/{}", item.id)))
 }
 
@@ -66,7 +67,7 @@ pub async fn gloss(
     Path(id): Path<i64>,
     Form(f): Form<GlossForm>,
 ) -> PageResult {
-    app::gloss(&st, &p.actor(), id, Some(&f.title_vi)).await?;
+    app::gloss(&st, &p.actor(), ArticleId(id), Some(&f.title_vi)).await?;
     let back = f.back.filter(|b| b.strip_prefix("/queue/").is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())));
     Ok(see_other(&back.unwrap_or_else(|| format!("/articles/{id}"))))
 }
@@ -80,7 +81,7 @@ pub(super) fn parse_priority(s: Option<&str>) -> Result<Option<Priority>, Fail> 
 
 pub async fn story(State(st): State<AppState>, headers: HeaderMap, Extension(p): Extension<Principal>, Path(id): Path<i64>) -> PageResult {
     let lang = lang_of(&headers);
-    let v = app::story(&st, id).await?;
+    let v = app::story(&st, StoryId(id)).await?;
     let mut ctx = serde_json::to_value(&v).map_err(|e| Fail::App(AppError::Internal(e.to_string())))?;
     // our own SVG (labels escaped when it was drawn), not crawled markup
     ctx["chart"] = json!(v.chart);

@@ -7,7 +7,7 @@ use crate::web::error::{Fail, PageError};
 use crate::i18n::{t, Lang};
 use crate::app::{self, SearchParams};
 use crate::web::AppState;
-use crate::model::{ArticleId, Priority, QueueState, Role};
+use crate::model::{Priority, QueueState, Role};
 use crate::store::{AuditFilter, QueueFilter};
 use crate::triage::Action;
 use axum::extract::{ConnectInfo, Path, Query, State};

@@ -1,5 +1,6 @@
 //! The review queue: the list with its filters and scores, an item's page, and its actions.
 
+use crate::model::QueueItemId;
 use crate::app::AppError;
 use super::*;
 
@@ -189,7 +190,7 @@ pub(super) const LEAD_CHARS: usize = 400;
 
 pub(super) async fn render_item(st: &AppState, headers: &HeaderMap, p: &Principal, id: i64, status: StatusCode, error: Option<String>) -> PageResult {
     let lang = lang_of(headers);
-    let mut v = app::item(st, id).await?;
+    let mut v = app::item(st, QueueItemId(id)).await?;
     // the history reads as the office speaks: field names, states and priorities in the page's
     // language, people, agencies and rules by name (the audit log keeps the codes)
     let words = Words { st, lang, users: &v.users };
@@ -306,7 +307,7 @@ pub async fn queue_action(
     Form(f): Form<ActionForm>,
 ) -> PageResult {
     let result = match form_action(&f) {
-        Ok(a) => app::act(&st, &p.actor(), id, f.version, &a).await.map(|_| ()).map_err(Fail::from),
+        Ok(a) => app::act(&st, &p.actor(), QueueItemId(id), f.version, &a).await.map(|_| ()).map_err(Fail::from),
         Err(e) => Err(e),
     };
     match result {
@@ -332,7 +333,7 @@ pub async fn queue_note(
     Path(id): Path<i64>,
     Form(f): Form<NoteForm>,
 ) -> PageResult {
-    app::note(&st, &p.actor(), id, &f.text).await?;
+    app::note(&st, &p.actor(), QueueItemId(id), &f.text).await?;
     Ok(see_other(&format!("/queue/{id}")))
 }
 

@@ -1,5 +1,6 @@
 //! Reports: the list, a report written on demand, a kept report read.
 
+use crate::model::ReportId;
 use super::*;
 
 #[derive(Deserialize)]
@@ -55,7 +56,7 @@ pub async fn generate_report(
 
 /// The report itself (its own page, no site chrome), or a download with `?format=`.
 pub async fn report(State(st): State<AppState>, Path(id): Path<i64>, Query(q): Query<ReportQuery>) -> PageResult {
-    let (_, r) = app::report(&st, id).await?;
+    let (_, r) = app::report(&st, ReportId(id)).await?;
     Ok(match q.format.as_deref() {
         None => crate::web::reports::report_page(&r)?,
         Some(f) => crate::web::reports::report_file(&r, f)?,
