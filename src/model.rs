@@ -151,6 +151,34 @@ pub struct NewArticle {
     pub analysis: Analysis,
 }
 
+/// Where and when an article was found: its URLs, its source and the fetch time.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub url: String,
+    pub canonical_url: String,
+    pub source_id: SourceId,
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl NewArticle {
+    /// An analysed article as it will be stored: its fingerprint comes from its text and its
+    /// language from the analysis. The crawler (pages and listings) and the benches build it so.
+    pub fn analysed(found: Found, title: String, text: String, published_at: Option<DateTime<Utc>>, analysis: Analysis) -> NewArticle {
+        NewArticle {
+            url: found.url,
+            canonical_url: found.canonical_url,
+            source_id: found.source_id,
+            content_hash: content_hash(&text),
+            title,
+            text,
+            lang: analysis.lang.clone(),
+            published_at,
+            fetched_at: found.fetched_at,
+            analysis,
+        }
+    }
+}
+
 /// The fingerprint of an article's text: the same text on the same outlet is the same article.
 pub fn content_hash(text: &str) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))

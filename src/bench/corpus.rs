@@ -288,18 +288,8 @@ pub async fn run(config: &Path, n: usize, dir: Option<PathBuf>, queries: usize) 
         // the raw response, kept as evidence as the crawler keeps it (`[evidence] keep_raw`)
         let capture = cfg.evidence.keep_raw.then(|| NewCapture::new(&g.url, Utc::now(), 200, &headers, g.html.as_bytes()));
         let k = Instant::now();
-        let new = NewArticle {
-            url: g.url.clone(),
-            canonical_url: g.url.clone(),
-            source_id: source.clone(),
-            content_hash: crate::model::content_hash(&ex.text),
-            title: ex.title,
-            text: ex.text,
-            lang: analysis.lang.clone(),
-            published_at: ex.published_at,
-            fetched_at: Utc::now(),
-            analysis,
-        };
+        let found = crate::model::Found { url: g.url.clone(), canonical_url: g.url.clone(), source_id: source.clone(), fetched_at: Utc::now() };
+        let new = NewArticle::analysed(found, ex.title, ex.text, ex.published_at, analysis);
         store.insert_article_with(&new, std::slice::from_ref(&g.url), capture.as_ref()).await?;
         let d = Instant::now();
         t_extract += (b - a).as_secs_f64();

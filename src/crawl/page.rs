@@ -5,7 +5,7 @@ use super::{retry_at, Crawler, PassSummary, Progress};
 use crate::analyze::Context;
 use crate::model::NewCapture;
 use crate::extract::{self, SiteRules};
-use crate::model::{content_hash, FailureClass, Listing, NewArticle, SourceId};
+use crate::model::{FailureClass, Found, Listing, NewArticle, SourceId};
 use crate::store::{Job, StoreError, Stored, ToStore};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -202,18 +202,9 @@ impl Crawler {
             .unwrap_or(final_norm.clone());
         urls.sort();
         urls.dedup();
-        let article = NewArticle {
-            url: final_norm,
-            canonical_url: canonical,
-            source_id: source_id.clone(),
-            content_hash: content_hash(&text),
-            title,
-            text,
-            lang: analysis.lang.clone(),
-            published_at: crate::time::plausible_published(ex.published_at.or(payload.published_at), fetched_at),
-            fetched_at,
-            analysis,
-        };
+        let found = Found { url: final_norm, canonical_url: canonical, source_id: source_id.clone(), fetched_at };
+        let published = crate::time::plausible_published(ex.published_at.or(payload.published_at), fetched_at);
+        let article = NewArticle::analysed(found, title, text, published, analysis);
         Ok(PageOutcome::Built(Box::new(Built { job: job.id, article, urls, capture })))
     }
 
@@ -250,18 +241,9 @@ impl Crawler {
         let ctx = Context { page_lang: None, source_lang: source.lang.as_deref(), source: &source.id.0, origin: source.origin.as_str() };
         let analysis = self.analyzer.analyze(&title, &summary, &ctx);
         let norm = url.to_string();
-        let article = NewArticle {
-            url: norm.clone(),
-            canonical_url: norm.clone(),
-            source_id: source.id.clone(),
-            content_hash: content_hash(&summary),
-            title,
-            text: summary,
-            lang: analysis.lang.clone(),
-            published_at: crate::time::plausible_published(p.published_at, Utc::now()),
-            fetched_at: Utc::now(),
-            analysis,
-        };
+        let now = Utc::now();
+        let found = Found { url: norm.clone(), canonical_url: norm.clone(), source_id: source.id.clone(), fetched_at: now };
+        let article = NewArticle::analysed(found, title, summary, crate::time::plausible_published(p.published_at, now), analysis);
         let stored = self.store.insert_article(&article, &[norm]).await?;
         if matches!(stored, Stored::New(_)) {
             self.stored.notify_one();
