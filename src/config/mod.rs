@@ -177,7 +177,10 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
     let mut sources = Vec::new();
     let mut agencies = Vec::new();
     let mut seen: HashMap<(&'static str, String), PathBuf> = HashMap::new();
-    let mut check_dup = |kind: &'static str, id: &str, at: &At, key: String| -> Result<(), ConfigError> {
+    // each `[[kind]]`'s id: well formed, and unique among its kind across all files
+    let mut new_id = |kind: &'static str, i: usize, id: &str, at: &At| -> Result<(), ConfigError> {
+        let key = format!("{kind}[{i}].id");
+        validate_id(at, &key, id)?;
         if let Some(prev) = seen.insert((kind, id.to_string()), at.0.to_path_buf()) {
             return Err(at.err(key, format!("duplicate {kind} id \"{id}\" (first defined in {})", prev.display())));
         }
@@ -203,16 +206,14 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
         once!(smtp, smtp, "smtp");
         once!(evidence, evidence, "evidence");
         for (i, r) in f.rule.iter().enumerate() {
-            validate_id(&at, &format!("rule[{i}].id"), &r.id)?;
-            check_dup("rule", &r.id, &at, format!("rule[{i}].id"))?;
+            new_id("rule", i, &r.id, &at)?;
             if let Some(k) = r.foreign_key(true) {
                 return Err(at.err(format!("rule[{i}].{k}"), "belongs to an [[alert]], not a [[rule]]"));
             }
             raw_rules.push((path, i, r));
         }
         for (i, a) in f.alert.iter().enumerate() {
-            validate_id(&at, &format!("alert[{i}].id"), &a.id)?;
-            check_dup("alert", &a.id, &at, format!("alert[{i}].id"))?;
+            new_id("alert", i, &a.id, &at)?;
             if let Some(k) = a.foreign_key(false) {
                 return Err(at.err(format!("alert[{i}].{k}"), "belongs to a [[rule]], not an [[alert]]"));
             }
@@ -220,23 +221,19 @@ fn validate(main_path: &Path, files: Vec<(PathBuf, RawFile)>) -> Result<Config, 
         }
 
         for (i, l) in f.locality.iter().enumerate() {
-            validate_id(&at, &format!("locality[{i}].id"), &l.id)?;
-            check_dup("locality", &l.id, &at, format!("locality[{i}].id"))?;
+            new_id("locality", i, &l.id, &at)?;
             localities.push(places::validate(&at, i, l)?);
         }
         for (i, t) in f.topic.iter().enumerate() {
-            validate_id(&at, &format!("topic[{i}].id"), &t.id)?;
-            check_dup("topic", &t.id, &at, format!("topic[{i}].id"))?;
+            new_id("topic", i, &t.id, &at)?;
             topics.push(topics::validate(&at, i, t)?);
         }
         for (i, s) in f.source.iter().enumerate() {
-            validate_id(&at, &format!("source[{i}].id"), &s.id)?;
-            check_dup("source", &s.id, &at, format!("source[{i}].id"))?;
+            new_id("source", i, &s.id, &at)?;
             sources.push(sources::validate(&at, i, s)?);
         }
         for (i, a) in f.agency.iter().enumerate() {
-            validate_id(&at, &format!("agency[{i}].id"), &a.id)?;
-            check_dup("agency", &a.id, &at, format!("agency[{i}].id"))?;
+            new_id("agency", i, &a.id, &at)?;
             agencies.push(Agency { id: a.id.clone(), name: a.name.clone() });
         }
     }
